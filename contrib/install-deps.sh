@@ -1,0 +1,33 @@
+#!/bin/sh
+# Install every Debian package that building, testing and benchmarking regionwatch needs.
+# Idempotent and quiet: when everything is installed it prints nothing and exits 0.
+set -eu
+
+PKGS="make gcc libc6-dev pkg-config clang libclang-rt-14-dev
+libunwind-dev libpcre2-dev libncurses-dev libjansson-dev
+golang-go tmux strace gdb procps perl bsdextrautils binutils util-linux hyperfine"
+
+# One dpkg-query for all: names of the packages that are fully installed.
+installed=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' $PKGS 2>/dev/null |
+	awk '$1 == "ii" { print $2 }') || true
+missing=""
+for p in $PKGS; do
+	case " $(echo $installed) " in
+	*" $p "*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing Debian packages:$missing" >&2
+	echo "install-deps: run 'sudo contrib/install-deps.sh' (or install them yourself)" >&2
+	exit 1
+fi
+echo "install-deps: installing missing Debian packages:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1 ||
+	apt-get install -y -q --no-install-recommends $missing
+echo "install-deps: done" >&2

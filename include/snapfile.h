@@ -1,0 +1,32 @@
+/* snapfile: load a snapshot from a file (ours, a raw smaps copy, or pmap output), and take
+ * a snapshot of a live process into a file, atomically. */
+#ifndef RW_SNAPFILE_H
+#define RW_SNAPFILE_H
+
+#include <stdio.h>
+#include "region.h"
+#include "procfs.h"
+#include "util.h"
+
+/* Largest snapshot file we load (a 60,000-mapping smaps is about 60 MiB). */
+#define SNAPFILE_MAX_BYTES ((size_t)1 << 30)
+
+/* Load and parse path ("-" is stdin). Errors name the file and line. */
+int snapfile_load(const char *path, struct snapshot **out, struct rw_err *err);
+
+/* Parse the live smaps of an opened process (one read() pass). */
+int snapfile_capture(const struct procfs *p, struct snapshot **out, struct rw_err *err);
+
+enum snapfile_flags { SNAPFILE_FORCE = 1 };
+
+/* Write our header + the kernel's smaps text verbatim to path, through a temporary file in
+ * the same directory and rename(2); mode 0644; refuses to replace an existing file unless
+ * SNAPFILE_FORCE. path NULL or "-" writes to stdout. *bytes_out gets the smaps byte count. */
+int snapfile_write(const struct procfs *p, const char *path, int flags, size_t *bytes_out,
+		   struct rw_err *err);
+
+/* Path of the temporary file being written right now, or NULL: a signal handler unlinks it
+ * (unlink(2) is async-signal-safe) so an interrupted snap leaves nothing behind. */
+const char *snapfile_pending_tmp(void);
+
+#endif

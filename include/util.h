@@ -1,0 +1,61 @@
+/* util: allocation, errors, sizes, addresses, clocks — shared by every module. */
+#ifndef RW_UTIL_H
+#define RW_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* An error for the caller to print: errno-style code plus a one-line message. */
+struct rw_err {
+	int code;          /* positive errno value, or 0 */
+	char msg[512];
+};
+
+#if defined(__GNUC__)
+#define RW_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define RW_NORETURN __attribute__((noreturn))
+#else
+#define RW_PRINTF(a, b)
+#define RW_NORETURN
+#endif
+
+/* Fills *err (if non-NULL) and returns -code, so callers can `return rw_err_set(...)`. */
+int rw_err_set(struct rw_err *err, int code, const char *fmt, ...) RW_PRINTF(3, 4);
+
+/* Allocation failure is fatal: one message, exit 1. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t n);
+void *xrealloc(void *p, size_t n);
+void *xreallocarray(void *p, size_t count, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/* "64", "64K", "1.5M", "2G", "1T" (binary units, optional trailing B/iB). Returns 0 or -EINVAL. */
+int parse_size(const char *s, uint64_t *out);
+/* Hex address with or without 0x. Returns 0 or -EINVAL. */
+int parse_addr(const char *s, uint64_t *out);
+/* Positive decimal pid. Returns 0 or -EINVAL. */
+int parse_pid(const char *s, int *out);
+
+/* Human size, e.g. "12.3M", "512K", "0"; buffer of at least 16 bytes. */
+const char *fmt_size(uint64_t bytes, char *buf, size_t len);
+/* Signed human size with explicit sign: "+12.3M", "-4K", "0". */
+const char *fmt_delta(int64_t bytes, char *buf, size_t len);
+
+/* Monotonic and wall clocks in seconds. */
+double now_mono(void);
+double now_wall(void);
+
+/* Read a whole fd until EOF into a malloc'd, NUL-terminated buffer.
+ * Fails with -EFBIG beyond max_len bytes. */
+int read_fd_all(int fd, char **buf, size_t *len, size_t max_len, struct rw_err *err);
+
+/* Write all bytes, retrying on EINTR and short writes. Returns 0 or -errno. */
+int write_all(int fd, const void *buf, size_t len);
+
+/* Copy s into out with control bytes and backslash escaped as \xNN / \\;
+ * always NUL-terminates; returns out. */
+char *escape_ctl(const char *s, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,187 @@
+/* diff: two snapshots compared by address overlap. VMAs split, merge and move their
+ * rw/---p boundary (Go arenas, glibc heaps, brk), so a region's start address is not its
+ * identity: every set of regions connected by overlap across A and B is one row. */
+#include "diff.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *diff_status_name(enum diff_status s)
+{
+	static const char *const names[] = { "added", "removed", "grown", "shrunk", "same" };
+	return (unsigned)s < 5 ? names[s] : "?";
+}
+
+int diff_row_shown(const struct diff_row *row, int all, uint64_t min_delta)
+{
+	uint64_t mag = row->delta < 0 ? (uint64_t)0 - (uint64_t)row->delta : (uint64_t)row->delta;
+
+	if (row->status == DIFF_SAME && !all)
+		return 0;
+	/* Added/removed rows with no RSS still changed the layout; --min-delta filters by RSS. */
+	if (min_delta && mag < min_delta)
+		return 0;
+	return 1;
+}
+
+/* Prefer the region a person would name the row after: most RSS, then not a guard,
+ * then the largest. */
+static int better_rep(const struct region *r, const struct region *cur)
+{
+	if (!cur)
+		return 1;
+	if (r->f[RF_RSS] != cur->f[RF_RSS])
+		return r->f[RF_RSS] > cur->f[RF_RSS];
+	if ((r->kind == KIND_GUARD) != (cur->kind == KIND_GUARD))
+		return cur->kind == KIND_GUARD;
+	return r->f[RF_SIZE] > cur->f[RF_SIZE];
+}
+
+/* Regions that touch (no gap) are one area when they are pieces of one growing
+ * reservation: a Go arena is dozens of adjacent rw-p VMAs differing only in THP flags plus
+ * a ---p tail; a glibc arena is an rw prefix and a ---p tail in one 64 MiB block; brk and
+ * adjacent anonymous mmaps that the kernel kept apart for flag reasons. A heuristic: two
+ * unrelated anonymous mappings of the same permissions placed side by side are joined too. */
+static int joinable(const struct region *tail, const struct region *r)
+{
+	if (!tail || tail->end != r->start || tail->path[0] || r->path[0])
+		return tail && tail->end == r->start && tail->kind == KIND_HEAP && r->kind == KIND_HEAP;
+	if (tail->kind == KIND_GO_HEAP && r->kind == KIND_GO_HEAP)
+		return 1;
+	if (tail->kind == KIND_GLIBC_ARENA && r->kind == KIND_GLIBC_ARENA)
+		return (tail->start >> 26) == (r->start >> 26);
+	return tail->kind == KIND_ANON && r->kind == KIND_ANON && !memcmp(tail->perms, r->perms, 4);
+}
+
+static void add_member(struct diff_row *row, const struct region *r, int side_b,
+		       const struct region **rep_b, const struct region **rep_a,
+		       const struct region **tail)
+{
+	uint64_t size = r->end - r->start;
+
+	if (r->start < row->start)
+		row->start = r->start;
+	if (r->end >= row->end) {
+		row->end = r->end;
+		*tail = r;
+	}
+	if (side_b) {
+		row->size_b += size;
+		row->rss_b += r->f[RF_RSS];
+		row->anon_b += r->f[RF_ANONYMOUS];
+		row->swap_b += r->f[RF_SWAP];
+		row->nregions_b++;
+		if (better_rep(r, *rep_b))
+			*rep_b = r;
+	} else {
+		row->size_a += size;
+		row->rss_a += r->f[RF_RSS];
+		row->anon_a += r->f[RF_ANONYMOUS];
+		row->swap_a += r->f[RF_SWAP];
+		row->nregions_a++;
+		if (better_rep(r, *rep_a))
+			*rep_a = r;
+	}
+}
+
+void diff_compute(const struct snapshot *a, const struct snapshot *b, struct diff_result *out)
+{
+	size_t i = 0, j = 0, cap = 0;
+	struct diff_totals *t = &out->totals;
+
+	memset(out, 0, sizeof(*out));
+	while (i < a->count || j < b->count) {
+		const struct region *rep_a = NULL, *rep_b = NULL, *tail = NULL;
+		struct diff_row row;
+		int from_b;
+
+		memset(&row, 0, sizeof(row));
+		row.start = UINT64_MAX;
+		/* Seed with the lower region, then absorb everything overlapping the span. */
+		from_b = i >= a->count || (j < b->count && b->regions[j].start < a->regions[i].start);
+		if (from_b)
+			add_member(&row, &b->regions[j++], 1, &rep_b, &rep_a, &tail);
+		else
+			add_member(&row, &a->regions[i++], 0, &rep_b, &rep_a, &tail);
+		for (;;) {
+			const struct region *ra = i < a->count ? &a->regions[i] : NULL;
+			const struct region *rb = j < b->count ? &b->regions[j] : NULL;
+			if (ra && (ra->start < row.end || joinable(tail, ra)))
+				add_member(&row, ra, 0, &rep_b, &rep_a, &tail), i++;
+			else if (rb && (rb->start < row.end || joinable(tail, rb)))
+				add_member(&row, rb, 1, &rep_b, &rep_a, &tail), j++;
+			else
+				break;
+		}
+		row.delta = (int64_t)(row.rss_b - row.rss_a);
+		if (!row.nregions_a)
+			row.status = DIFF_ADDED;
+		else if (!row.nregions_b)
+			row.status = DIFF_REMOVED;
+		else if (row.delta > 0)
+			row.status = DIFF_GROWN;
+		else if (row.delta < 0)
+			row.status = DIFF_SHRUNK;
+		else
+			row.status = DIFF_SAME;
+		row.rep = rep_b ? rep_b : rep_a;
+		memcpy(row.perms, row.rep->perms, sizeof(row.perms));
+		if (out->count == cap) {
+			cap = cap ? cap * 2 : 256;
+			out->rows = xreallocarray(out->rows, cap, sizeof(*out->rows));
+		}
+		out->rows[out->count++] = row;
+		t->rss_a += row.rss_a;
+		t->rss_b += row.rss_b;
+		t->anon_a += row.anon_a;
+		t->anon_b += row.anon_b;
+		t->swap_a += row.swap_a;
+		t->swap_b += row.swap_b;
+		t->size_a += row.size_a;
+		t->size_b += row.size_b;
+	}
+	t->regions_a = a->count;
+	t->regions_b = b->count;
+	t->anon_known = snapshot_has_field(a, RF_ANONYMOUS) && snapshot_has_field(b, RF_ANONYMOUS);
+	t->swap_known = snapshot_has_field(a, RF_SWAP) && snapshot_has_field(b, RF_SWAP);
+}
+
+static int cmp_addr(const void *x, const void *y)
+{
+	const struct diff_row *a = x, *b = y;
+	return (a->start > b->start) - (a->start < b->start);
+}
+
+static int cmp_delta(const void *x, const void *y)
+{
+	const struct diff_row *a = x, *b = y;
+	if (a->delta != b->delta)
+		return a->delta < b->delta ? 1 : -1;
+	return cmp_addr(x, y);
+}
+
+static int cmp_rss(const void *x, const void *y)
+{
+	const struct diff_row *a = x, *b = y;
+	uint64_t ra = a->rss_b > a->rss_a ? a->rss_b : a->rss_a;
+	uint64_t rb = b->rss_b > b->rss_a ? b->rss_b : b->rss_a;
+	if (ra != rb)
+		return ra < rb ? 1 : -1;
+	return cmp_addr(x, y);
+}
+
+void diff_sort(struct diff_result *r, enum diff_sort how)
+{
+	int (*cmp)(const void *, const void *) =
+		how == DIFF_SORT_ADDR ? cmp_addr : how == DIFF_SORT_RSS ? cmp_rss : cmp_delta;
+	if (r->count)
+		qsort(r->rows, r->count, sizeof(*r->rows), cmp);
+}
+
+void diff_free(struct diff_result *r)
+{
+	free(r->rows);
+	r->rows = NULL;
+	r->count = 0;
+}

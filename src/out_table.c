@@ -1,0 +1,100 @@
+/* out_table: aligned human tables, sizes in binary units (K = KiB). */
+#include "out_table.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void describe(FILE *fp, const char *label, const char *name, const struct snapshot *s)
+{
+	static const char *const fmts[] = { "smaps", "maps", "pmap -x", "pmap -X" };
+
+	fprintf(fp, "%s: %s (%s", label, name, fmts[s->format]);
+	if (s->meta.pid)
+		fprintf(fp, ", pid %d", s->meta.pid);
+	if (s->meta.comm[0]) {
+		char esc[256];
+		fprintf(fp, ", %s", escape_ctl(s->meta.comm, esc, sizeof(esc)));
+	}
+	if (s->meta.time > 0) {
+		char when[64];
+		time_t t = (time_t)s->meta.time;
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", &tm);
+		fprintf(fp, ", %s", when);
+	}
+	fprintf(fp, ", %zu regions)\n", s->count);
+}
+
+static void total_line(FILE *fp, const char *what, uint64_t a, uint64_t b, int known)
+{
+	char sa[32], sb[32], sd[32];
+
+	if (!known) {
+		fprintf(fp, "  %-5s %s\n", what, "n/a (not in both inputs)");
+		return;
+	}
+	fprintf(fp, "  %-5s %9s -> %-9s (%s)\n", what, fmt_size(a, sa, sizeof(sa)),
+		fmt_size(b, sb, sizeof(sb)), fmt_delta((int64_t)(b - a), sd, sizeof(sd)));
+}
+
+void out_table_diff(FILE *fp, const struct snapshot *a, const struct snapshot *b,
+		    const struct diff_result *r, const struct diff_table_opts *o)
+{
+	size_t shown = 0, hidden = 0;
+	const struct diff_totals *t = &r->totals;
+	int aw = 7;
+
+	for (size_t i = 0; i < r->count; i++) {
+		char range[48];
+		int n = snprintf(range, sizeof(range), "%llx-%llx",
+				 (unsigned long long)r->rows[i].start, (unsigned long long)r->rows[i].end);
+		if (n > aw && diff_row_shown(&r->rows[i], o->all, o->min_delta))
+			aw = n;
+	}
+
+	describe(fp, "A", o->name_a, a);
+	describe(fp, "B", o->name_b, b);
+	if (a->meta.time > 0 && b->meta.time > 0)
+		fprintf(fp, "interval: %.0f s\n", b->meta.time - a->meta.time);
+	fputc('\n', fp);
+	for (size_t i = 0; i < r->count; i++) {
+		const struct diff_row *row = &r->rows[i];
+		char range[48], sz[32], ra[32], rb[32], d[32], path[1024];
+
+		if (!diff_row_shown(row, o->all, o->min_delta)) {
+			hidden++;
+			continue;
+		}
+		if (!shown++)
+			fprintf(fp, "%-7s %-*s %7s %8s %8s %8s %-11s %-4s %s\n", "STATUS", aw, "ADDRESS",
+				"SIZE", "RSS A", "RSS B", "DELTA", "KIND", "PERM", "PATH");
+		snprintf(range, sizeof(range), "%llx-%llx", (unsigned long long)row->start,
+			 (unsigned long long)row->end);
+		fprintf(fp, "%-7s %-*s %7s %8s %8s %8s %-11s %-4s %s", diff_status_name(row->status),
+			aw, range,
+			fmt_size(row->size_b ? row->size_b : row->size_a, sz, sizeof(sz)),
+			row->nregions_a ? fmt_size(row->rss_a, ra, sizeof(ra)) : "-",
+			row->nregions_b ? fmt_size(row->rss_b, rb, sizeof(rb)) : "-",
+			fmt_delta(row->delta, d, sizeof(d)), region_kind_name(row->rep->kind),
+			row->perms, escape_ctl(row->rep->path, path, sizeof(path)));
+		if (row->nregions_a > 1 || row->nregions_b > 1)
+			fprintf(fp, "  [%zu->%zu vmas]", row->nregions_a, row->nregions_b);
+		fputc('\n', fp);
+	}
+	if (!shown)
+		fprintf(fp, "no region changed its RSS%s\n",
+			o->min_delta ? " by at least --min-delta" : "");
+	if (hidden)
+		fprintf(fp, "(%zu %s not shown: %s)\n", hidden, hidden == 1 ? "row" : "rows",
+			o->all ? "below --min-delta" : "unchanged or below --min-delta; --all shows them");
+	fprintf(fp, "\ntotals (A -> B):\n");
+	total_line(fp, "RSS", t->rss_a, t->rss_b, snapshot_has_field(a, RF_RSS) &&
+						   snapshot_has_field(b, RF_RSS));
+	total_line(fp, "anon", t->anon_a, t->anon_b, t->anon_known);
+	total_line(fp, "swap", t->swap_a, t->swap_b, t->swap_known);
+	total_line(fp, "size", t->size_a, t->size_b, 1);
+	fprintf(fp, "  %-5s %9zu -> %zu\n", "vmas", t->regions_a, t->regions_b);
+}

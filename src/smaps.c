@@ -1,0 +1,642 @@
+/* smaps: pure parsers (smaps, maps, pmap -x, pmap -X/-XX) over a text buffer.
+ *
+ * The kernel's format is documented in Documentation/filesystems/proc.rst ("smaps") and
+ * produced by fs/proc/task_mmu.c: a header line per VMA in /proc/PID/maps form, then
+ * "Key:   N kB" lines, then "VmFlags: xx yy". We never assume a field order or set,
+ * ignore keys we do not know (procps pmap aborts on them), and reject text that is not
+ * smaps with the number of the offending line. No sscanf: a cursor walks each line. */
+#include "smaps.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct line {
+	const char *p, *end;   /* [p, end), without the newline (and without a trailing \r) */
+	size_t no;             /* 1-based line number */
+};
+
+struct lines {
+	const char *p, *end;
+	size_t no;
+};
+
+static int next_line(struct lines *it, struct line *ln)
+{
+	const char *nl;
+
+	if (it->p >= it->end)
+		return 0;
+	nl = memchr(it->p, '\n', (size_t)(it->end - it->p));
+	ln->p = it->p;
+	ln->end = nl ? nl : it->end;
+	it->p = nl ? nl + 1 : it->end;
+	ln->no = ++it->no;
+	if (ln->end > ln->p && ln->end[-1] == '\r')
+		ln->end--;
+	return 1;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Parse hex digits at *pp; at least one; at most 16. */
+static int take_hex(const char **pp, const char *end, uint64_t *out)
+{
+	const char *p = *pp;
+	uint64_t v = 0;
+	int n = 0, d;
+
+	while (p < end && (d = hexval(*p)) >= 0) {
+		if (++n > 16)
+			return -1;
+		v = (v << 4) | (uint64_t)d;
+		p++;
+	}
+	if (!n)
+		return -1;
+	*pp = p;
+	*out = v;
+	return 0;
+}
+
+static int take_dec(const char **pp, const char *end, uint64_t *out)
+{
+	const char *p = *pp;
+	uint64_t v = 0;
+	int n = 0;
+
+	while (p < end && *p >= '0' && *p <= '9') {
+		unsigned d = (unsigned)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+		p++;
+		n++;
+	}
+	if (!n)
+		return -1;
+	*pp = p;
+	*out = v;
+	return 0;
+}
+
+static const char *skip_sp(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
+
+static const char *skip_nonsp(const char *p, const char *end)
+{
+	while (p < end && *p != ' ' && *p != '\t')
+		p++;
+	return p;
+}
+
+static int valid_perms(const char *p)
+{
+	return (p[0] == 'r' || p[0] == '-') && (p[1] == 'w' || p[1] == '-') &&
+	       (p[2] == 'x' || p[2] == '-') && (p[3] == 'p' || p[3] == 's');
+}
+
+/* Does the line look like a maps header "START-END ..."? */
+static int is_region_header(const struct line *ln)
+{
+	const char *p = ln->p;
+	while (p < ln->end && hexval(*p) >= 0)
+		p++;
+	return p > ln->p && p < ln->end && *p == '-';
+}
+
+static int is_comment_or_blank(const struct line *ln)
+{
+	const char *p = skip_sp(ln->p, ln->end);
+	return p == ln->end || *p == '#';
+}
+
+static int perr(struct rw_err *err, const struct line *ln, const char *what)
+{
+	return rw_err_set(err, EINVAL, "line %zu: %s", ln->no, what);
+}
+
+static int check_order(struct snapshot *s, const struct region *r, const struct line *ln,
+		       struct rw_err *err)
+{
+	if (r->end <= r->start)
+		return perr(err, ln, "region end is not above its start");
+	if (s->count >= 2 && r->start < s->regions[s->count - 2].end)
+		return perr(err, ln, "region overlaps or precedes the previous one (not sorted)");
+	return 0;
+}
+
+/* "START-END PERMS OFFSET MAJ:MIN INODE [PATH]" */
+static int parse_header(struct snapshot *s, const struct line *ln, const char **last_path,
+			size_t *last_path_len, struct rw_err *err)
+{
+	const char *p = ln->p, *end = ln->end;
+	struct region *r = snapshot_add(s);
+	uint64_t v;
+
+	if (take_hex(&p, end, &r->start) || p >= end || *p++ != '-' ||
+	    take_hex(&p, end, &r->end))
+		return perr(err, ln, "bad address range in region header");
+	if (p >= end || *p != ' ')
+		return perr(err, ln, "bad region header (expected a space after the range)");
+	p = skip_sp(p, end);
+	if (end - p < 4 || !valid_perms(p) || (end - p > 4 && p[4] != ' '))
+		return perr(err, ln, "bad permissions in region header");
+	memcpy(r->perms, p, 4);
+	r->perms[4] = '\0';
+	p = skip_sp(p + 4, end);
+	if (take_hex(&p, end, &r->offset))
+		return perr(err, ln, "bad offset in region header");
+	p = skip_sp(p, end);
+	if (take_hex(&p, end, &v) || v > 0xfffff || p >= end || *p++ != ':')
+		return perr(err, ln, "bad device in region header");
+	r->dev_major = (uint32_t)v;
+	if (take_hex(&p, end, &v) || v > 0xfffff)
+		return perr(err, ln, "bad device in region header");
+	r->dev_minor = (uint32_t)v;
+	p = skip_sp(p, end);
+	if (take_dec(&p, end, &r->inode) || (p < end && *p != ' '))
+		return perr(err, ln, "bad inode in region header");
+	p = skip_sp(p, end);
+	if (p < end) {
+		size_t n = (size_t)(end - p);
+		/* Consecutive VMAs of one file share the path string. */
+		if (*last_path && *last_path_len == n && !memcmp(*last_path, p, n)) {
+			r->path = *last_path;
+		} else {
+			r->path = snapshot_strdup(s, p, n);
+			*last_path = r->path;
+			*last_path_len = n;
+		}
+	}
+	return check_order(s, r, ln, err);
+}
+
+struct keyinfo {
+	const char *name;
+	size_t len;
+	int field;      /* enum region_field, or one of the specials below */
+};
+
+#define KEY_VMFLAGS (-2)
+#define KEY_THP (-3)
+
+static struct keyinfo keys[RF_COUNT + 2];
+static size_t nkeys;
+
+static void init_keys(void)
+{
+	if (nkeys)
+		return;
+	for (int f = 0; f < RF_COUNT; f++) {
+		if (f == RF_DIRTY)
+			continue;
+		keys[nkeys].name = region_field_name((enum region_field)f);
+		keys[nkeys].len = strlen(keys[nkeys].name);
+		keys[nkeys].field = f;
+		nkeys++;
+	}
+	keys[nkeys++] = (struct keyinfo){ "THPeligible", 11, KEY_THP };
+	keys[nkeys++] = (struct keyinfo){ "VmFlags", 7, KEY_VMFLAGS };
+}
+
+/* Look the key up, trying the entry after the previous hit first: the kernel prints the
+ * fields in a fixed order, so this is one comparison per line in practice. */
+static int lookup_key(const char *k, size_t len, size_t *hint)
+{
+	size_t i = *hint;
+
+	for (size_t n = 0; n < nkeys; n++, i++) {
+		if (i >= nkeys)
+			i = 0;
+		if (keys[i].len == len && !memcmp(keys[i].name, k, len)) {
+			*hint = i + 1;
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+static void parse_vmflags(struct snapshot *s, struct region *r, const char *p, const char *end)
+{
+	const char *q;
+
+	p = skip_sp(p, end);
+	q = end;
+	while (q > p && (q[-1] == ' ' || q[-1] == '\t'))
+		q--;
+	r->vmflags = snapshot_strdup(s, p, (size_t)(q - p));
+	while (p < q) {
+		const char *t = skip_nonsp(p, q);
+		if (t - p == 2)
+			r->vmflags_mask |= region_vmflag_bit(p);
+		p = skip_sp(t, q);
+	}
+}
+
+static int parse_field(struct snapshot *s, const struct line *ln, size_t *hint,
+		       struct rw_err *err)
+{
+	const char *p = ln->p, *end = ln->end, *colon;
+	struct region *r;
+	int ki;
+	uint64_t v;
+
+	colon = memchr(p, ':', (size_t)(end - p));
+	if (!colon || colon == p)
+		return perr(err, ln, "not a smaps line (expected 'Key: value' or a region header)");
+	for (const char *k = p; k < colon; k++)
+		if (*k == ' ' || *k == '\t')
+			return perr(err, ln, "not a smaps line (space in key)");
+	if (!s->count)
+		return perr(err, ln, "field line before any region header");
+	r = &s->regions[s->count - 1];
+	ki = lookup_key(p, (size_t)(colon - p), hint);
+	if (ki < 0)
+		return 0;       /* unknown key: ignored, as the kernel adds fields over time */
+	p = skip_sp(colon + 1, end);
+	if (keys[ki].field == KEY_VMFLAGS) {
+		parse_vmflags(s, r, p, end);
+		return 0;
+	}
+	if (take_dec(&p, end, &v))
+		return perr(err, ln, "bad number in field");
+	p = skip_sp(p, end);
+	if (keys[ki].field == KEY_THP) {
+		if (p != end)
+			return perr(err, ln, "bad number in field");
+		r->thp_eligible = v > 0;
+		return 0;
+	}
+	if (end - p == 2 && p[0] == 'k' && p[1] == 'B') {
+		if (v > UINT64_MAX / 1024)
+			return perr(err, ln, "number out of range");
+		v *= 1024;
+	} else if (p != end) {
+		return perr(err, ln, "bad number in field (expected 'N kB')");
+	}
+	r->f[keys[ki].field] = v;
+	s->fields_present |= 1u << keys[ki].field;
+	return 0;
+}
+
+static int parse_smaps(struct snapshot *s, struct lines *it, struct rw_err *err)
+{
+	struct line ln;
+	size_t hint = 0;
+	const char *last_path = NULL;
+	size_t last_path_len = 0;
+	int rc, any_fields = 0;
+
+	init_keys();
+	while (next_line(it, &ln)) {
+		if (ln.p == ln.end)
+			continue;
+		if (is_region_header(&ln)) {
+			rc = parse_header(s, &ln, &last_path, &last_path_len, err);
+			hint = 0;
+		} else if (*ln.p == '#') {
+			continue;
+		} else {
+			rc = parse_field(s, &ln, &hint, err);
+			any_fields = 1;
+		}
+		if (rc)
+			return rc;
+	}
+	s->format = any_fields ? SNAP_FMT_SMAPS : SNAP_FMT_MAPS;
+	/* A region without a Size line (maps text) still has a size. */
+	for (size_t i = 0; i < s->count; i++)
+		if (!(s->fields_present & (1u << RF_SIZE)))
+			s->regions[i].f[RF_SIZE] = s->regions[i].end - s->regions[i].start;
+	s->fields_present |= 1u << RF_SIZE;
+	return 0;
+}
+
+/* ---- pmap ---------------------------------------------------------------------------- */
+
+/* "PID:   command line" (pmap's first line). The pid may have been edited out of a
+ * capture (e.g. "PID:"), so only "word:" is required. */
+static int parse_pmap_title(struct snapshot *s, const struct line *ln)
+{
+	const char *p = ln->p, *w = skip_nonsp(ln->p, ln->end);
+	uint64_t pid;
+
+	if (w == p || w[-1] != ':')
+		return -1;
+	if (!take_dec(&p, ln->end, &pid) && p == w - 1 && pid <= 0x3fffffff)
+		s->meta.pid = (int)pid;
+	p = skip_sp(w, ln->end);
+	s->meta.cmdline = snapshot_strdup(s, p, (size_t)(ln->end - p));
+	return 0;
+}
+
+static int line_has_word(const struct line *ln, const char *w, const char **at)
+{
+	size_t n = strlen(w);
+	const char *p = ln->p;
+
+	while (p < ln->end) {
+		p = skip_sp(p, ln->end);
+		const char *t = skip_nonsp(p, ln->end);
+		if ((size_t)(t - p) == n && !memcmp(p, w, n)) {
+			if (at)
+				*at = p;
+			return 1;
+		}
+		p = t;
+	}
+	return 0;
+}
+
+/* pmap shows "[ anon ]", "[ stack ]"; normalise to the kernel's spelling. */
+static const char *pmap_path(struct snapshot *s, const char *p, const char *end)
+{
+	size_t n = (size_t)(end - p);
+
+	if (n == 8 && !memcmp(p, "[ anon ]", 8))
+		return "";
+	if (n == 9 && !memcmp(p, "[ stack ]", 9))
+		return "[stack]";
+	if (n == 8 && !memcmp(p, "[ heap ]", 8))
+		return "[heap]";
+	return snapshot_strdup(s, p, n);
+}
+
+static int take_kb(const char **pp, const char *end, uint64_t *out)
+{
+	uint64_t v;
+
+	*pp = skip_sp(*pp, end);
+	if (*pp < end && **pp == '-' && (*pp + 1 == end || (*pp)[1] == ' ')) {
+		(*pp)++;          /* older pmap prints '-' for zero */
+		*out = 0;
+		return 0;
+	}
+	if (take_dec(pp, end, &v) || v > UINT64_MAX / 1024 || (*pp < end && **pp != ' '))
+		return -1;
+	*out = v * 1024;
+	return 0;
+}
+
+/* Address  Kbytes  RSS  Dirty  Mode  Mapping */
+static int parse_pmap_x(struct snapshot *s, struct lines *it, struct rw_err *err)
+{
+	struct line ln;
+
+	s->format = SNAP_FMT_PMAP_X;
+	s->fields_present = (1u << RF_SIZE) | (1u << RF_RSS) | (1u << RF_DIRTY);
+	while (next_line(it, &ln)) {
+		const char *p = skip_sp(ln.p, ln.end), *end = ln.end;
+		struct region *r;
+		uint64_t size;
+
+		if (p == end)
+			continue;
+		if (*p == '-' || !strncmp(p, "total", 5))
+			break;                          /* the totals footer */
+		r = snapshot_add(s);
+		if (take_hex(&p, end, &r->start) || p >= end || *p != ' ')
+			return perr(err, &ln, "bad address in pmap -x line");
+		if (take_kb(&p, end, &size) || take_kb(&p, end, &r->f[RF_RSS]) ||
+		    take_kb(&p, end, &r->f[RF_DIRTY]))
+			return perr(err, &ln, "bad number in pmap -x line");
+		p = skip_sp(p, end);
+		if (end - p < 5 || (end - p > 5 && p[5] != ' '))
+			return perr(err, &ln, "bad mode in pmap -x line");
+		r->perms[0] = p[0] == 'r' ? 'r' : '-';
+		r->perms[1] = p[1] == 'w' ? 'w' : '-';
+		r->perms[2] = p[2] == 'x' ? 'x' : '-';
+		r->perms[3] = p[3] == 's' ? 's' : 'p';
+		r->perms[4] = '\0';
+		p = skip_sp(p + 5, end);
+		r->path = pmap_path(s, p, end);
+		r->f[RF_SIZE] = size;
+		if (size > UINT64_MAX - r->start)
+			return perr(err, &ln, "region size out of range");
+		r->end = r->start + size;
+		if (check_order(s, r, &ln, err))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+#define PMAP_MAX_COLS 64
+
+/* Address Perm Offset Device Inode <smaps fields...> [VmFlags] Mapping */
+static int parse_pmap_X(struct snapshot *s, struct lines *it, const struct line *hdr,
+			struct rw_err *err)
+{
+	int col_field[PMAP_MAX_COLS];
+	int ncols = 0, has_vmflags = 0;
+	size_t mapping_col = 0;
+	const char *p = hdr->p;
+	struct line ln;
+
+	init_keys();
+	s->format = SNAP_FMT_PMAP_XX;
+	/* The header names the columns after Inode with the kernel's smaps keys. */
+	for (int word = 0; p < hdr->end; word++) {
+		const char *w;
+		size_t hint = 0;
+		int ki;
+
+		p = skip_sp(p, hdr->end);
+		if (p >= hdr->end)
+			break;
+		w = p;
+		p = skip_nonsp(p, hdr->end);
+		if (word < 5)
+			continue;           /* Address Perm Offset Device Inode */
+		if ((size_t)(p - w) == 7 && !memcmp(w, "Mapping", 7)) {
+			mapping_col = (size_t)(w - hdr->p);
+			break;
+		}
+		if ((size_t)(p - w) == 7 && !memcmp(w, "VmFlags", 7)) {
+			has_vmflags = 1;
+			continue;
+		}
+		if (ncols == PMAP_MAX_COLS)
+			return perr(err, hdr, "too many columns in pmap header");
+		ki = lookup_key(w, (size_t)(p - w), &hint);
+		col_field[ncols++] = ki < 0 ? -1 : keys[ki].field;
+	}
+	if (!mapping_col)
+		return perr(err, hdr, "pmap -X header without a Mapping column");
+	for (int c = 0; c < ncols; c++)
+		if (col_field[c] >= 0)
+			s->fields_present |= 1u << col_field[c];
+	s->fields_present |= 1u << RF_SIZE;
+
+	while (next_line(it, &ln)) {
+		const char *end = ln.end;
+		struct region *r;
+		uint64_t v;
+
+		p = skip_sp(ln.p, end);
+		if (p == end)
+			continue;
+		if (*p == '=')
+			break;                          /* the "====" rule before the totals line */
+		r = snapshot_add(s);
+		if (take_hex(&p, end, &r->start) || p >= end || *p != ' ')
+			return perr(err, &ln, "bad address in pmap -X line");
+		p = skip_sp(p, end);
+		if (end - p < 4 || !valid_perms(p))
+			return perr(err, &ln, "bad permissions in pmap -X line");
+		memcpy(r->perms, p, 4);
+		p = skip_sp(p + 4, end);
+		if (take_hex(&p, end, &r->offset))
+			return perr(err, &ln, "bad offset in pmap -X line");
+		p = skip_sp(p, end);
+		if (take_hex(&p, end, &v) || p >= end || *p++ != ':')
+			return perr(err, &ln, "bad device in pmap -X line");
+		r->dev_major = (uint32_t)v;
+		if (take_hex(&p, end, &v))
+			return perr(err, &ln, "bad device in pmap -X line");
+		r->dev_minor = (uint32_t)v;
+		p = skip_sp(p, end);
+		if (take_dec(&p, end, &r->inode))
+			return perr(err, &ln, "bad inode in pmap -X line");
+		for (int c = 0; c < ncols; c++) {
+			p = skip_sp(p, end);
+			if (take_dec(&p, end, &v) || (p < end && *p != ' '))
+				return perr(err, &ln, "bad number in pmap -X line");
+			if (col_field[c] >= 0) {
+				if (v > UINT64_MAX / 1024)
+					return perr(err, &ln, "number out of range");
+				r->f[col_field[c]] = v * 1024;
+			}
+		}
+		/* pmap right-aligns VmFlags under its header and starts Mapping at the header's
+		 * Mapping column; use that, since both may contain spaces. */
+		{
+			const char *mp = ln.p + mapping_col;
+			if (mp > end)
+				mp = end;
+			if (mp < p || (mp > ln.p && mp < end && mp[-1] != ' ')) {
+				/* Not aligned (hand-edited text): flags are 2-letter known codes. */
+				mp = skip_sp(p, end);
+				if (has_vmflags)
+					while (end - mp >= 2 && region_vmflag_bit(mp) &&
+					       (end - mp == 2 || mp[2] == ' '))
+						mp = skip_sp(mp + 2, end);
+			}
+			if (has_vmflags)
+				parse_vmflags(s, r, p, mp);
+			p = skip_sp(mp, end);
+		}
+		r->path = p < end ? pmap_path(s, p, end) : "";
+		if (r->f[RF_SIZE] > UINT64_MAX - r->start)
+			return perr(err, &ln, "region size out of range");
+		r->end = r->start + r->f[RF_SIZE];
+		if (check_order(s, r, &ln, err))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* ---- our header -------------------------------------------------------------------- */
+
+static void parse_meta_line(struct snapshot *s, const struct line *ln)
+{
+	const char *p = skip_sp(ln->p + 1, ln->end), *k = p, *v;
+	size_t klen;
+	uint64_t n;
+
+	p = skip_nonsp(p, ln->end);
+	klen = (size_t)(p - k);
+	v = skip_sp(p, ln->end);
+	if (klen == 20 && !memcmp(k, "regionwatch-snapshot", 20)) {
+		if (!take_dec(&v, ln->end, &n) && n < 1000)
+			s->meta.version = (int)n;
+	} else if (klen == 3 && !memcmp(k, "pid", 3)) {
+		if (!take_dec(&v, ln->end, &n) && n <= 0x3fffffff)
+			s->meta.pid = (int)n;
+	} else if (klen == 4 && !memcmp(k, "time", 4)) {
+		if (!take_dec(&v, ln->end, &n))
+			s->meta.time = (double)n;
+	} else if (klen == 11 && !memcmp(k, "start_ticks", 11)) {
+		if (!take_dec(&v, ln->end, &n))
+			s->meta.start_ticks = n;
+	} else if (klen == 4 && !memcmp(k, "comm", 4)) {
+		s->meta.comm = snapshot_strdup(s, v, (size_t)(ln->end - v));
+	} else if (klen == 7 && !memcmp(k, "cmdline", 7)) {
+		s->meta.cmdline = snapshot_strdup(s, v, (size_t)(ln->end - v));
+	} else if (klen == 6 && !memcmp(k, "kernel", 6)) {
+		s->meta.kernel = snapshot_strdup(s, v, (size_t)(ln->end - v));
+	}
+}
+
+size_t smaps_format_header(char *out, size_t outlen, const struct snapshot_meta *m)
+{
+	char comm[256], cmd[2048], kern[256];
+	int n = snprintf(out, outlen,
+			 "%s %d\n# pid %d\n# time %.0f\n# start_ticks %llu\n# comm %s\n"
+			 "# cmdline %s\n# kernel %s\n",
+			 SMAPS_HEADER_MAGIC, SMAPS_FORMAT_VERSION, m->pid, m->time,
+			 m->start_ticks, escape_ctl(m->comm, comm, sizeof(comm)),
+			 escape_ctl(m->cmdline, cmd, sizeof(cmd)),
+			 escape_ctl(m->kernel, kern, sizeof(kern)));
+	return n < 0 ? 0 : (size_t)n;
+}
+
+int smaps_parse(const char *buf, size_t len, struct snapshot *s, struct rw_err *err)
+{
+	struct lines it = { buf, buf + len, 0 };
+	struct lines peek;
+	struct line ln;
+	const char *nul = memchr(buf, '\0', len);
+
+	if (nul) {
+		size_t no = 1;
+		for (const char *q = buf; q < nul; q++)
+			no += *q == '\n';
+		return rw_err_set(err, EINVAL, "line %zu: binary data (NUL byte): not smaps or pmap text",
+				  no);
+	}
+	/* Leading '#' lines are our header; blank lines are tolerated. */
+	for (;;) {
+		peek = it;
+		if (!next_line(&peek, &ln))
+			return 0;       /* empty: a valid snapshot with no regions */
+		if (!is_comment_or_blank(&ln))
+			break;
+		if (ln.p < ln.end && *ln.p == '#')
+			parse_meta_line(s, &ln);
+		it = peek;
+	}
+	if (is_region_header(&ln))
+		return parse_smaps(s, &it, err);
+	/* pmap: an optional "PID:   cmd" title, then its column header. */
+	if (!parse_pmap_title(s, &ln)) {
+		it = peek;
+		do {
+			if (!next_line(&it, &ln))
+				return rw_err_set(err, EINVAL, "line %zu: pmap output without a column header",
+						  it.no);
+		} while (ln.p == ln.end);
+	} else {
+		it = peek;
+	}
+	if (line_has_word(&ln, "Kbytes", NULL) && line_has_word(&ln, "Mode", NULL))
+		return parse_pmap_x(s, &it, err);
+	if (line_has_word(&ln, "Perm", NULL) && line_has_word(&ln, "Mapping", NULL))
+		return parse_pmap_X(s, &it, &ln, err);
+	if (line_has_word(&ln, "Kbytes", NULL))
+		return perr(err, &ln, "plain 'pmap' output has no RSS; capture with pmap -x or -X");
+	return perr(err, &ln, "not smaps, maps or pmap -x/-X output");
+}

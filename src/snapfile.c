@@ -1,0 +1,284 @@
+/* snapfile: snapshot files in and out. A snapshot file is our '#' header followed by the
+ * kernel's smaps text verbatim (design §5), so `cat /proc/PID/smaps` is one too. */
+#include "snapfile.h"
+#include "smaps.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+int snapfile_load(const char *path, struct snapshot **out, struct rw_err *err)
+{
+	int fd, rc;
+	char *buf;
+	size_t len;
+	struct snapshot *s;
+	struct stat st;
+	struct rw_err perr;
+
+	if (!strcmp(path, "-"))
+		fd = STDIN_FILENO;
+	else
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return rw_err_set(err, errno, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);
+		return rw_err_set(err, EISDIR, "%s: is a directory", path);
+	}
+	rc = read_fd_all(fd, &buf, &len, SNAPFILE_MAX_BYTES, &perr);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (rc)
+		return rw_err_set(err, perr.code, "%s: %s", path, perr.msg);
+	s = snapshot_new();
+	rc = smaps_parse(buf, len, s, &perr);
+	free(buf);
+	if (rc) {
+		snapshot_free(s);
+		return rw_err_set(err, EINVAL, "%s: %s", path, perr.msg);
+	}
+	if (!s->count) {
+		snapshot_free(s);
+		return rw_err_set(err, EINVAL, "%s: no mappings in file (empty, or only a header)",
+				  path);
+	}
+	snapshot_classify(s);
+	*out = s;
+	return 0;
+}
+
+static void fill_meta(const struct procfs *p, struct snapshot *s, char **comm, char **cmdline,
+		      char *kernel, size_t kernel_len)
+{
+	struct utsname u;
+
+	s->meta.version = SMAPS_FORMAT_VERSION;
+	s->meta.pid = p->pid;
+	s->meta.time = now_wall();
+	s->meta.start_ticks = p->start_ticks;
+	if (procfs_comm(p, comm, NULL))
+		*comm = xstrdup("");
+	if (procfs_cmdline(p, cmdline, NULL))
+		*cmdline = xstrdup("");
+	kernel[0] = '\0';
+	if (uname(&u) == 0)
+		snprintf(kernel, kernel_len, "%s", u.release);
+	s->meta.comm = *comm;
+	s->meta.cmdline = *cmdline;
+	s->meta.kernel = kernel;
+}
+
+int snapfile_capture(const struct procfs *p, struct snapshot **out, struct rw_err *err)
+{
+	char *buf, *comm = NULL, *cmdline = NULL, kernel[128];
+	size_t len;
+	struct snapshot *s;
+	int rc;
+
+	rc = procfs_read(p, "smaps", &buf, &len, err);
+	if (rc)
+		return rc;
+	if (!len) {
+		free(buf);
+		return rw_err_set(err, ESRCH, "process %d has no mappings (exited or a zombie)",
+				  (int)p->pid);
+	}
+	s = snapshot_new();
+	rc = smaps_parse(buf, len, s, err);
+	free(buf);
+	if (rc) {
+		snapshot_free(s);
+		return rc;
+	}
+	fill_meta(p, s, &comm, &cmdline, kernel, sizeof(kernel));
+	s->meta.comm = snapshot_strdup(s, comm, strlen(comm));
+	s->meta.cmdline = snapshot_strdup(s, cmdline, strlen(cmdline));
+	s->meta.kernel = snapshot_strdup(s, kernel, strlen(kernel));
+	free(comm);
+	free(cmdline);
+	snapshot_classify(s);
+	*out = s;
+	return 0;
+}
+
+/* The temporary file being written, removed by a signal handler (util) if we are stopped
+ * half-way, so no partial file is ever left under a final name or a stray temp name. */
+static char tmp_path[PATH_MAX];
+
+const char *snapfile_pending_tmp(void)
+{
+	return tmp_path[0] ? tmp_path : NULL;
+}
+
+#define COPY_BUF (1u << 20)
+
+/* Stream smaps to fd; returns bytes copied or -errno (-ESRCH: target gone). */
+static long long copy_smaps(int smaps_fd, int out_fd, int *werr)
+{
+	char *buf = xmalloc(COPY_BUF);
+	long long total = 0;
+
+	*werr = 0;
+	for (;;) {
+		ssize_t n = read(smaps_fd, buf, COPY_BUF);
+		if (n < 0) {
+			int e = errno;
+			if (e == EINTR)
+				continue;
+			free(buf);
+			return -e;
+		}
+		if (n == 0)
+			break;
+		int rc = write_all(out_fd, buf, (size_t)n);
+		if (rc) {
+			*werr = -rc;
+			free(buf);
+			return rc;
+		}
+		total += n;
+	}
+	free(buf);
+	return total;
+}
+
+int snapfile_write(const struct procfs *p, const char *path, int flags, size_t *bytes_out,
+		   struct rw_err *err)
+{
+	struct snapshot *meta_holder = snapshot_new();
+	char *comm = NULL, *cmdline = NULL, kernel[128], header[4096];
+	int smaps_fd = -1, out_fd = -1, rc = 0, werr = 0, direct = 0;
+	size_t hlen;
+	long long copied;
+	struct stat st;
+
+	tmp_path[0] = '\0';
+	smaps_fd = procfs_openat(p, "smaps", err);
+	if (smaps_fd < 0) {
+		rc = smaps_fd;
+		goto out_meta;
+	}
+	fill_meta(p, meta_holder, &comm, &cmdline, kernel, sizeof(kernel));
+	hlen = smaps_format_header(header, sizeof(header), &meta_holder->meta);
+	if (hlen >= sizeof(header))
+		hlen = sizeof(header) - 1;
+
+	if (!path || !strcmp(path, "-")) {
+		out_fd = STDOUT_FILENO;
+		direct = 1;
+	} else if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if (S_ISDIR(st.st_mode)) {
+			rc = rw_err_set(err, EISDIR, "%s: is a directory", path);
+			goto out_smaps;
+		}
+		/* A device or fifo (/dev/null, a pipe): write straight to it. */
+		out_fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (out_fd < 0) {
+			rc = rw_err_set(err, errno, "%s: %s", path, strerror(errno));
+			goto out_smaps;
+		}
+		direct = 2;
+	} else {
+		char dirbuf[PATH_MAX], basebuf[PATH_MAX];
+		if (!(flags & SNAPFILE_FORCE) && access(path, F_OK) == 0) {
+			rc = rw_err_set(err, EEXIST, "%s: file exists (use --force to replace it)", path);
+			goto out_smaps;
+		}
+		if (strlen(path) >= sizeof(dirbuf) - 16) {
+			rc = rw_err_set(err, ENAMETOOLONG, "%s: path too long", path);
+			goto out_smaps;
+		}
+		strcpy(dirbuf, path);
+		strcpy(basebuf, path);
+		snprintf(tmp_path, sizeof(tmp_path), "%s/.%s.XXXXXX", dirname(dirbuf),
+			 basename(basebuf));
+		out_fd = mkstemp(tmp_path);
+		if (out_fd < 0) {
+			int e = errno;
+			tmp_path[0] = '\0';
+			rc = rw_err_set(err, e, "%s: cannot create a file in its directory: %s", path,
+					strerror(e));
+			goto out_smaps;
+		}
+		fchmod(out_fd, 0644);
+	}
+
+	rc = write_all(out_fd, header, hlen);
+	if (rc) {
+		werr = -rc;
+		goto write_failed;
+	}
+	copied = copy_smaps(smaps_fd, out_fd, &werr);
+	if (werr)
+		goto write_failed;
+	if (copied < 0) {
+		if (copied == -ESRCH)
+			rc = rw_err_set(err, ESRCH, "process %d exited during the snapshot", (int)p->pid);
+		else
+			rc = rw_err_set(err, (int)-copied, "reading /proc/%d/smaps: %s", (int)p->pid,
+					strerror((int)-copied));
+		goto out_tmp;
+	}
+	if (copied == 0) {
+		rc = rw_err_set(err, ESRCH, "process %d has no mappings (exited or a zombie)",
+				(int)p->pid);
+		goto out_tmp;
+	}
+	if (procfs_check_alive(p, NULL)) {
+		rc = rw_err_set(err, ESRCH, "process %d exited during the snapshot", (int)p->pid);
+		goto out_tmp;
+	}
+	if (!direct) {
+		if (fsync(out_fd) < 0) {
+			werr = errno;
+			goto write_failed;
+		}
+		if (close(out_fd) < 0) {
+			out_fd = -1;
+			werr = errno;
+			goto write_failed;
+		}
+		out_fd = -1;
+		if (flags & SNAPFILE_FORCE)
+			rc = rename(tmp_path, path);
+		else
+			rc = renameat2(AT_FDCWD, tmp_path, AT_FDCWD, path, RENAME_NOREPLACE);
+		if (rc < 0) {
+			int e = errno;
+			rc = rw_err_set(err, e, "%s: %s%s", path, strerror(e),
+					e == EEXIST ? " (use --force to replace it)" : "");
+			goto out_tmp;
+		}
+		tmp_path[0] = '\0';
+	}
+	if (bytes_out)
+		*bytes_out = (size_t)copied;
+	rc = 0;
+	goto out_tmp;
+
+write_failed:
+	rc = rw_err_set(err, werr, "writing %s: %s", direct == 1 ? "standard output" : path,
+			strerror(werr));
+out_tmp:
+	if (out_fd >= 0 && direct != 1)
+		close(out_fd);
+	if (tmp_path[0]) {
+		unlink(tmp_path);
+		tmp_path[0] = '\0';
+	}
+out_smaps:
+	close(smaps_fd);
+out_meta:
+	free(comm);
+	free(cmdline);
+	snapshot_free(meta_holder);
+	return rc;
+}

@@ -1,0 +1,278 @@
+/* util: allocation, errors, sizes, addresses, clocks. */
+#include "util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int rw_err_set(struct rw_err *err, int code, const char *fmt, ...)
+{
+	if (err) {
+		va_list ap;
+		err->code = code;
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+	}
+	return -code;
+}
+
+static RW_NORETURN void oom(size_t n)
+{
+	fprintf(stderr, "regionwatch: out of memory allocating %zu bytes\n", n);
+	exit(1);
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		oom(n);
+	return p;
+}
+
+void *xcalloc(size_t count, size_t n)
+{
+	void *p = calloc(count ? count : 1, n ? n : 1);
+	if (!p)
+		oom(count * n);
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q)
+		oom(n);
+	return q;
+}
+
+void *xreallocarray(void *p, size_t count, size_t n)
+{
+	if (n && count > SIZE_MAX / n)
+		oom(SIZE_MAX);
+	return xrealloc(p, count * n);
+}
+
+char *xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	double v;
+	uint64_t mult = 1;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || !isfinite(v) || v < 0)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': mult = 1ULL << 10; end++; break;
+	case 'm': case 'M': mult = 1ULL << 20; end++; break;
+	case 'g': case 'G': mult = 1ULL << 30; end++; break;
+	case 't': case 'T': mult = 1ULL << 40; end++; break;
+	default: break;
+	}
+	if (mult > 1 && *end == 'i')
+		end++;
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end)
+		return -EINVAL;
+	v *= (double)mult;
+	if (v >= 18446744073709551615.0)
+		return -EINVAL;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+int parse_addr(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	int digits = 0;
+
+	if (!s)
+		return -EINVAL;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	for (; *s; s++) {
+		int d;
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if (*s >= 'a' && *s <= 'f')
+			d = *s - 'a' + 10;
+		else if (*s >= 'A' && *s <= 'F')
+			d = *s - 'A' + 10;
+		else
+			return -EINVAL;
+		if (++digits > 16)
+			return -EINVAL;
+		v = (v << 4) | (uint64_t)d;
+	}
+	if (!digits)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int parse_pid(const char *s, int *out)
+{
+	long v = 0;
+
+	if (!s || !*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (*s - '0');
+		if (v > 0x3fffffff)      /* PID_MAX_LIMIT is 2^22; anything near int range is junk */
+			return -EINVAL;
+	}
+	if (v <= 0)
+		return -EINVAL;
+	*out = (int)v;
+	return 0;
+}
+
+const char *fmt_size(uint64_t bytes, char *buf, size_t len)
+{
+	static const char units[] = "KMGTPE";
+	double v = (double)bytes;
+	int u = -1;
+
+	if (bytes < 1024) {
+		snprintf(buf, len, "%lluB", (unsigned long long)bytes);
+		if (bytes == 0)
+			snprintf(buf, len, "0");
+		return buf;
+	}
+	while (v >= 1024.0 && u < 5) {
+		v /= 1024.0;
+		u++;
+	}
+	if (v >= 100.0 || v == (double)(uint64_t)v)
+		snprintf(buf, len, "%.0f%c", v, units[u]);
+	else if (v >= 10.0)
+		snprintf(buf, len, "%.1f%c", v, units[u]);
+	else
+		snprintf(buf, len, "%.2f%c", v, units[u]);
+	return buf;
+}
+
+const char *fmt_delta(int64_t bytes, char *buf, size_t len)
+{
+	char tmp[32];
+	uint64_t mag = bytes < 0 ? (uint64_t)0 - (uint64_t)bytes : (uint64_t)bytes;
+
+	if (bytes == 0) {
+		snprintf(buf, len, "0");
+		return buf;
+	}
+	snprintf(buf, len, "%c%s", bytes < 0 ? '-' : '+', fmt_size(mag, tmp, sizeof(tmp)));
+	return buf;
+}
+
+double now_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double now_wall(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int read_fd_all(int fd, char **buf, size_t *len, size_t max_len, struct rw_err *err)
+{
+	size_t cap = 64 * 1024, used = 0;
+	char *b = xmalloc(cap + 1);
+
+	for (;;) {
+		ssize_t n;
+		if (cap - used < 16 * 1024) {
+			if (cap >= max_len) {
+				free(b);
+				return rw_err_set(err, EFBIG, "larger than %zu bytes", max_len);
+			}
+			cap *= 2;
+			if (cap > max_len)
+				cap = max_len;
+			b = xrealloc(b, cap + 1);
+		}
+		n = read(fd, b + used, cap - used);
+		if (n < 0) {
+			int e = errno;
+			if (e == EINTR)
+				continue;
+			free(b);
+			return rw_err_set(err, e, "%s", strerror(e));
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	b[used] = '\0';
+	*buf = b;
+	*len = used;
+	return 0;
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+char *escape_ctl(const char *s, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	if (!outlen)
+		return out;
+	for (; *s && o + 5 < outlen; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f) {
+			snprintf(out + o, outlen - o, "\\x%02x", c);
+			o += 4;
+		} else if (c == '\\') {
+			out[o++] = '\\';
+			out[o++] = '\\';
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}

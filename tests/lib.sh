@@ -1,0 +1,92 @@
+# tests/lib.sh: TAP helpers for shell tests of the real binary against real processes.
+# Sourced by tests/cli/*.t. Every process a test starts is killed by the EXIT trap.
+set -u
+RW_TOP=${RW_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+RW=${RW_BIN:-$RW_TOP/regionwatch}
+FIX=${RW_BUILD:-$RW_TOP/build}/fixtures
+T=$(mktemp -d "${TMPDIR:-/tmp}/rwtest.XXXXXX")
+PIDS=""
+MOUNTS=""
+t_n=0
+t_failed=0
+
+t_cleanup() {
+	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+	for m in $MOUNTS; do umount "$m" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap t_cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+t_result() { # PASS(0/1) DESC
+	t_n=$((t_n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $t_n - $2"
+	else
+		echo "not ok $t_n - $2"
+		t_failed=$((t_failed + 1))
+	fi
+}
+
+ok() { # DESC CMD... : passes when CMD exits 0
+	d=$1; shift
+	if "$@"; then t_result 0 "$d"; else t_result 1 "$d"; fi
+}
+
+is() { # GOT WANT DESC
+	if [ "$1" = "$2" ]; then t_result 0 "$3"; else
+		t_result 1 "$3"; echo "#   got '$1', want '$2'"; fi
+}
+
+like() { # GOT ERE DESC
+	if printf '%s' "$1" | grep -Eq -- "$2"; then t_result 0 "$3"; else
+		t_result 1 "$3"; printf '#   got: %s\n#   want match: %s\n' "$1" "$2" | head -20; fi
+}
+
+diag() { echo "# $*"; }
+
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+
+done_testing() {
+	echo "1..$t_n"
+	[ "$t_failed" = 0 ]
+	exit $?
+}
+
+# start_target NAME [ARGS...]: start a fixture, wait for its "ready" line.
+# Sets TPID, TADDR and READY (the whole line). Fails the test file if it never gets ready.
+start_target() {
+	name=$1; shift
+	out="$T/ready.$name.$$.$t_n"
+	"$FIX/$name" "$@" > "$out" 2>"$out.err" &
+	TPID=$!
+	PIDS="$PIDS $TPID"
+	i=0
+	while ! grep -q '^ready' "$out" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt 200 ] || ! kill -0 "$TPID" 2>/dev/null; then
+			echo "Bail out! fixture $name did not get ready: $(cat "$out.err")"
+			exit 1
+		fi
+		sleep 0.05
+	done
+	READY=$(grep -m1 '^ready' "$out")
+	TADDR=$(ready_field addr)
+}
+
+ready_field() { # KEY -> value from READY
+	printf '%s\n' "$READY" | tr ' ' '\n' | sed -n "s/^$1=//p"
+}
+
+stop_target() { kill -9 "$1" 2>/dev/null; wait "$1" 2>/dev/null; true; }
+
+# json_get FILE PERL-EXPR: evaluate an expression on the decoded document $d.
+json_get() {
+	perl -MJSON::PP -e 'local $/; open my $f, "<", $ARGV[0] or die; my $d = decode_json(<$f>);
+		my $r = eval $ARGV[1]; die $@ if $@; print defined $r ? $r : "null"' "$1" "$2"
+}
+
+# The target's state letter from /proc/PID/stat (R, S, t, T, Z ...).
+proc_state() { sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f1; }

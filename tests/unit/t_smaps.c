@@ -1,0 +1,334 @@
+/* Unit tests of the smaps / pmap parser and the kind classifier. */
+#include "tap.h"
+#include <dirent.h>
+#include "region.h"
+#include "smaps.h"
+
+static struct snapshot *parse_str(const char *text, int *rc, struct rw_err *err)
+{
+	struct snapshot *s = snapshot_new();
+	*rc = smaps_parse(text, strlen(text), s, err);
+	if (!*rc)
+		snapshot_classify(s);
+	return s;
+}
+
+static struct snapshot *parse_file(const char *rel)
+{
+	size_t len;
+	char *buf = tap_slurp(rel, &len);
+	struct snapshot *s = snapshot_new();
+	struct rw_err err;
+	int rc = smaps_parse(buf, len, s, &err);
+	ok(rc == 0, "%s parses%s%s", rel, rc ? ": " : "", rc ? err.msg : "");
+	free(buf);
+	snapshot_classify(s);
+	return s;
+}
+
+static const struct region *find(const struct snapshot *s, uint64_t addr)
+{
+	long i = snapshot_find(s, addr);
+	return i < 0 ? NULL : &s->regions[i];
+}
+
+static void expect_error(const char *name, const char *text, const char *want_line)
+{
+	struct rw_err err = { 0, "" };
+	int rc;
+	struct snapshot *s = parse_str(text, &rc, &err);
+	ok(rc < 0 && strstr(err.msg, want_line), "malformed %s rejected with '%s' (%s)", name,
+	   want_line, err.msg);
+	snapshot_free(s);
+}
+
+static void test_real_smaps(void)
+{
+	struct snapshot *s = parse_file("fixtures/smaps/shared_leaker.smaps");
+	const struct region *r;
+
+	is_u64(s->count, 12, "leaker smaps: 12 regions");
+	ok(s->format == SNAP_FMT_SMAPS, "detected as smaps");
+	r = &s->regions[0];
+	is_u64(r->start, 0x55c8b889b000ULL, "first region start");
+	is_u64(r->end, 0x55c8b88bc000ULL, "first region end");
+	is_str(r->path, "[heap]", "heap path");
+	is_str(region_kind_name(r->kind), "heap", "heap kind");
+	is_u64(r->f[RF_SIZE], 132 * 1024, "Size in bytes");
+	is_u64(r->f[RF_RSS], 8 * 1024, "Rss in bytes");
+	is_u64(r->f[RF_PSS_DIRTY], 8 * 1024, "Pss_Dirty in bytes");
+	ok(r->thp_eligible == 0, "THPeligible kept");
+	is_str(r->vmflags, "rd wr mr mw me ac", "VmFlags text kept (trailing space dropped)");
+	ok(region_has_vmflag(r, "ac") && !region_has_vmflag(r, "dd"), "VmFlags bits");
+	ok(snapshot_has_field(s, RF_ANONYMOUS) && snapshot_has_field(s, RF_SWAP), "fields present");
+	r = find(s, 0x7f7b88000000ULL);
+	ok(r && r->kind == KIND_GLIBC_ARENA, "64 MiB-aligned rw prefix is glibc-arena");
+	r = find(s, 0x7f7b881fd000ULL);
+	ok(r && r->kind == KIND_GLIBC_ARENA && r->perms[0] == '-', "its ---p tail is glibc-arena");
+	snapshot_free(s);
+}
+
+static void test_real_pmap_x(void)
+{
+	struct snapshot *s = parse_file("fixtures/smaps/shared_leaker.pmap_x");
+	const struct region *r;
+
+	ok(s->format == SNAP_FMT_PMAP_X, "detected as pmap -x");
+	is_u64(s->count, 32, "32 rows (footer skipped)");
+	r = find(s, 0x7f7b88000000ULL);
+	ok(r != NULL, "arena row found");
+	if (r) {
+		is_u64(r->end - r->start, 2024 * 1024, "end = start + Kbytes");
+		is_u64(r->f[RF_RSS], 2024 * 1024, "RSS in bytes");
+		is_str(r->path, "", "[ anon ] is an empty path");
+		is_str(r->perms, "rw-p", "mode rw--- becomes rw-p");
+		is_str(region_kind_name(r->kind), "glibc-arena", "arena kind from layout");
+	}
+	r = find(s, 0x7f7b98a26000ULL);
+	ok(r && !strcmp(r->path, "libc.so.6") && !strcmp(r->perms, "r-xp"), "file row");
+	ok(!snapshot_has_field(s, RF_ANONYMOUS), "pmap -x has no Anonymous column");
+	snapshot_free(s);
+}
+
+static void test_real_go(void)
+{
+	struct snapshot *s = parse_file("fixtures/smaps/shared_go_t10s.smaps");
+	size_t go = 0;
+
+	for (size_t i = 0; i < s->count; i++)
+		go += s->regions[i].kind == KIND_GO_HEAP;
+	is_u64(go, s->count, "every mapping at 0xc000000000.. is go-heap");
+	snapshot_free(s);
+}
+
+static const char special_smaps[] =
+	"# regionwatch-snapshot 1\n"
+	"# pid 4242\n"
+	"# time 1795377719\n"
+	"# start_ticks 777\n"
+	"# comm my prog\n"
+	"# cmdline ./my prog --x\n"
+	"# kernel 6.18.0\n"
+	"7f0000000000-7f0000001000 rw-s 00000000 00:01 1234                       /memfd:rw-test (deleted)\n"
+	"Size:                  4 kB\n"
+	"Rss:                   4 kB\n"
+	"Shared_Dirty:          4 kB\n"
+	"FutureField:     what ever 12 x\n"
+	"VmFlags: rd wr sh mr mw me ms zz \n"
+	"7f0000001000-7f0000003000 r--p 00001000 fe:01 99                         /tmp/rw test dir/a file.bin (deleted)\r\n"
+	"Size:                  8 kB\r\n"
+	"Rss:                   0 kB\r\n"
+	"7f0000003000-7f0000005000 rw-p 00000000 00:00 0                          [anon:rw test name]\n"
+	"Size:                  8 kB\n"
+	"Rss:                   8 kB\n"
+	"Anonymous:             8 kB\n"
+	"ProtectionKey:         0\n"
+	"7f0000005000-7f0000006000 ---p 00000000 00:00 0 \n"
+	"Size:                  4 kB\n"
+	"Rss:                   0 kB\n"
+	"\n"
+	"7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0                          [stack]\n"
+	"Rss:                  12 kB\n"
+	"ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]\n"
+	"Rss:                   0 kB\n";
+
+static void test_special_paths(void)
+{
+	int rc;
+	struct rw_err err;
+	struct snapshot *s = parse_str(special_smaps, &rc, &err);
+
+	ok(rc == 0, "special paths parse%s%s", rc ? ": " : "", rc ? err.msg : "");
+	is_u64(s->count, 6, "six regions");
+	is_u64(s->meta.pid, 4242, "header pid");
+	is_u64(s->meta.start_ticks, 777, "header start_ticks");
+	is_str(s->meta.comm, "my prog", "header comm");
+	is_str(s->meta.cmdline, "./my prog --x", "header cmdline");
+	is_u64(s->meta.version, 1, "header version");
+	is_str(s->regions[0].path, "/memfd:rw-test (deleted)", "memfd path");
+	is_str(region_kind_name(s->regions[0].kind), "memfd", "memfd kind");
+	ok(region_has_vmflag(&s->regions[0], "sh"), "sh flag");
+	is_str(s->regions[0].vmflags, "rd wr sh mr mw me ms zz", "unknown flag kept in text");
+	is_str(s->regions[1].path, "/tmp/rw test dir/a file.bin (deleted)",
+	       "path with spaces and (deleted), CRLF stripped");
+	is_str(region_kind_name(s->regions[1].kind), "file", "deleted file is kind file");
+	is_u64(s->regions[1].offset, 0x1000, "offset");
+	is_u64(s->regions[1].dev_major, 0xfe, "dev major");
+	is_u64(s->regions[1].inode, 99, "inode");
+	is_str(s->regions[2].path, "[anon:rw test name]", "[anon:...] name");
+	is_str(region_kind_name(s->regions[2].kind), "anon", "named anon is anon");
+	is_str(s->regions[3].path, "", "no path");
+	is_str(region_kind_name(s->regions[3].kind), "guard", "---p without RSS is guard");
+	is_str(region_kind_name(s->regions[4].kind), "stack", "[stack]");
+	is_str(region_kind_name(s->regions[5].kind), "special", "[vsyscall]");
+	snapshot_free(s);
+}
+
+static void test_maps_and_empty(void)
+{
+	int rc;
+	struct rw_err err;
+	struct snapshot *s = parse_str("00400000-00452000 r-xp 00000000 08:02 173521      /usr/bin/dbus-daemon\n"
+				       "00e03000-00e24000 rw-p 00000000 00:00 0           [heap]\n", &rc, &err);
+
+	ok(rc == 0 && s->count == 2 && s->format == SNAP_FMT_MAPS, "/proc/PID/maps text parses as maps");
+	is_u64(s->regions[1].f[RF_SIZE], 0x21000, "maps: size from the range");
+	snapshot_free(s);
+	s = parse_str("", &rc, &err);
+	ok(rc == 0 && s->count == 0, "empty text: no regions, no error (the loader reports it)");
+	snapshot_free(s);
+	s = parse_str("# regionwatch-snapshot 1\n# pid 1\n", &rc, &err);
+	ok(rc == 0 && s->count == 0 && s->meta.pid == 1, "header only: no regions");
+	snapshot_free(s);
+}
+
+static const char pmap_X[] =
+	"2532:   sleep 100\n"
+	"         Address Perm   Offset Device  Inode Size  Rss  Pss Pss_Dirty Referenced Anonymous KSM LazyFree ShmemPmdMapped FilePmdMapped Shared_Hugetlb Private_Hugetlb Swap SwapPss Locked THPeligible Mapping\n"
+	"    556bfce4a000 r--p 00000000  fe:00 247101    8    8    8         0          8         0   0        0              0             0              0               0    0       0      0           0 sleep\n"
+	"    556c29408000 rw-p 00000000  00:00      0  132    4    4         4          4         4   0        0              0             0              0               0    0       0      0           0 [heap]\n"
+	"    7fb374492000 rw-p 00000000  00:00      0   16   12   12        12         12        12   0        0              0             0              0               0    4       4      0           0 \n"
+	"                                             ==== ==== ==== ========= ========== ========= === ======== ============== ============= ============== =============== ==== ======= ====== =========== \n"
+	"                                              156   24   24        16         24        16   0        0              0             0              0               0    4       4      0           0 KB \n";
+
+static const char pmap_XX[] =
+	"2532:   sleep 100\n"
+	"         Address Perm   Offset Device  Inode Size KernelPageSize MMUPageSize  Rss  Pss Pss_Dirty Shared_Clean Shared_Dirty Private_Clean Private_Dirty Referenced Anonymous KSM LazyFree AnonHugePages ShmemPmdMapped FilePmdMapped Shared_Hugetlb Private_Hugetlb Swap SwapPss Locked THPeligible              VmFlags Mapping\n"
+	"    556bfce4a000 r--p 00000000  fe:00 247101    8              4           4    8    8         0            0            0             8             0          8         0   0        0             0              0             0              0               0    0       0      0           0          rd mr mw me sleep\n"
+	"    556c29408000 rw-p 00000000  00:00      0  132              4           4    4    4         4            0            0             0             4          4         4   0        0             0              0             0              0               0    0       0      0           0    rd wr mr mw me ac [heap]\n"
+	"    7fb374400000 r--p 00000000  fe:00    333    4              4           4    4    4         0            0            0             4             0          4         0   0        0             0              0             0              0               0    0       0      0           0          rd mr mw me my file name\n"
+	"                                             ==== ============== =========== ==== ==== ========= ============ ============ ============= ============= ========== ========= === ======== ============= ============== ============= ============== =============== ==== ======= ====== =========== \n"
+	"                                              144             12          12   16   16         4            0            0            16             4         16         4   0        0             0              0             0              0               0    0       0      0           0 KB \n";
+
+static void test_pmap_X(void)
+{
+	int rc;
+	struct rw_err err;
+	struct snapshot *s = parse_str(pmap_X, &rc, &err);
+
+	ok(rc == 0, "pmap -X parses%s%s", rc ? ": " : "", rc ? err.msg : "");
+	ok(s->format == SNAP_FMT_PMAP_XX && s->count == 3, "pmap -X: 3 regions, totals skipped");
+	is_u64(s->meta.pid, 2532, "pmap title pid");
+	is_str(s->meta.cmdline, "sleep 100", "pmap title command");
+	is_u64(s->regions[1].end - s->regions[1].start, 132 * 1024, "end from Size");
+	is_u64(s->regions[1].f[RF_ANONYMOUS], 4096, "Anonymous column");
+	is_str(s->regions[1].path, "[heap]", "[heap] mapping");
+	is_u64(s->regions[2].f[RF_SWAP], 4096, "Swap column");
+	is_str(s->regions[2].path, "", "anonymous row: empty mapping");
+	ok(snapshot_has_field(s, RF_PSS) && !snapshot_has_field(s, RF_PRIVATE_DIRTY),
+	   "fields present follow the header");
+	snapshot_free(s);
+
+	s = parse_str(pmap_XX, &rc, &err);
+	ok(rc == 0, "pmap -XX parses%s%s", rc ? ": " : "", rc ? err.msg : "");
+	is_u64(s->count, 3, "pmap -XX: 3 regions");
+	is_str(s->regions[0].vmflags, "rd mr mw me", "VmFlags column");
+	is_str(s->regions[0].path, "sleep", "mapping after VmFlags");
+	is_str(s->regions[1].vmflags, "rd wr mr mw me ac", "VmFlags column (6 flags)");
+	ok(region_has_vmflag(&s->regions[1], "ac"), "VmFlags bits from pmap -XX");
+	is_str(s->regions[2].path, "my file name", "mapping with spaces");
+	is_u64(s->regions[1].f[RF_PRIVATE_DIRTY], 4096, "Private_Dirty column");
+	snapshot_free(s);
+}
+
+static void test_malformed(void)
+{
+	expect_error("address", "7f00zz-7f01 rw-p 0 00:00 0\n", "line 1:");
+	expect_error("truncated header", "Size: 4 kB\n", "line 1: field line before any region");
+	expect_error("end<start", "2000-1000 rw-p 00000000 00:00 0\n", "line 1: region end");
+	expect_error("bad perms", "1000-2000 rwzp 00000000 00:00 0\n", "line 1: bad permissions");
+	expect_error("bad number", "1000-2000 rw-p 00000000 00:00 0\nSize: 4 kB\nRss:  12x kB\n",
+		     "line 3: bad number");
+	expect_error("bad unit", "1000-2000 rw-p 00000000 00:00 0\nRss:  12 MB\n", "line 2:");
+	expect_error("overflow", "1000-2000 rw-p 00000000 00:00 0\nRss:  99999999999999999999 kB\n",
+		     "line 2:");
+	expect_error("kB overflow", "1000-2000 rw-p 00000000 00:00 0\nRss:  18446744073709551615 kB\n",
+		     "line 2: number out of range");
+	expect_error("overlap", "1000-3000 rw-p 00000000 00:00 0\n2000-4000 rw-p 00000000 00:00 0\n",
+		     "line 2: region overlaps");
+	expect_error("garbage line", "1000-2000 rw-p 00000000 00:00 0\nhello world\n", "line 2: not a smaps line");
+	expect_error("text", "hello\nworld\n", "line 1: not a smaps line");
+	expect_error("plain pmap", "1: x\nAddress Kbytes Mode Offset Device Mapping\n", "plain 'pmap'");
+	expect_error("17-digit address", "10000000000000000-10000000000000001 rw-p 0 00:00 0\n", "line 1");
+	{
+		static const char bin[] = "1000-2000 rw-p 00000000 00:00 0\nSi\0ze: 4 kB\n";
+		struct snapshot *s = snapshot_new();
+		struct rw_err err;
+		int rc = smaps_parse(bin, sizeof(bin) - 1, s, &err);
+		ok(rc < 0 && strstr(err.msg, "line 2: binary data"), "NUL byte rejected (%s)", err.msg);
+		snapshot_free(s);
+	}
+}
+
+static void test_bad_fixtures(void)
+{
+	/* Every hand-made malformed file is rejected with a line number; none crashes. A file
+	 * whose name says "empty" is valid text with no regions (the loader reports that). */
+	char dir[4096];
+	const char *top = getenv("RW_TOP");
+	DIR *d;
+	struct dirent *e;
+	int n = 0;
+
+	snprintf(dir, sizeof(dir), "%s/fixtures/smaps/bad", top ? top : ".");
+	d = opendir(dir);
+	ok(d != NULL, "fixtures/smaps/bad exists");
+	while (d && (e = readdir(d))) {
+		char rel[512];
+		size_t len;
+		char *buf;
+		struct snapshot *s;
+		struct rw_err err = { 0, "" };
+		int rc;
+
+		if (e->d_name[0] == '.' || strstr(e->d_name, ".md"))
+			continue;
+		snprintf(rel, sizeof(rel), "fixtures/smaps/bad/%s", e->d_name);
+		buf = tap_slurp(rel, &len);
+		s = snapshot_new();
+		rc = smaps_parse(buf, len, s, &err);
+		if (strstr(e->d_name, "empty"))
+			ok(rc == 0 && s->count == 0, "%s: no regions, no error", e->d_name);
+		else
+			ok(rc < 0 && strncmp(err.msg, "line ", 5) == 0,
+			   "%s rejected with a line number (%s)", e->d_name, err.msg);
+		free(buf);
+		snapshot_free(s);
+		n++;
+	}
+	if (d)
+		closedir(d);
+	ok(n >= 5, "at least 5 malformed fixtures checked (%d)", n);
+}
+
+static void test_header_roundtrip(void)
+{
+	struct snapshot_meta m = { 1, 99, 1795377719.0, 12345, "a\nb", "cmd  x", "6.18" };
+	char buf[1024];
+	size_t n = smaps_format_header(buf, sizeof(buf), &m);
+	int rc;
+	struct rw_err err;
+	struct snapshot *s;
+
+	ok(n > 0 && n < sizeof(buf), "header formatted");
+	strcat(buf, "1000-2000 rw-p 00000000 00:00 0\nRss: 4 kB\n");
+	s = parse_str(buf, &rc, &err);
+	ok(rc == 0 && s->meta.pid == 99 && s->meta.start_ticks == 12345, "header round-trips");
+	is_str(s->meta.comm, "a\\x0ab", "control bytes in comm are escaped");
+	is_str(s->meta.cmdline, "cmd  x", "cmdline kept");
+	snapshot_free(s);
+}
+
+int main(void)
+{
+	test_real_smaps();
+	test_real_pmap_x();
+	test_real_go();
+	test_special_paths();
+	test_maps_and_empty();
+	test_pmap_X();
+	test_malformed();
+	test_bad_fixtures();
+	test_header_roundtrip();
+	return done_testing();
+}

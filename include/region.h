@@ -67,6 +67,8 @@ void snapshot_free(struct snapshot *s);
 /* Copy a string into the snapshot's pool; the result lives as long as the snapshot. */
 const char *snapshot_strdup(struct snapshot *s, const char *str, size_t len);
 struct region *snapshot_add(struct snapshot *s);
+/* Make room for n regions up front (a hint; snapshot_add grows as needed). */
+void snapshot_reserve(struct snapshot *s, size_t n);
 int snapshot_has_field(const struct snapshot *s, enum region_field f);
 
 /* Assign region->kind to every region (needs neighbours: arenas and guards). */

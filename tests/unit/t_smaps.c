@@ -1,6 +1,5 @@
 /* Unit tests of the smaps / pmap parser and the kind classifier. */
 #include "tap.h"
-#include <dirent.h>
 #include "region.h"
 #include "smaps.h"
 
@@ -262,43 +261,101 @@ static void test_malformed(void)
 
 static void test_bad_fixtures(void)
 {
-	/* Every hand-made malformed file is rejected with a line number; none crashes. A file
-	 * whose name says "empty" is valid text with no regions (the loader reports that). */
-	char dir[4096];
-	const char *top = getenv("RW_TOP");
-	DIR *d;
-	struct dirent *e;
-	int n = 0;
-
-	snprintf(dir, sizeof(dir), "%s/fixtures/smaps/bad", top ? top : ".");
-	d = opendir(dir);
-	ok(d != NULL, "fixtures/smaps/bad exists");
-	while (d && (e = readdir(d))) {
-		char rel[512];
+	/* Hand-made malformed files (fixtures/smaps/README.md): each is rejected naming the
+	 * line of its defect; none crashes. */
+	static const struct { const char *name; const char *line; } bad[] = {
+		{ "bad_truncated_header.smaps", "line 26:" },
+		{ "bad_addr.smaps", "line 26:" },
+		{ "bad_end_before_start.smaps", "line 26:" },
+		{ "bad_number.smaps", "line 30:" },
+		{ "bad_field_before_header.smaps", "line 1:" },
+		{ "bad_long_line.smaps", "line 51:" },
+		{ "bad_order.smaps", "line 26:" },
+		{ "bad_overlap.smaps", "line 51:" },
+		{ "bad_binary.smaps", "line 1:" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char rel[256];
 		size_t len;
 		char *buf;
-		struct snapshot *s;
+		struct snapshot *s = snapshot_new();
 		struct rw_err err = { 0, "" };
 		int rc;
 
-		if (e->d_name[0] == '.' || strstr(e->d_name, ".md"))
-			continue;
-		snprintf(rel, sizeof(rel), "fixtures/smaps/bad/%s", e->d_name);
+		snprintf(rel, sizeof(rel), "fixtures/smaps/bad/%s", bad[i].name);
 		buf = tap_slurp(rel, &len);
-		s = snapshot_new();
 		rc = smaps_parse(buf, len, s, &err);
-		if (strstr(e->d_name, "empty"))
-			ok(rc == 0 && s->count == 0, "%s: no regions, no error", e->d_name);
-		else
-			ok(rc < 0 && strncmp(err.msg, "line ", 5) == 0,
-			   "%s rejected with a line number (%s)", e->d_name, err.msg);
+		ok(rc < 0 && !strncmp(err.msg, bad[i].line, strlen(bad[i].line)), "%s rejected at %s (%s)",
+		   bad[i].name, bad[i].line, err.msg);
 		free(buf);
 		snapshot_free(s);
-		n++;
 	}
-	if (d)
-		closedir(d);
-	ok(n >= 5, "at least 5 malformed fixtures checked (%d)", n);
+}
+
+static void test_edge_and_captures(void)
+{
+	static const char *const edge[] = { "valid_base.smaps", "no_final_newline.smaps", "long_path.smaps" };
+	struct snapshot *s, *x, *X, *XX;
+
+	for (size_t i = 0; i < 3; i++) {
+		char rel[256];
+		snprintf(rel, sizeof(rel), "fixtures/smaps/edge/%s", edge[i]);
+		s = parse_file(rel);
+		is_u64(s->count, 3, "%s: 3 regions", edge[i]);
+		if (i == 1)
+			is_str(s->regions[2].vmflags, "rd wr mr mw me gd ac", "last line without newline parsed");
+		if (i == 2) {
+			ok(strlen(s->regions[1].path) > 3790 &&
+			   !strcmp(s->regions[1].path + strlen(s->regions[1].path) - 10, " (deleted)"),
+			   "3,800-character path with spaces and (deleted) kept whole");
+		}
+		snapshot_free(s);
+	}
+	/* The same process as smaps, pmap -x, pmap -X and pmap -XX: same regions. */
+	s = parse_file("fixtures/smaps/special_for_pmap.smaps");
+	x = parse_file("fixtures/smaps/special.pmap_x");
+	X = parse_file("fixtures/smaps/special.pmap_X");
+	XX = parse_file("fixtures/smaps/special.pmap_XX");
+	is_u64(x->count, s->count, "pmap -x: as many regions as smaps");
+	is_u64(X->count, s->count, "pmap -X: as many regions as smaps");
+	is_u64(XX->count, s->count, "pmap -XX: as many regions as smaps");
+	{
+		int same = x->count == s->count && X->count == s->count && XX->count == s->count;
+		for (size_t i = 0; same && i < s->count; i++)
+			same = x->regions[i].start == s->regions[i].start &&
+			       x->regions[i].end == s->regions[i].end &&
+			       X->regions[i].end == s->regions[i].end &&
+			       XX->regions[i].start == s->regions[i].start &&
+			       !strcmp(XX->regions[i].perms, s->regions[i].perms) &&
+			       !strcmp(XX->regions[i].vmflags, s->regions[i].vmflags);
+		ok(same, "all four agree on ranges, perms and VmFlags");
+	}
+	{
+		long i = snapshot_find(XX, 0x7f8fc0496000ULL);
+		ok(i >= 0 && !strcmp(XX->regions[i].path, "memfd:rw-test (deleted)"), "pmap -XX memfd row");
+		ok(i >= 0 && XX->regions[i].kind == KIND_MEMFD, "memfd kind from a pmap basename");
+		i = snapshot_find(s, 0x7f8fc06a2000ULL);
+		ok(i >= 0 && strstr(s->regions[i].path, "/file with spaces.bin"), "smaps path with spaces");
+		i = snapshot_find(X, 0x7f8fc06a2000ULL);
+		ok(i >= 0 && !strcmp(X->regions[i].path, "file with spaces.bin"), "pmap -X basename with spaces");
+		i = snapshot_find(s, 0x7f8fb0000000ULL);
+		ok(i >= 0 && s->regions[i].kind == KIND_GLIBC_ARENA, "thread arena in special.smaps");
+	}
+	snapshot_free(s);
+	snapshot_free(x);
+	snapshot_free(X);
+	snapshot_free(XX);
+	s = parse_file("fixtures/smaps/python.smaps");
+	is_u64(s->count, 117, "python: 117 regions");
+	snapshot_free(s);
+	s = parse_file("fixtures/smaps/c_threads.smaps");
+	{
+		long i = snapshot_find(s, 0x7f4b6c000000ULL);
+		ok(i >= 0 && s->regions[i].kind == KIND_GLIBC_ARENA, "c_threads: arena classified");
+		i = snapshot_find(s, 0x7f4b73400000ULL);
+		ok(i >= 0 && s->regions[i].kind == KIND_ANON, "c_threads: 256 MiB flat buffer is anon");
+	}
+	snapshot_free(s);
 }
 
 static void test_header_roundtrip(void)
@@ -329,6 +386,7 @@ int main(void)
 	test_pmap_X();
 	test_malformed();
 	test_bad_fixtures();
+	test_edge_and_captures();
 	test_header_roundtrip();
 	return done_testing();
 }

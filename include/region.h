@@ -74,6 +74,11 @@ int snapshot_has_field(const struct snapshot *s, enum region_field f);
 /* Assign region->kind to every region (needs neighbours: arenas and guards). */
 void snapshot_classify(struct snapshot *s);
 
+/* r starts where tail ends and both are pieces of one growing reservation (Go arena VMAs,
+ * a glibc arena's rw prefix and ---p tail, [heap] pieces, same-permission anonymous
+ * neighbours). Kinds must be classified. A heuristic used by diff and timeline. */
+int region_joinable(const struct region *tail, const struct region *r);
+
 const char *region_kind_name(enum region_kind k);
 const char *region_field_name(enum region_field f);    /* smaps key, e.g. "Rss" */
 const char *region_field_json(enum region_field f);    /* json key, e.g. "rss" */

@@ -38,22 +38,6 @@ static int better_rep(const struct region *r, const struct region *cur)
 	return r->f[RF_SIZE] > cur->f[RF_SIZE];
 }
 
-/* Regions that touch (no gap) are one area when they are pieces of one growing
- * reservation: a Go arena is dozens of adjacent rw-p VMAs differing only in THP flags plus
- * a ---p tail; a glibc arena is an rw prefix and a ---p tail in one 64 MiB block; brk and
- * adjacent anonymous mmaps that the kernel kept apart for flag reasons. A heuristic: two
- * unrelated anonymous mappings of the same permissions placed side by side are joined too. */
-static int joinable(const struct region *tail, const struct region *r)
-{
-	if (!tail || tail->end != r->start || tail->path[0] || r->path[0])
-		return tail && tail->end == r->start && tail->kind == KIND_HEAP && r->kind == KIND_HEAP;
-	if (tail->kind == KIND_GO_HEAP && r->kind == KIND_GO_HEAP)
-		return 1;
-	if (tail->kind == KIND_GLIBC_ARENA && r->kind == KIND_GLIBC_ARENA)
-		return (tail->start >> 26) == (r->start >> 26);
-	return tail->kind == KIND_ANON && r->kind == KIND_ANON && !memcmp(tail->perms, r->perms, 4);
-}
-
 static void add_member(struct diff_row *row, const struct region *r, int side_b,
 		       const struct region **rep_b, const struct region **rep_a,
 		       const struct region **tail)
@@ -107,9 +91,9 @@ void diff_compute(const struct snapshot *a, const struct snapshot *b, struct dif
 		for (;;) {
 			const struct region *ra = i < a->count ? &a->regions[i] : NULL;
 			const struct region *rb = j < b->count ? &b->regions[j] : NULL;
-			if (ra && (ra->start < row.end || joinable(tail, ra)))
+			if (ra && (ra->start < row.end || region_joinable(tail, ra)))
 				add_member(&row, ra, 0, &rep_b, &rep_a, &tail), i++;
-			else if (rb && (rb->start < row.end || joinable(tail, rb)))
+			else if (rb && (rb->start < row.end || region_joinable(tail, rb)))
 				add_member(&row, rb, 1, &rep_b, &rep_a, &tail), j++;
 			else
 				break;

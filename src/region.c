@@ -253,6 +253,22 @@ static enum region_kind classify_one(const struct snapshot *s, size_t i)
 	return KIND_ANON;
 }
 
+/* Regions that touch (no gap) are one area when they are pieces of one growing
+ * reservation: a Go arena is dozens of adjacent rw-p VMAs differing only in THP flags plus
+ * a ---p tail; a glibc arena is an rw prefix and a ---p tail in one 64 MiB block; brk and
+ * adjacent anonymous mmaps that the kernel kept apart for flag reasons. A heuristic: two
+ * unrelated anonymous mappings of the same permissions placed side by side are joined too. */
+int region_joinable(const struct region *tail, const struct region *r)
+{
+	if (!tail || tail->end != r->start || tail->path[0] || r->path[0])
+		return tail && tail->end == r->start && tail->kind == KIND_HEAP && r->kind == KIND_HEAP;
+	if (tail->kind == KIND_GO_HEAP && r->kind == KIND_GO_HEAP)
+		return 1;
+	if (tail->kind == KIND_GLIBC_ARENA && r->kind == KIND_GLIBC_ARENA)
+		return (tail->start >> 26) == (r->start >> 26);
+	return tail->kind == KIND_ANON && r->kind == KIND_ANON && !memcmp(tail->perms, r->perms, 4);
+}
+
 void snapshot_classify(struct snapshot *s)
 {
 	for (size_t i = 0; i < s->count; i++)

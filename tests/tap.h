@@ -46,7 +46,7 @@ static void tap_ok(int pass, const char *file, int line, const char *fmt, ...)
 } while (0)
 
 /* Read a fixture file under RW_TOP (or the current directory). */
-static char *tap_slurp(const char *rel, size_t *len)
+static __attribute__((unused)) char *tap_slurp(const char *rel, size_t *len)
 {
 	char path[4096];
 	const char *top = getenv("RW_TOP");

@@ -32,6 +32,9 @@ void cmd_snap_help(FILE *fp);
 int cmd_diff(int argc, char **argv);
 void cmd_diff_help(FILE *fp);
 
+int cmd_watch(int argc, char **argv);
+void cmd_watch_help(FILE *fp);
+
 extern const char *rw_version;
 
 #endif

@@ -60,10 +60,13 @@ struct snapshot {
 	uint32_t fields_present;      /* bit (1u << RF_x) when any region carried field x */
 	struct snapshot_meta meta;
 	struct pool_block *pool;      /* owns every string above */
+	struct pool_block *spare;     /* blocks kept by snapshot_reset for reuse */
 };
 
 struct snapshot *snapshot_new(void);
 void snapshot_free(struct snapshot *s);
+/* Empty s for the next parse, keeping its memory (no allocation per sample). */
+void snapshot_reset(struct snapshot *s);
 /* Copy a string into the snapshot's pool; the result lives as long as the snapshot. */
 const char *snapshot_strdup(struct snapshot *s, const char *str, size_t len);
 struct region *snapshot_add(struct snapshot *s);
@@ -75,8 +78,8 @@ int snapshot_has_field(const struct snapshot *s, enum region_field f);
 void snapshot_classify(struct snapshot *s);
 
 /* r starts where tail ends and both are pieces of one growing reservation (Go arena VMAs,
- * a glibc arena's rw prefix and ---p tail, [heap] pieces, same-permission anonymous
- * neighbours). Kinds must be classified. A heuristic used by diff and timeline. */
+ * a glibc arena's rw prefix and ---p tail, [heap] pieces). Kinds must be classified.
+ * A heuristic used by diff and timeline. */
 int region_joinable(const struct region *tail, const struct region *r);
 
 const char *region_kind_name(enum region_kind k);

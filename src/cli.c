@@ -11,6 +11,8 @@ const struct cli_command cli_commands[] = {
 	  "write one snapshot of /proc/PID/smaps (with a '#' header)", cmd_snap, cmd_snap_help },
 	{ "diff", "diff A B [--json] [--all] [--sort delta|rss|addr] [--min-delta SIZE]",
 	  "compare two snapshots, smaps copies or pmap -x/-X outputs", cmd_diff, cmd_diff_help },
+	{ "watch", "watch -p PID [-i S] [-n COUNT] [--window S] [--top K] [--json]",
+	  "sample repeatedly and rank the areas that grow like a leak", cmd_watch, cmd_watch_help },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -29,8 +31,10 @@ void cli_usage(FILE *fp)
 		    "Read-only toward the target.\n\ncommands:\n");
 	for (const struct cli_command *c = cli_commands; c->name; c++)
 		fprintf(fp, "  regionwatch %s\n      %s\n", c->synopsis, c->summary);
-	fprintf(fp, "\nNot built yet: the live monitor (regionwatch -p PID), watch, dump, analyze,\n"
-		    "stacks.\n\n"
+	fprintf(fp, "  regionwatch [watch options] -- CMD [ARG...]\n"
+		    "      start CMD and watch it from its first sample; exit with its status\n"
+		    "\nNot built yet: the live monitor (regionwatch -p PID prints the watch output\n"
+		    "for now), dump, analyze, stacks.\n\n"
 		    "  -h, --help       this help; 'regionwatch COMMAND --help' for a command\n"
 		    "  -V, --version    print the version\n\n"
 		    "Sizes take K/M/G suffixes (binary units); addresses are hex, 0x optional.\n"

@@ -54,12 +54,15 @@ int main(int argc, char **argv)
 		cli_usage(stdout);
 		return argc > 2 ? RW_EXIT_USAGE : RW_EXIT_OK;
 	}
+	/* regionwatch -p PID / regionwatch [options] -- CMD: the monitor's form. The ncurses
+	 * monitor is not built yet, so this prints the watch output. */
+	if (argv[1][0] == '-')
+		return cmd_watch(argc, argv);
 	c = cli_find(argv[1]);
 	if (!c) {
-		if (argv[1][0] == '-' || !strcmp(argv[1], "watch") || !strcmp(argv[1], "dump") ||
-		    !strcmp(argv[1], "analyze") || !strcmp(argv[1], "stacks")) {
-			cli_error(NULL, "'%s': the live monitor, watch, dump, analyze and stacks are not "
-				  "built yet in this version; use snap and diff", argv[1]);
+		if (!strcmp(argv[1], "dump") || !strcmp(argv[1], "analyze") || !strcmp(argv[1], "stacks")) {
+			cli_error(NULL, "'%s' is not built yet in this version; use snap, diff and watch",
+				  argv[1]);
 			return RW_EXIT_USAGE;
 		}
 		cli_error(NULL, "unknown command '%s' (see 'regionwatch --help')", argv[1]);

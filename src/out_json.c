@@ -4,6 +4,7 @@
 #include "util.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,5 +134,92 @@ int out_json_diff(FILE *fp, const struct snapshot *a, const struct snapshot *b,
 	json_object_set_new(tot, "vmas_a", jint(t->regions_a));
 	json_object_set_new(tot, "vmas_b", jint(t->regions_b));
 	json_object_set_new(doc, "totals", tot);
+	return dump(fp, doc);
+}
+
+static json_t *area_json(const struct area *a, const struct area_stats *st, int full)
+{
+	json_t *j = json_object();
+
+	json_object_set_new(j, "id", jint(a->id));
+	json_object_set_new(j, "start", jaddr(a->start));
+	json_object_set_new(j, "end", jaddr(a->end));
+	json_object_set_new(j, "perms", json_string(a->perms));
+	json_object_set_new(j, "path", jstr(a->path));
+	json_object_set_new(j, "kind", json_string(region_kind_name(a->kind)));
+	json_object_set_new(j, "size", jint(a->size));
+	json_object_set_new(j, "rss", jint(st->rss_last));
+	json_object_set_new(j, "rss_first", jint(st->rss_first));
+	json_object_set_new(j, "rss_last", jint(st->rss_last));
+	json_object_set_new(j, "delta", json_integer(st->delta));
+	json_object_set_new(j, "rate_bytes_per_s", json_real(st->rate));
+	json_object_set_new(j, "trend", json_string(trend_name(st->trend)));
+	json_object_set_new(j, "score", json_real(st->score));
+	if (full) {
+		json_object_set_new(j, "rss_min", jint(st->rss_min));
+		json_object_set_new(j, "rss_max", jint(st->rss_max));
+		json_object_set_new(j, "monotonic", json_real(st->monotonic));
+		json_object_set_new(j, "r2", json_real(st->r2));
+		json_object_set_new(j, "samples", jint(st->samples));
+		json_object_set_new(j, "vmas", jint(a->nvmas));
+	}
+	return j;
+}
+
+static void watch_common(json_t *doc, const struct watch_view *v)
+{
+	json_object_set_new(doc, "pid", json_integer(v->pid));
+	json_object_set_new(doc, "comm", jstr(v->comm));
+	json_object_set_new(doc, "seq", jint(v->seq));
+	json_object_set_new(doc, "elapsed_s", json_real(v->elapsed));
+	json_object_set_new(doc, "window_s", json_real(v->window_s));
+	json_object_set_new(doc, "window_samples", jint(v->window_samples));
+	json_object_set_new(doc, "rss", jint(v->tot.rss));
+	json_object_set_new(doc, "anon", jint(v->tot.anon));
+	json_object_set_new(doc, "swap", jint(v->tot.swap));
+	json_object_set_new(doc, "rss_rate", json_real(v->tot.rss_rate));
+	json_object_set_new(doc, "anon_rate", json_real(v->tot.anon_rate));
+	json_object_set_new(doc, "swap_rate", json_real(v->tot.swap_rate));
+	if (v->lim.kind) {
+		json_t *l = json_object();
+		json_object_set_new(l, "kind", json_string(v->lim.kind == 1 ? "cgroup" : "memavailable"));
+		json_object_set_new(l, "limit", v->lim.kind == 1 ? jint(v->lim.limit) : json_null());
+		json_object_set_new(l, "headroom", jint(v->lim.headroom));
+		json_object_set_new(l, "time_to_limit_s",
+				    v->tot.rss_rate > 0 && v->window_samples >= 3
+					    ? json_real((double)v->lim.headroom / v->tot.rss_rate)
+					    : json_null());
+		json_object_set_new(doc, "limit", l);
+	} else {
+		json_object_set_new(doc, "limit", json_null());
+	}
+	json_object_set_new(doc, "cost_ms", json_real(round(v->cost_ms * 1000) / 1000));
+}
+
+int out_json_watch_sample(FILE *fp, const struct watch_view *v)
+{
+	json_t *doc = json_object(), *areas = json_array();
+
+	json_object_set_new(doc, "type", json_string("sample"));
+	watch_common(doc, v);
+	for (size_t i = 0; i < v->n; i++)
+		json_array_append_new(areas, area_json(v->areas[i], &v->st[i], 0));
+	json_object_set_new(doc, "areas", areas);
+	return dump(fp, doc);
+}
+
+int out_json_watch_summary(FILE *fp, const struct watch_view *v)
+{
+	json_t *doc = json_object(), *areas = json_array();
+
+	json_object_set_new(doc, "type", json_string("summary"));
+	watch_common(doc, v);
+	json_object_set_new(doc, "end", json_string(v->end));
+	json_object_set_new(doc, "exited", json_boolean(!strcmp(v->end, "exited")));
+	json_object_set_new(doc, "areas_total", jint(v->nareas));
+	json_object_set_new(doc, "areas_vanished", jint(v->vanished));
+	for (size_t i = 0; i < v->n; i++)
+		json_array_append_new(areas, area_json(v->areas[i], &v->st[i], 1));
+	json_object_set_new(doc, "areas", areas);
 	return dump(fp, doc);
 }

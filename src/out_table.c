@@ -98,3 +98,106 @@ void out_table_diff(FILE *fp, const struct snapshot *a, const struct snapshot *b
 	total_line(fp, "size", t->size_a, t->size_b, 1);
 	fprintf(fp, "  %-5s %9zu -> %zu\n", "vmas", t->regions_a, t->regions_b);
 }
+
+static const char *fmt_rate(double bps, char *buf, size_t len)
+{
+	char tmp[32];
+	double mag = bps < 0 ? -bps : bps;
+
+	if (mag < 1) {
+		snprintf(buf, len, "0/s");
+		return buf;
+	}
+	snprintf(buf, len, "%c%s/s", bps < 0 ? '-' : '+', fmt_size((uint64_t)mag, tmp, sizeof(tmp)));
+	return buf;
+}
+
+static const char *fmt_duration(double s, char *buf, size_t len)
+{
+	if (s < 120)
+		snprintf(buf, len, "%.0fs", s);
+	else if (s < 7200)
+		snprintf(buf, len, "%.0fm", s / 60);
+	else if (s < 172800)
+		snprintf(buf, len, "%.1fh", s / 3600);
+	else
+		snprintf(buf, len, "%.1fd", s / 86400);
+	return buf;
+}
+
+static void watch_header(FILE *fp, const struct watch_view *v)
+{
+	char a[32], b[32], c[32], d[32], e[32], f[32], comm[128];
+
+	fprintf(fp, "pid %d (%s)  sample %llu  %.1fs  RSS %s (%s)  anon %s (%s)  swap %s (%s)",
+		v->pid, escape_ctl(v->comm, comm, sizeof(comm)), (unsigned long long)v->seq,
+		v->elapsed, fmt_size(v->tot.rss, a, sizeof(a)), fmt_rate(v->tot.rss_rate, b, sizeof(b)),
+		fmt_size(v->tot.anon, c, sizeof(c)), fmt_rate(v->tot.anon_rate, d, sizeof(d)),
+		fmt_size(v->tot.swap, e, sizeof(e)), fmt_rate(v->tot.swap_rate, f, sizeof(f)));
+	if (v->lim.kind) {
+		fprintf(fp, "  %s %s left", v->lim.kind == 1 ? "cgroup" : "MemAvailable",
+			fmt_size(v->lim.headroom, a, sizeof(a)));
+		if (v->tot.rss_rate > 0 && v->window_samples >= 3)
+			fprintf(fp, " (~%s at this rate)",
+				fmt_duration((double)v->lim.headroom / v->tot.rss_rate, b, sizeof(b)));
+	}
+	fprintf(fp, "  cost %.2f ms\n", v->cost_ms);
+}
+
+static void watch_rows(FILE *fp, const struct watch_view *v, int ranks)
+{
+	int aw = 7;
+
+	for (size_t i = 0; i < v->n; i++) {
+		char range[48];
+		int n = snprintf(range, sizeof(range), "%llx-%llx", (unsigned long long)v->areas[i]->start,
+				 (unsigned long long)v->areas[i]->end);
+		if (n > aw)
+			aw = n;
+	}
+	if (ranks)
+		fprintf(fp, "%4s ", "#");
+	fprintf(fp, "%-*s %7s %8s %8s %10s %-9s %-11s %s\n", aw, "ADDRESS", "SIZE", "RSS", "DELTA",
+		"RATE", "TREND", "KIND", "PATH");
+	for (size_t i = 0; i < v->n; i++) {
+		const struct area *a = v->areas[i];
+		const struct area_stats *st = &v->st[i];
+		char range[48], sz[32], rss[32], d[32], r[32], path[1024];
+
+		snprintf(range, sizeof(range), "%llx-%llx", (unsigned long long)a->start,
+			 (unsigned long long)a->end);
+		if (ranks)
+			fprintf(fp, "%4zu ", i + 1);
+		fprintf(fp, "%-*s %7s %8s %8s %10s %-9s %-11s %s\n", aw, range,
+			fmt_size(a->size, sz, sizeof(sz)), fmt_size(st->rss_last, rss, sizeof(rss)),
+			fmt_delta(st->delta, d, sizeof(d)), fmt_rate(st->rate, r, sizeof(r)),
+			trend_name(st->trend), region_kind_name(a->kind),
+			escape_ctl(a->path, path, sizeof(path)));
+	}
+}
+
+void out_table_watch_sample(FILE *fp, const struct watch_view *v)
+{
+	watch_header(fp, v);
+	watch_rows(fp, v, 0);
+	fputc('\n', fp);
+}
+
+void out_table_watch_summary(FILE *fp, const struct watch_view *v)
+{
+	static const char *const why[] = { "count", "sample count reached", "interrupted",
+					   "interrupted", "exited", "target exited" };
+	const char *end = v->end;
+	char comm[128];
+
+	for (size_t i = 0; i < 6; i += 2)
+		if (!strcmp(v->end, why[i]))
+			end = why[i + 1];
+	fprintf(fp, "final ranking: pid %d (%s), %llu samples over %.1f s (%s); statistics over the "
+		"last %zu samples (%.1f s); %zu areas, %llu vanished\n",
+		v->pid, escape_ctl(v->comm, comm, sizeof(comm)), (unsigned long long)v->seq, v->elapsed,
+		end, v->window_samples, v->window_s, v->nareas, (unsigned long long)v->vanished);
+	watch_header(fp, v);
+	watch_rows(fp, v, 1);
+	fprintf(fp, "(trend and ranking are heuristics: see regionwatch(1), WATCH)\n");
+}

@@ -31,8 +31,28 @@ void snapshot_free(struct snapshot *s)
 		next = b->next;
 		free(b);
 	}
+	for (b = s->spare; b; b = next) {
+		next = b->next;
+		free(b);
+	}
 	free(s->regions);
 	free(s);
+}
+
+void snapshot_reset(struct snapshot *s)
+{
+	while (s->pool) {
+		struct pool_block *b = s->pool;
+		s->pool = b->next;
+		b->used = 0;
+		b->next = s->spare;
+		s->spare = b;
+	}
+	s->count = 0;
+	s->fields_present = 0;
+	s->format = SNAP_FMT_SMAPS;
+	memset(&s->meta, 0, sizeof(s->meta));
+	s->meta.comm = s->meta.cmdline = s->meta.kernel = "";
 }
 
 const char *snapshot_strdup(struct snapshot *s, const char *str, size_t len)
@@ -44,9 +64,14 @@ const char *snapshot_strdup(struct snapshot *s, const char *str, size_t len)
 		return "";
 	if (!b || b->cap - b->used < len + 1) {
 		size_t cap = len + 1 > POOL_BLOCK ? len + 1 : POOL_BLOCK;
-		b = xmalloc(sizeof(*b) + cap);
+		if (s->spare && s->spare->cap >= len + 1) {
+			b = s->spare;
+			s->spare = b->next;
+		} else {
+			b = xmalloc(sizeof(*b) + cap);
+			b->cap = cap;
+		}
 		b->used = 0;
-		b->cap = cap;
 		b->next = s->pool;
 		s->pool = b;
 	}
@@ -255,18 +280,23 @@ static enum region_kind classify_one(const struct snapshot *s, size_t i)
 
 /* Regions that touch (no gap) are one area when they are pieces of one growing
  * reservation: a Go arena is dozens of adjacent rw-p VMAs differing only in THP flags plus
- * a ---p tail; a glibc arena is an rw prefix and a ---p tail in one 64 MiB block; brk and
- * adjacent anonymous mmaps that the kernel kept apart for flag reasons. A heuristic: two
- * unrelated anonymous mappings of the same permissions placed side by side are joined too. */
+ * a ---p tail; a glibc arena is an rw prefix and a ---p tail in one 64 MiB block; [heap]
+ * pieces. Other anonymous neighbours are not joined: the kernel merges compatible adjacent
+ * anonymous mappings itself, so neighbours it kept apart are usually separate allocations
+ * (a thread stack beside a buffer). */
 int region_joinable(const struct region *tail, const struct region *r)
 {
-	if (!tail || tail->end != r->start || tail->path[0] || r->path[0])
-		return tail && tail->end == r->start && tail->kind == KIND_HEAP && r->kind == KIND_HEAP;
+	if (!tail || tail->end != r->start)
+		return 0;
+	if (tail->kind == KIND_HEAP && r->kind == KIND_HEAP)
+		return 1;
+	if (tail->path[0] || r->path[0])
+		return 0;
 	if (tail->kind == KIND_GO_HEAP && r->kind == KIND_GO_HEAP)
 		return 1;
 	if (tail->kind == KIND_GLIBC_ARENA && r->kind == KIND_GLIBC_ARENA)
 		return (tail->start >> 26) == (r->start >> 26);
-	return tail->kind == KIND_ANON && r->kind == KIND_ANON && !memcmp(tail->perms, r->perms, 4);
+	return 0;
 }
 
 void snapshot_classify(struct snapshot *s)

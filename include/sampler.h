@@ -1,0 +1,39 @@
+/* sampler: repeated snapshots of one live process at low cost: the smaps fd stays open and
+ * is re-read from offset 0 (seq_file regenerates it), into a reused buffer and snapshot. */
+#ifndef RW_SAMPLER_H
+#define RW_SAMPLER_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include "procfs.h"
+#include "region.h"
+#include "util.h"
+
+struct sampler {
+	struct procfs proc;
+	int smaps_fd;
+	char *buf;
+	size_t buf_cap;
+	struct snapshot *snap;        /* the latest sample; reused */
+	char comm[64];
+	double cost_ms;               /* own CPU time (user+sys) of the latest sample */
+};
+
+/* Memory limit that applies to the process, if any can be found. */
+struct mem_limit {
+	int kind;                     /* 0 none, 1 cgroup memory.max, 2 MemAvailable */
+	uint64_t limit;               /* cgroup memory.max (kind 1) */
+	uint64_t headroom;            /* bytes left before the limit */
+};
+
+int sampler_open(struct sampler *sm, pid_t pid, struct rw_err *err);
+void sampler_close(struct sampler *sm);
+
+/* Take one sample into sm->snap. -ESRCH when the process has exited (or was replaced). */
+int sampler_take(struct sampler *sm, struct rw_err *err);
+
+/* cgroup v2 memory.max (walking up to the first set limit) and memory.current, else the
+ * system's MemAvailable. Small reads; never fails (kind 0 when nothing is known). */
+void sampler_mem_limit(const struct sampler *sm, struct mem_limit *out);
+
+#endif

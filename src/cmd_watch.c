@@ -1,0 +1,360 @@
+/* cmd_watch: regionwatch watch -p PID [-i S] [-n N] [--window S] [--top K] [--json]
+ *            regionwatch [watch options] -- CMD [ARG...]
+ * Samples /proc/PID/smaps, groups regions into areas across samples, ranks them. */
+#include "cli.h"
+#include "out_json.h"
+#include "out_table.h"
+#include "sampler.h"
+#include "timeline.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+void cmd_watch_help(FILE *fp)
+{
+	fprintf(fp,
+		"usage: regionwatch watch -p PID [-i SECONDS] [-n COUNT] [--window SECONDS] [--top K] [--json]\n"
+		"       regionwatch [same options] -- CMD [ARG...]\n"
+		"Sample /proc/PID/smaps every interval and rank the process's memory areas by how\n"
+		"much they look like a leak: steady growth ranks first; big flat buffers and\n"
+		"sawtooths (memory that is freed again) rank low. Prints a short table per sample\n"
+		"(like top -b) and a final ranking when COUNT samples are taken, on Ctrl-C, or when\n"
+		"the target exits. Reads /proc only; the target is not stopped or touched.\n\n"
+		"An area is the memory a person thinks of as one thing: VMAs that split, merge or\n"
+		"move their rw/---p boundary keep one history (Go arenas, glibc arenas, [heap]).\n"
+		"TREND is growing, sawtooth, flat or shrinking; it and the ranking are heuristics\n"
+		"(regionwatch(1), WATCH, gives the formula).\n\n"
+		"  -p, --pid PID        the process\n"
+		"  -i, --interval S     seconds between samples (default 1; fractions allowed)\n"
+		"  -n, --count N        stop after N samples (default: until Ctrl-C or exit)\n"
+		"      --window S       statistics over the last S seconds (default 120)\n"
+		"      --top K          areas shown per sample and in the final text ranking (default 10)\n"
+		"      --json           JSON Lines: {\"type\":\"sample\"} per sample, then {\"type\":\"summary\"}\n"
+		"                       with every live area ranked by score\n"
+		"  -- CMD [ARG...]      start CMD (stdin/stdout/stderr passed through), watch it from\n"
+		"                       its first sample, and exit with CMD's exit status\n"
+		"  -h, --help           this help\n\n"
+		"Exit status: 0 done (count reached or interrupted); 1 the target exited or vanished\n"
+		"(the final ranking covers the samples taken), no such process, permission denied;\n"
+		"2 usage error. With -- CMD: CMD's exit status (128+N if killed by signal N).\n");
+}
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+static void install_stop_handlers(void)
+{
+	struct sigaction sa;
+	const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+static int parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v <= 0 || v > 86400 * 365)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_count(const char *s, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v == 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Start CMD with our stdio; returns its pid after a successful exec, or -errno. */
+static pid_t spawn(char **argv, int *exec_errno)
+{
+	int pfd[2];
+	pid_t pid;
+	ssize_t n;
+	int e = 0;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		e = errno;
+		close(pfd[0]);
+		close(pfd[1]);
+		return -e;
+	}
+	if (pid == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		close(pfd[0]);
+		execvp(argv[0], argv);
+		e = errno;
+		if (write(pfd[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(pfd[1]);
+	/* The pipe closes on a successful exec (O_CLOEXEC) or carries exec's errno. */
+	do
+		n = read(pfd[0], &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	close(pfd[0]);
+	*exec_errno = n == (ssize_t)sizeof(e) ? e : 0;
+	return pid;
+}
+
+static int wait_child(pid_t pid)
+{
+	int status;
+
+	for (;;) {
+		if (waitpid(pid, &status, 0) == pid)
+			break;
+		if (errno != EINTR)
+			return 1;
+	}
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 1;
+}
+
+static void sleep_until(double t)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)t;
+	ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	/* Returns early (EINTR) on Ctrl-C; the caller checks stop_signal. */
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+}
+
+int cmd_watch(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "window", required_argument, NULL, 'w' },
+		{ "top", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "batch", no_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *name = strcmp(argv[0], "watch") ? NULL : "watch";
+	int pid = 0, json = 0, c, rc = RW_EXIT_OK, exec_errno = 0, exited = 0;
+	unsigned long count = 0, top = 10;
+	double interval = 1.0, window = 120.0, t0 = 0, next;
+	pid_t child = 0;
+	struct sampler sm;
+	struct timeline tl;
+	struct rw_err err;
+	const struct area **ranked = NULL;
+	struct area_stats *st = NULL;
+	size_t ranked_cap = 0;
+	struct watch_view v;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+p:i:n:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (parse_pid(optarg, &pid)) {
+				cli_error(name, "invalid pid '%s'", optarg);
+				return RW_EXIT_USAGE;
+			}
+			break;
+		case 'i':
+			if (parse_seconds(optarg, &interval) || interval < 0.01) {
+				cli_error(name, "invalid interval '%s' (seconds, at least 0.01)", optarg);
+				return RW_EXIT_USAGE;
+			}
+			break;
+		case 'n':
+			if (parse_count(optarg, &count)) {
+				cli_error(name, "invalid count '%s' (a positive number)", optarg);
+				return RW_EXIT_USAGE;
+			}
+			break;
+		case 'w':
+			if (parse_seconds(optarg, &window)) {
+				cli_error(name, "invalid window '%s' (seconds)", optarg);
+				return RW_EXIT_USAGE;
+			}
+			break;
+		case 't':
+			if (parse_count(optarg, &top) || top > 100000) {
+				cli_error(name, "invalid --top '%s' (a positive number)", optarg);
+				return RW_EXIT_USAGE;
+			}
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'b':
+			break;
+		case 'h':
+			cmd_watch_help(stdout);
+			return RW_EXIT_OK;
+		default:
+			cli_error(name, "unknown or incomplete option '%s' (see 'regionwatch watch --help')",
+				  argv[optind - 1]);
+			return RW_EXIT_USAGE;
+		}
+	}
+	if (optind < argc && !strcmp(argv[optind - 1], "--")) {
+		if (pid) {
+			cli_error(name, "give either -p PID or -- CMD, not both");
+			return RW_EXIT_USAGE;
+		}
+	} else if (optind < argc) {
+		cli_error(name, "unexpected argument '%s' (a command to run goes after --)", argv[optind]);
+		return RW_EXIT_USAGE;
+	} else if (!pid) {
+		cli_error(name, "which process? give -p PID, or -- CMD to start one");
+		return RW_EXIT_USAGE;
+	}
+
+	install_stop_handlers();
+	if (!pid) {
+		child = spawn(argv + optind, &exec_errno);
+		if (child < 0) {
+			cli_error(name, "cannot start '%s': %s", argv[optind], strerror((int)-child));
+			return RW_EXIT_FAIL;
+		}
+		if (exec_errno) {
+			wait_child(child);
+			cli_error(name, "cannot run '%s': %s", argv[optind], strerror(exec_errno));
+			return exec_errno == ENOENT ? 127 : 126;
+		}
+		pid = child;
+	}
+	if (sampler_open(&sm, pid, &err)) {
+		cli_error(name, "%s", err.msg);
+		return child ? wait_child(child) : RW_EXIT_FAIL;
+	}
+	{
+		double n = ceil(window / interval) + 1;
+		timeline_init(&tl, n > 100000 ? 100000 : (size_t)n);
+	}
+	memset(&v, 0, sizeof(v));
+	v.pid = pid;
+	v.comm = sm.comm;
+	next = now_mono();
+	for (;;) {
+		int r = sampler_take(&sm, &err);
+		double t = now_mono();
+		size_t n;
+
+		if (r == -ESRCH) {
+			exited = 1;
+			break;
+		}
+		if (r) {
+			cli_error(name, "%s", err.msg);
+			rc = RW_EXIT_FAIL;
+			break;
+		}
+		if (!tl.seq)
+			t0 = t;
+		timeline_add(&tl, sm.snap, t);
+		if (ranked_cap < tl.nareas || !ranked) {
+			ranked_cap = tl.nareas * 2 + 16;
+			ranked = xreallocarray(ranked, ranked_cap, sizeof(*ranked));
+			st = xreallocarray(st, ranked_cap, sizeof(*st));
+		}
+		n = timeline_rank(&tl, ranked, st, top);
+		v.seq = tl.seq;
+		v.elapsed = t - t0;
+		v.window_s = timeline_window_seconds(&tl);
+		v.window_samples = timeline_window_samples(&tl);
+		timeline_totals(&tl, &v.tot);
+		sampler_mem_limit(&sm, &v.lim);
+		v.cost_ms = sm.cost_ms;
+		v.areas = ranked;
+		v.st = st;
+		v.n = n;
+		v.nareas = tl.nareas;
+		v.vanished = tl.vanished;
+		if (json)
+			out_json_watch_sample(stdout, &v);
+		else
+			out_table_watch_sample(stdout, &v);
+		if (fflush(stdout) || ferror(stdout)) {
+			rc = RW_EXIT_FAIL;
+			break;
+		}
+		if (count && tl.seq >= count)
+			break;
+		next += interval;
+		if (next < now_mono())
+			next = now_mono();
+		while (!stop_signal && now_mono() < next)
+			sleep_until(next);
+		if (stop_signal)
+			break;
+	}
+
+	v.end = exited ? "exited" : stop_signal ? "interrupted" : "count";
+	if (tl.seq) {
+		size_t n = timeline_rank(&tl, ranked, st, json ? tl.nareas : top);
+		v.n = n;
+		v.nareas = tl.nareas;
+		v.vanished = tl.vanished;
+		v.window_s = timeline_window_seconds(&tl);
+		v.window_samples = timeline_window_samples(&tl);
+		timeline_totals(&tl, &v.tot);
+		if (json)
+			out_json_watch_summary(stdout, &v);
+		else
+			out_table_watch_summary(stdout, &v);
+		fflush(stdout);
+	}
+	if (exited && !child)
+		cli_error(name, "process %d exited after %llu samples; the ranking covers them", pid,
+			  (unsigned long long)tl.seq);
+	if (exited && !child)
+		rc = RW_EXIT_FAIL;
+	free(ranked);
+	free(st);
+	timeline_free(&tl);
+	sampler_close(&sm);
+	if (child)
+		return wait_child(child);
+	return rc;
+}

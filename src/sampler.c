@@ -1,0 +1,155 @@
+/* sampler: one live process sampled repeatedly, with bounded, reused memory. */
+#include "sampler.h"
+#include "smaps.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+static double cpu_ms(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
+int sampler_open(struct sampler *sm, pid_t pid, struct rw_err *err)
+{
+	char *comm;
+	int rc;
+
+	memset(sm, 0, sizeof(*sm));
+	sm->smaps_fd = -1;
+	rc = procfs_open(pid, &sm->proc, err);
+	if (rc)
+		return rc;
+	sm->smaps_fd = procfs_openat(&sm->proc, "smaps", err);
+	if (sm->smaps_fd < 0) {
+		rc = sm->smaps_fd;
+		procfs_close(&sm->proc);
+		return rc;
+	}
+	if (!procfs_comm(&sm->proc, &comm, NULL)) {
+		snprintf(sm->comm, sizeof(sm->comm), "%s", comm);
+		free(comm);
+	}
+	sm->buf_cap = 1 << 20;
+	sm->buf = xmalloc(sm->buf_cap);
+	sm->snap = snapshot_new();
+	return 0;
+}
+
+void sampler_close(struct sampler *sm)
+{
+	if (sm->smaps_fd >= 0)
+		close(sm->smaps_fd);
+	procfs_close(&sm->proc);
+	free(sm->buf);
+	snapshot_free(sm->snap);
+	memset(sm, 0, sizeof(*sm));
+	sm->smaps_fd = -1;
+}
+
+int sampler_take(struct sampler *sm, struct rw_err *err)
+{
+	double c0 = cpu_ms();
+	size_t len = 0;
+	int rc;
+
+	if (lseek(sm->smaps_fd, 0, SEEK_SET) < 0)
+		goto gone;
+	for (;;) {
+		ssize_t n;
+		if (sm->buf_cap - len < 64 * 1024) {
+			sm->buf_cap *= 2;
+			sm->buf = xrealloc(sm->buf, sm->buf_cap);
+		}
+		n = read(sm->smaps_fd, sm->buf + len, sm->buf_cap - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ESRCH)
+				goto gone;
+			return rw_err_set(err, errno, "reading /proc/%d/smaps: %s", (int)sm->proc.pid,
+					  strerror(errno));
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	/* An exited process (a zombie) has no mm: empty smaps. The start time guards pid reuse. */
+	if (len == 0 || procfs_check_alive(&sm->proc, NULL))
+		goto gone;
+	snapshot_reset(sm->snap);
+	rc = smaps_parse(sm->buf, len, sm->snap, err);
+	if (rc)
+		return rc;
+	snapshot_classify(sm->snap);
+	sm->cost_ms = cpu_ms() - c0;
+	return 0;
+gone:
+	return rw_err_set(err, ESRCH, "process %d exited", (int)sm->proc.pid);
+}
+
+static int read_small(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+void sampler_mem_limit(const struct sampler *sm, struct mem_limit *out)
+{
+	char *cg = NULL, path[4096], val[256];
+	size_t len;
+
+	memset(out, 0, sizeof(*out));
+	/* cgroup v2: the line "0::/path" (proc(5), cgroups(7)). */
+	if (!procfs_read(&sm->proc, "cgroup", &cg, &len, NULL)) {
+		char *line = strstr(cg, "0::");
+		if (line && (line == cg || line[-1] == '\n')) {
+			char *p = line + 3, *nl = strchr(p, '\n');
+			if (nl)
+				*nl = '\0';
+			for (;;) {
+				snprintf(path, sizeof(path), "/sys/fs/cgroup%s/memory.max", p);
+				if (!read_small(path, val, sizeof(val)) && strncmp(val, "max", 3)) {
+					uint64_t lim = strtoull(val, NULL, 10), cur;
+					snprintf(path, sizeof(path), "/sys/fs/cgroup%s/memory.current", p);
+					if (!read_small(path, val, sizeof(val))) {
+						cur = strtoull(val, NULL, 10);
+						out->kind = 1;
+						out->limit = lim;
+						out->headroom = lim > cur ? lim - cur : 0;
+						free(cg);
+						return;
+					}
+				}
+				char *slash = strrchr(p, '/');
+				if (!slash || slash == p)
+					break;
+				*slash = '\0';
+			}
+		}
+		free(cg);
+	}
+	if (!read_small("/proc/meminfo", path, sizeof(path))) {
+		char *m = strstr(path, "MemAvailable:");
+		if (m) {
+			out->kind = 2;
+			out->headroom = strtoull(m + 13, NULL, 10) * 1024;
+		}
+	}
+}

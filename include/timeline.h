@@ -9,7 +9,10 @@
 
 enum trend { TREND_FLAT, TREND_GROWING, TREND_SAWTOOTH, TREND_SHRINKING };
 
-#define TL_ABSENT UINT64_MAX
+/* Ring entries are RSS in KiB (what smaps prints): 4 bytes a sample, up to 4 TiB an area. */
+#define TL_ABSENT UINT32_MAX
+/* Samples kept at most: the window is shortened to this many intervals when longer. */
+#define TL_MAX_SAMPLES 512
 
 /* What a person thinks of as "the same memory" across samples. */
 struct area {
@@ -18,11 +21,12 @@ struct area {
 	uint64_t size;               /* summed VMA sizes in that sample */
 	uint64_t born_seq;           /* sample number it appeared in */
 	uint64_t last_seq;           /* last sample it was seen in */
+	uint64_t changed_seq;        /* last sample whose RSS differed from the one before */
 	uint8_t kind;                /* of its largest-RSS region, latest sample */
 	char perms[5];
 	char *path;                  /* owned copy */
 	size_t nvmas;                /* VMAs in the latest sample */
-	uint64_t *rss;               /* ring[cap]: RSS per sample, TL_ABSENT if not present */
+	uint32_t *rss;               /* ring[cap]: RSS in KiB per sample, TL_ABSENT if absent */
 };
 
 struct area_stats {
@@ -53,7 +57,7 @@ struct timeline {
 	size_t next_cap;
 	uint64_t next_id;
 	uint64_t vanished;           /* areas that disappeared so far */
-	uint64_t **free_rings;       /* recycled rss rings */
+	uint32_t **free_rings;       /* recycled rss rings */
 	size_t nfree, free_cap;
 	struct area_stats *scratch_st; /* ranking scratch, grown as areas grow */
 	size_t *scratch_idx;
@@ -62,12 +66,16 @@ struct timeline {
 	uint64_t *series_v;
 };
 
-/* cap: number of samples kept (the window divided by the interval, plus one); >= 2. */
+/* cap: number of samples kept (the window divided by the interval, plus one); clamped to
+ * [2, TL_MAX_SAMPLES]. */
 void timeline_init(struct timeline *tl, size_t cap);
 void timeline_free(struct timeline *tl);
 
 /* Add one snapshot (classified) taken at monotonic time t. */
 void timeline_add(struct timeline *tl, const struct snapshot *s, double t);
+
+/* RSS in bytes of area a in sample seq, or UINT64_MAX when absent or out of the ring. */
+uint64_t timeline_area_rss(const struct timeline *tl, const struct area *a, uint64_t seq);
 
 /* Statistics of one area over the samples in the ring. */
 void timeline_area_stats(const struct timeline *tl, const struct area *a, struct area_stats *st);

@@ -27,6 +27,8 @@ void timeline_init(struct timeline *tl, size_t cap)
 	memset(tl, 0, sizeof(*tl));
 	if (cap < 2)
 		cap = 2;
+	if (cap > TL_MAX_SAMPLES)
+		cap = TL_MAX_SAMPLES;
 	tl->cap = cap;
 	tl->times = xcalloc(cap, sizeof(*tl->times));
 	tl->tot_rss = xcalloc(cap, sizeof(*tl->tot_rss));
@@ -71,9 +73,9 @@ void timeline_free(struct timeline *tl)
 	memset(tl, 0, sizeof(*tl));
 }
 
-static uint64_t *new_ring(struct timeline *tl)
+static uint32_t *new_ring(struct timeline *tl)
 {
-	uint64_t *r = tl->nfree ? tl->free_rings[--tl->nfree] : xmalloc(tl->cap * sizeof(*r));
+	uint32_t *r = tl->nfree ? tl->free_rings[--tl->nfree] : xmalloc(tl->cap * sizeof(*r));
 	for (size_t i = 0; i < tl->cap; i++)
 		r[i] = TL_ABSENT;
 	return r;
@@ -160,8 +162,9 @@ void timeline_add(struct timeline *tl, const struct snapshot *s, double t)
 					for (size_t j = 0; j < tl->cap; j++) {
 						if (gone->rss[j] == TL_ABSENT)
 							continue;
-						keep->rss[j] = (keep->rss[j] == TL_ABSENT ? 0 : keep->rss[j]) +
-							       gone->rss[j];
+						uint64_t sum = (keep->rss[j] == TL_ABSENT ? 0 : keep->rss[j]) +
+							       (uint64_t)gone->rss[j];
+						keep->rss[j] = sum >= TL_ABSENT ? TL_ABSENT - 1 : (uint32_t)sum;
 					}
 					drop_area(tl, gone);
 					base = keep;
@@ -218,7 +221,14 @@ void timeline_add(struct timeline *tl, const struct snapshot *s, double t)
 				free(out->path);
 				out->path = xstrdup(rep->path);
 			}
-			out->rss[k] = crss;
+			{
+				size_t prev = k ? k - 1 : tl->cap - 1;
+				uint64_t kib = crss / 1024;
+				uint32_t val = kib >= TL_ABSENT ? TL_ABSENT - 1 : (uint32_t)kib;
+				if (!base || out->rss[prev] != val)
+					out->changed_seq = tl->seq;
+				out->rss[k] = val;
+			}
 		}
 	}
 	{
@@ -231,6 +241,16 @@ void timeline_add(struct timeline *tl, const struct snapshot *s, double t)
 		tl->next_cap = tcap;
 	}
 	tl->seq++;
+}
+
+uint64_t timeline_area_rss(const struct timeline *tl, const struct area *a, uint64_t seq)
+{
+	uint32_t v;
+
+	if (seq >= tl->seq || seq + tl->cap < tl->seq || seq < a->born_seq)
+		return UINT64_MAX;
+	v = a->rss[seq % tl->cap];
+	return v == TL_ABSENT ? UINT64_MAX : (uint64_t)v * 1024;
 }
 
 size_t timeline_window_samples(const struct timeline *tl)
@@ -341,17 +361,32 @@ void timeline_series_stats(const double *t, const uint64_t *rss, size_t n, struc
 
 void timeline_area_stats(const struct timeline *tl, const struct area *a, struct area_stats *st)
 {
-	size_t n = timeline_window_samples(tl), m = 0;
+	size_t n = timeline_window_samples(tl), m = 0, k;
+	uint64_t from = tl->seq - n;
 	double *t = tl->series_t;
 	uint64_t *v = tl->series_v;
 
-	for (uint64_t seq = tl->seq - n; seq < tl->seq; seq++) {
-		size_t k = (size_t)(seq % tl->cap);
-		if (seq < a->born_seq || a->rss[k] == TL_ABSENT)
-			continue;
-		t[m] = tl->times[k];
-		v[m] = a->rss[k];
-		m++;
+	if (a->born_seq <= from && a->changed_seq <= from) {
+		/* Unchanged through the whole window (most areas, most of the time): flat. */
+		uint64_t rss = (uint64_t)a->rss[(tl->seq - 1) % tl->cap] * 1024;
+		memset(st, 0, sizeof(*st));
+		st->samples = n;
+		st->rss_first = st->rss_last = st->rss_min = st->rss_max = rss;
+		st->monotonic = 1.0;
+		st->trend = TREND_FLAT;
+		return;
+	}
+	if (a->born_seq > from)
+		from = a->born_seq;
+	k = (size_t)(from % tl->cap);
+	for (uint64_t seq = from; seq < tl->seq; seq++) {
+		if (a->rss[k] != TL_ABSENT) {
+			t[m] = tl->times[k];
+			v[m] = (uint64_t)a->rss[k] * 1024;
+			m++;
+		}
+		if (++k == tl->cap)
+			k = 0;
 	}
 	timeline_series_stats(t, v, m, st);
 }
@@ -420,10 +455,25 @@ size_t timeline_rank(struct timeline *tl, const struct area **out, struct area_s
 	}
 	sort_st = mt->scratch_st;
 	sort_areas = tl->areas;
-	if (n)
-		qsort(mt->scratch_idx, n, sizeof(*mt->scratch_idx), cmp_rank);
 	if (max > n)
 		max = n;
+	if (max && max < n / 8) {
+		/* Top K of many (each sample): keep a sorted prefix of K, insert what beats its last. */
+		size_t kept = 0;
+		for (size_t i = 0; i < n; i++) {
+			size_t j;
+			if (kept == max && cmp_rank(&i, &mt->scratch_idx[max - 1]) >= 0)
+				continue;
+			j = kept < max ? kept++ : max - 1;
+			while (j > 0 && cmp_rank(&i, &mt->scratch_idx[j - 1]) < 0) {
+				mt->scratch_idx[j] = mt->scratch_idx[j - 1];
+				j--;
+			}
+			mt->scratch_idx[j] = i;
+		}
+	} else if (n) {
+		qsort(mt->scratch_idx, n, sizeof(*mt->scratch_idx), cmp_rank);
+	}
 	for (size_t i = 0; i < max; i++) {
 		out[i] = &tl->areas[mt->scratch_idx[i]];
 		st[i] = mt->scratch_st[mt->scratch_idx[i]];

@@ -64,3 +64,21 @@ printf '  %-44s %9s ms   (target < 200 ms)\n' "regionwatch diff A B (two 60k sna
 printf '  %-44s %9s ms\n' "regionwatch diff --json --all A B" "$json_ms"
 printf '  %-44s %9s KiB\n' "peak RSS of regionwatch snap" "$(peak_rss_kb "$RW" snap -p "$tpid" -o /dev/null)"
 printf '  %-44s %9s KiB\n' "peak RSS of regionwatch diff" "$(peak_rss_kb "$RW" diff "$T/a.snap" "$T/b.snap")"
+kill -9 "$tpid" 2>/dev/null || true
+
+echo
+echo "== Growth tracking: watch at 1 s on a 10,000-mapping process =="
+WATCH_SECONDS=${BENCH_WATCH_SECONDS:-30}
+start many_maps -n 10000 -t 600
+echo "target: pid $tpid, $(wc -l < /proc/$tpid/maps) mappings"
+cat_ms=$(median_ms cat /proc/$tpid/smaps)
+printf '  %-44s %9s ms per sample (the floor)\n' "cat /proc/PID/smaps > /dev/null" "$cat_ms"
+/usr/bin/time -f '%U %S %M' -o "$T/watch.time" "$RW" watch -p "$tpid" -i 1 -n "$WATCH_SECONDS" --json > "$T/watch.json"
+read -r wu ws wm < "$T/watch.time"
+awk -v u="$wu" -v s="$ws" -v n="$WATCH_SECONDS" -v m="$wm" 'BEGIN {
+	cpu = u + s
+	printf "  %-44s %9.2f s CPU over %d s = %.2f%% of one core (target <= 5%%)\n", "regionwatch watch -i 1 -n " n, cpu, n, 100 * cpu / n
+	printf "  %-44s %9d KiB\n", "peak RSS of regionwatch watch", m
+}'
+perl -MJSON::PP -ne '$d = decode_json($_); push @c, $d->{cost_ms} if $d->{type} eq "sample";
+	END { @c = sort { $a <=> $b } @c; printf "  %-44s %9.2f ms median, %.2f ms max (own CPU per sample)\n", "cost_ms reported by watch", $c[int(@c/2)], $c[-1] }' "$T/watch.json"

@@ -13,16 +13,23 @@ like "$(cat "$T/err")" "usage: regionwatch" "no arguments: usage on stderr"
 "$RW" frobnicate 2> "$T/err"
 is "$?" 2 "unknown command: exit 2"
 like "$(cat "$T/err")" "^regionwatch: unknown command 'frobnicate'" "unknown command: says so"
-for c in snap diff; do
+like "$out" "regionwatch watch -p PID" "--help lists watch"
+for c in snap diff watch; do
 	out=$("$RW" $c --help); rc=$?
 	is "$rc" 0 "$c --help exits 0"
 	like "$out" "^usage: regionwatch $c" "$c --help shows its usage"
 	like "$out" "Exit status" "$c --help documents exit status"
 	like "$("$RW" help $c)" "^usage: regionwatch $c" "help $c"
 done
-for c in watch dump analyze stacks; do
+for c in dump analyze stacks; do
 	"$RW" $c -p 1 2> "$T/err"
 	is "$?" 2 "$c is not built yet: exit 2"
 	like "$(cat "$T/err")" "not built yet" "$c: says it is not built yet"
 done
+# The monitor's form, regionwatch -p PID, prints the watch output until the monitor exists.
+sleep 30 &
+PIDS="$PIDS $!"
+out=$("$RW" -p $! -n 1 -i 0.1)
+is "$?" 0 "regionwatch -p PID -n 1: exit 0"
+like "$out" "^pid $! \\(sleep\\)" "regionwatch -p PID prints the watch output"
 done_testing

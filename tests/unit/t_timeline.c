@@ -101,7 +101,7 @@ static void test_split_merge_unmap_remap(void)
 		 "20000000 20100000 rw-p 100\n", 1);
 	a = area_at(&tl, 0x10000000);
 	ok(a && a->id == id && a->nvmas == 3, "split by mprotect: same area, 3 VMAs");
-	is_u64(a ? a->rss[1] : 0, (256 + 256 + 600) * 1024, "split: RSS summed over the pieces");
+	is_u64(a ? timeline_area_rss(&tl, a, 1) : 0, (256 + 256 + 600) * 1024, "split: RSS summed over the pieces");
 	ok(tl.nareas == 2, "still two areas");
 	/* merge back */
 	add(&tl, "10000000 10400000 rw-p 1200\n20000000 20100000 rw-p 100\n", 2);
@@ -112,7 +112,7 @@ static void test_split_merge_unmap_remap(void)
 	is_u64(tl.nareas, 1, "a mapping covering both areas merges them");
 	a = area_at(&tl, 0x10000000);
 	ok(a && a->id == id, "the older area survives the merge");
-	is_u64(a ? a->rss[2] : 0, (1200 + 100) * 1024, "merged history is the sum");
+	is_u64(a ? timeline_area_rss(&tl, a, 2) : 0, (1200 + 100) * 1024, "merged history is the sum");
 	/* unmap */
 	add(&tl, "30000000 30100000 rw-p 10\n", 4);
 	ok(!area_at(&tl, 0x10000000) && tl.vanished == 1, "unmapped area is gone and counted");

@@ -304,7 +304,38 @@ static int parse_smaps(struct snapshot *s, struct lines *it, struct rw_err *err)
 	int rc, any_fields = 0;
 
 	init_keys();
-	while (next_line(it, &ln)) {
+	for (;;) {
+		/* Fast path for the kernel's own layout: the expected key, spaces, digits, " kB".
+		 * Anything else falls through to the general line parser below. */
+		if (s->count && hint < nkeys) {
+			const struct keyinfo *k = &keys[hint];
+			const char *p = it->p, *end = it->end;
+			if ((size_t)(end - p) > k->len + 4 && k->field >= 0 && p[k->len] == ':' &&
+			    !memcmp(p, k->name, k->len)) {
+				uint64_t v = 0;
+				const char *q = p + k->len + 1;
+				int digits = 0;
+				while (q < end && *q == ' ')
+					q++;
+				while (q < end && *q >= '0' && *q <= '9' && digits < 16) {
+					v = v * 10 + (uint64_t)(*q - '0');
+					q++;
+					digits++;
+				}
+				if (digits && digits < 16 && end - q >= 4 && q[0] == ' ' && q[1] == 'k' &&
+				    q[2] == 'B' && q[3] == '\n') {
+					s->regions[s->count - 1].f[k->field] = v * 1024;
+					s->fields_present |= 1u << k->field;
+					any_fields = 1;
+					it->p = q + 4;
+					it->no++;
+					hint++;
+					continue;
+				}
+			}
+		}
+		if (!next_line(it, &ln))
+			break;
 		if (ln.p == ln.end)
 			continue;
 		if (is_region_header(&ln)) {

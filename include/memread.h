@@ -1,0 +1,67 @@
+/* memread: read the present pages of a range of a live process (design §4 "Present pages").
+ * Never reads a page that /proc/PID/pagemap does not report present: reading a
+ * never-touched anonymous page would allocate it in the target. Never writes, never stops. */
+#ifndef RW_MEMREAD_H
+#define RW_MEMREAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "procfs.h"
+#include "region.h"
+#include "util.h"
+
+enum memread_hole {
+	MEMREAD_HOLE_NOT_PRESENT,   /* pagemap: not present (never touched, or freed) */
+	MEMREAD_HOLE_SWAPPED,       /* pagemap: swapped out; reading would swap it in */
+	MEMREAD_HOLE_UNMAPPED,      /* no mapping there (gap, or unmapped during the read) */
+	MEMREAD_HOLE_SKIPPED,       /* VmFlags io/pf/um/uw/dd, [vvar]: not read on purpose */
+	MEMREAD_HOLE_UNREADABLE,    /* the kernel refused the read (EFAULT/EIO) */
+	MEMREAD_HOLE_COUNT
+};
+
+struct memread_sink {
+	/* Bytes read, in address order. */
+	void (*data)(void *ctx, uint64_t addr, const unsigned char *buf, size_t len);
+	/* A range not read, in address order between data calls. */
+	void (*hole)(void *ctx, uint64_t addr, uint64_t len, enum memread_hole why);
+	void *ctx;
+};
+
+struct memread_stats {
+	uint64_t bytes_read;
+	uint64_t pages_present;          /* pages pagemap reported present in the range */
+	uint64_t pages[MEMREAD_HOLE_COUNT]; /* pages not read, by reason */
+	uint64_t runs;                   /* runs of present pages */
+	uint64_t syscalls;               /* process_vm_readv / pread calls */
+	int used_pagemap_scan;           /* PAGEMAP_SCAN ioctl (Linux >= 6.7) instead of reads */
+	int used_proc_mem;               /* /proc/PID/mem fallback */
+	int exited;                      /* the target exited during the read */
+};
+
+struct memread_opts {
+	int include_dontdump;            /* read VmFlags dd regions too */
+	/* Record of runs read (for the dump manifest): called per run, bounded by the caller. */
+	void (*run)(void *ctx, uint64_t start, uint64_t end);
+	void *run_ctx;
+};
+
+/* Read [start, end) of the process, region by region as the snapshot describes it (gaps
+ * between regions are UNMAPPED holes). Returns 0 (see stats for partial reads), -ESRCH if
+ * the target exited (stats->exited; what was read was delivered), or -errno. */
+int memread_range(const struct procfs *p, const struct snapshot *s, uint64_t start,
+		  uint64_t end, const struct memread_opts *o, const struct memread_sink *sink,
+		  struct memread_stats *st, struct rw_err *err);
+
+/* Whether a region is skipped by rule, and why (a static string), or NULL. */
+const char *memread_skip_reason(const struct region *r, int include_dontdump);
+
+const char *memread_hole_name(enum memread_hole h);
+
+/* Resolve a --region spec against a snapshot: "0xADDR"/"ADDR" (the area, i.e. the touching
+ * pieces of one reservation, containing it), "START-END" (exact), or a name such as "[heap]"
+ * or a path (must name exactly one area). On success fills [*start, *end) and *first (index
+ * of the first region). On failure returns -EINVAL/-ENOENT with err->msg listing candidates. */
+int memread_resolve(const struct snapshot *s, const char *spec, uint64_t *start, uint64_t *end,
+		    size_t *first, struct rw_err *err);
+
+#endif

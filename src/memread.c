@@ -1,0 +1,539 @@
+/* memread: pagemap-guided reads of present pages only.
+ *
+ * Present pages come from the PAGEMAP_SCAN ioctl on /proc/PID/pagemap (Linux >= 6.7, one call
+ * returns runs of present pages) or, where that is refused, from reading the pagemap's 64-bit
+ * entries (Documentation/admin-guide/mm/pagemap.rst: bit 63 present, bit 62 swapped). Runs are
+ * read with process_vm_readv(2), many remote iovecs per call, into one reused 4 MiB bounce
+ * buffer (design §4). A partial transfer stops at the failing page: that page becomes a hole
+ * and reading resumes after it. ESRCH means the target exited. /proc/PID/mem is used only
+ * where process_vm_readv is refused (EPERM/ENOSYS). */
+#include "memread.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define PAGE 4096ULL
+#define BOUNCE (4u << 20)
+#define MAX_IOV 1024
+#define WINDOW (64ULL << 20)          /* pagemap is consulted 64 MiB at a time */
+
+/* PAGEMAP_SCAN, from <linux/fs.h> of Linux 6.7 (Debian 12's headers predate it). */
+#ifndef PAGEMAP_SCAN
+struct page_region {
+	uint64_t start, end, categories;
+};
+struct pm_scan_arg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+#define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
+#define PAGE_IS_PRESENT (1 << 3)
+#define PAGE_IS_SWAPPED (1 << 4)
+#endif
+
+const char *memread_hole_name(enum memread_hole h)
+{
+	static const char *const names[] = { "not present", "swapped out", "unmapped",
+					     "skipped", "unreadable" };
+	return (unsigned)h < MEMREAD_HOLE_COUNT ? names[h] : "?";
+}
+
+const char *memread_skip_reason(const struct region *r, int include_dontdump)
+{
+	if (!strcmp(r->path, "[vvar]") || !strncmp(r->path, "[vvar_", 6))
+		return "[vvar] (reading it can fault)";
+	if (region_has_vmflag(r, "io"))
+		return "VmFlags io (device memory)";
+	if (region_has_vmflag(r, "pf"))
+		return "VmFlags pf (raw PFN mapping)";
+	if (region_has_vmflag(r, "um") || region_has_vmflag(r, "uw"))
+		return "VmFlags um/uw (userfaultfd: a read could block on the target's handler)";
+	if (!include_dontdump && region_has_vmflag(r, "dd"))
+		return "VmFlags dd (MADV_DONTDUMP; --include-dontdump reads it)";
+	if (r->perms[0] != 'r')
+		return "not readable (no r permission)";
+	return NULL;
+}
+
+/* ---- ordered delivery: data and holes leave in address order -------------------------- */
+
+struct item {
+	uint64_t addr, len;
+	size_t off;                      /* data: offset in the bounce buffer */
+	int is_hole;
+	enum memread_hole why;
+};
+
+struct reader {
+	const struct procfs *p;
+	const struct memread_sink *sink;
+	const struct memread_opts *opts;
+	struct memread_stats *st;
+	unsigned char *buf;
+	size_t used;                     /* bytes of the bounce buffer taken by queued data */
+	struct item items[2 * MAX_IOV + 2];
+	size_t nitems, ndata;
+	int mem_fd;                      /* /proc/PID/mem, opened on first need */
+	int use_mem;
+	int exited;
+	int error;                       /* errno of a failure that stops the read */
+};
+
+static void emit_hole(struct reader *rd, uint64_t addr, uint64_t len, enum memread_hole why)
+{
+	if (!len)
+		return;
+	rd->st->pages[why] += (len + PAGE - 1) / PAGE;
+	if (rd->sink->hole)
+		rd->sink->hole(rd->sink->ctx, addr, len, why);
+}
+
+static int read_mem_fd(struct reader *rd, unsigned char *dst, uint64_t addr, size_t len)
+{
+	ssize_t n;
+
+	if (rd->mem_fd < 0) {
+		rd->mem_fd = procfs_openat(rd->p, "mem", NULL);
+		if (rd->mem_fd < 0)
+			return -1;
+	}
+	rd->st->syscalls++;
+	do
+		n = pread(rd->mem_fd, dst, len, (off_t)addr);
+	while (n < 0 && errno == EINTR);
+	return (int)n;
+}
+
+/* Read queued data items into the buffer and deliver everything queued, in order. */
+static void flush(struct reader *rd)
+{
+	struct iovec local[MAX_IOV], remote[MAX_IOV];
+	size_t first = 0;                /* first item not yet delivered */
+
+	while (first < rd->nitems) {
+		size_t n = 0, total = 0, i;
+		ssize_t got;
+
+		/* Deliver leading holes. */
+		while (first < rd->nitems && rd->items[first].is_hole) {
+			struct item *it = &rd->items[first++];
+			emit_hole(rd, it->addr, it->len, it->why);
+		}
+		if (first == rd->nitems)
+			break;
+		for (i = first; i < rd->nitems && n < MAX_IOV; i++) {
+			if (rd->items[i].is_hole)
+				continue;
+			local[n].iov_base = rd->buf + rd->items[i].off;
+			local[n].iov_len = rd->items[i].len;
+			remote[n].iov_base = (void *)(uintptr_t)rd->items[i].addr;
+			remote[n].iov_len = rd->items[i].len;
+			total += rd->items[i].len;
+			n++;
+		}
+		if (rd->exited || rd->error) {
+			got = 0;
+		} else if (!rd->use_mem) {
+			rd->st->syscalls++;
+			got = process_vm_readv(rd->p->pid, local, n, remote, n, 0);
+			if (got < 0 && (errno == EPERM || errno == ENOSYS)) {
+				rd->use_mem = 1;
+				rd->st->used_proc_mem = 1;
+				continue;
+			}
+			if (got < 0 && errno == ESRCH)
+				rd->exited = 1;
+			if (got < 0)
+				got = 0;
+		} else {
+			/* /proc/PID/mem: one pread per item until one falls short. */
+			got = 0;
+			for (i = 0; i < n; i++) {
+				int r = read_mem_fd(rd, local[i].iov_base, (uint64_t)(uintptr_t)remote[i].iov_base,
+						    local[i].iov_len);
+				if (r < 0 && errno == ESRCH)
+					rd->exited = 1;
+				if (r > 0)
+					got += r;
+				if (r != (int)local[i].iov_len)
+					break;
+			}
+		}
+		/* Deliver, in order, everything covered by the `got` bytes read. */
+		for (i = first; i < rd->nitems; i++) {
+			struct item *it = &rd->items[i];
+			if (it->is_hole) {
+				emit_hole(rd, it->addr, it->len, it->why);
+				continue;
+			}
+			if ((uint64_t)got >= it->len) {
+				if (rd->sink->data)
+					rd->sink->data(rd->sink->ctx, it->addr, rd->buf + it->off, it->len);
+				rd->st->bytes_read += it->len;
+				got -= (ssize_t)it->len;
+				continue;
+			}
+			/* The transfer stopped inside this item. */
+			if (got > 0) {
+				if (rd->sink->data)
+					rd->sink->data(rd->sink->ctx, it->addr, rd->buf + it->off, (size_t)got);
+				rd->st->bytes_read += (uint64_t)got;
+				it->addr += (uint64_t)got;
+				it->off += (size_t)got;
+				it->len -= (uint64_t)got;
+				got = 0;
+			}
+			if (rd->exited || rd->error) {
+				emit_hole(rd, it->addr, it->len, MEMREAD_HOLE_UNREADABLE);
+				continue;
+			}
+			/* The page at it->addr failed: probe it alone to learn why. */
+			{
+				struct iovec l1 = { rd->buf + it->off, (size_t)(PAGE - (it->addr % PAGE)) };
+				struct iovec r1 = { (void *)(uintptr_t)it->addr, l1.iov_len };
+				ssize_t one;
+				if (l1.iov_len > it->len)
+					l1.iov_len = r1.iov_len = (size_t)it->len;
+				rd->st->syscalls++;
+				one = rd->use_mem ? read_mem_fd(rd, l1.iov_base, it->addr, l1.iov_len)
+						  : process_vm_readv(rd->p->pid, &l1, 1, &r1, 1, 0);
+				if (one < 0 && errno == ESRCH) {
+					rd->exited = 1;
+					emit_hole(rd, it->addr, it->len, MEMREAD_HOLE_UNREADABLE);
+					continue;
+				}
+				if (one == (ssize_t)l1.iov_len) {
+					/* It reads now (a transient failure): deliver it. */
+					if (rd->sink->data)
+						rd->sink->data(rd->sink->ctx, it->addr, l1.iov_base, l1.iov_len);
+					rd->st->bytes_read += l1.iov_len;
+				} else {
+					emit_hole(rd, it->addr, l1.iov_len,
+						  one < 0 && errno == EFAULT ? MEMREAD_HOLE_UNMAPPED
+									     : MEMREAD_HOLE_UNREADABLE);
+				}
+				it->addr += l1.iov_len;
+				it->off += l1.iov_len;
+				it->len -= l1.iov_len;
+				if (it->len) {
+					first = i;   /* retry the rest of this item and what follows */
+					goto again;
+				}
+			}
+		}
+		first = rd->nitems;
+again:;
+	}
+	rd->nitems = rd->ndata = 0;
+	rd->used = 0;
+}
+
+static void queue_hole(struct reader *rd, uint64_t addr, uint64_t len, enum memread_hole why)
+{
+	struct item *last;
+
+	if (!len)
+		return;
+	if (!rd->nitems) {
+		emit_hole(rd, addr, len, why);
+		return;
+	}
+	last = &rd->items[rd->nitems - 1];
+	if (last->is_hole && last->why == why && last->addr + last->len == addr) {
+		last->len += len;
+		return;
+	}
+	if (rd->nitems == sizeof(rd->items) / sizeof(rd->items[0]))
+		flush(rd);
+	if (!rd->nitems) {
+		emit_hole(rd, addr, len, why);
+		return;
+	}
+	rd->items[rd->nitems++] = (struct item){ addr, len, 0, 1, why };
+}
+
+static void queue_run(struct reader *rd, uint64_t addr, uint64_t len)
+{
+	rd->st->runs++;
+	if (rd->opts && rd->opts->run)
+		rd->opts->run(rd->opts->run_ctx, addr, addr + len);
+	while (len) {
+		uint64_t take;
+		if (rd->used == BOUNCE || rd->ndata == MAX_IOV ||
+		    rd->nitems >= sizeof(rd->items) / sizeof(rd->items[0]) - 1)
+			flush(rd);
+		take = BOUNCE - rd->used;
+		if (take > len)
+			take = len;
+		rd->items[rd->nitems++] = (struct item){ addr, take, rd->used, 0, 0 };
+		rd->ndata++;
+		rd->used += (size_t)take;
+		addr += take;
+		len -= take;
+	}
+}
+
+/* ---- present pages ------------------------------------------------------------------ */
+
+static int scan_supported = -1;      /* PAGEMAP_SCAN: -1 unknown, 0 no, 1 yes */
+
+/* Queue runs and holes for [ws, we) from pagemap. Returns 0 or -errno. */
+static int walk_window(struct reader *rd, int pm_fd, uint64_t ws, uint64_t we)
+{
+	uint64_t cursor = ws;
+
+	if (scan_supported != 0 && !getenv("RW_NO_PAGEMAP_SCAN")) {
+		struct page_region vec[256];
+		struct pm_scan_arg arg;
+		uint64_t at = ws;
+
+		while (at < we) {
+			long n;
+			memset(&arg, 0, sizeof(arg));
+			arg.size = sizeof(arg);
+			arg.start = at;
+			arg.end = we;
+			arg.vec = (uint64_t)(uintptr_t)vec;
+			arg.vec_len = sizeof(vec) / sizeof(vec[0]);
+			arg.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED;
+			arg.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED;
+			n = ioctl(pm_fd, PAGEMAP_SCAN, &arg);
+			if (n < 0) {
+				if (errno == ESRCH)
+					return -ESRCH;
+				if (scan_supported == 1 && errno != ENOTTY && errno != EINVAL)
+					return -errno;
+				scan_supported = 0;
+				break;
+			}
+			scan_supported = 1;
+			rd->st->used_pagemap_scan = 1;
+			for (long i = 0; i < n; i++) {
+				if (vec[i].start > cursor)
+					queue_hole(rd, cursor, vec[i].start - cursor, MEMREAD_HOLE_NOT_PRESENT);
+				if (vec[i].categories & PAGE_IS_PRESENT) {
+					rd->st->pages_present += (vec[i].end - vec[i].start) / PAGE;
+					queue_run(rd, vec[i].start, vec[i].end - vec[i].start);
+				} else {
+					queue_hole(rd, vec[i].start, vec[i].end - vec[i].start,
+						   MEMREAD_HOLE_SWAPPED);
+				}
+				cursor = vec[i].end;
+			}
+			if (arg.walk_end <= at)
+				break;
+			at = arg.walk_end;
+		}
+		if (scan_supported == 1) {
+			queue_hole(rd, cursor, we - cursor, MEMREAD_HOLE_NOT_PRESENT);
+			return 0;
+		}
+	}
+	/* Fallback: the 64-bit pagemap entries, one per page. */
+	{
+		static uint64_t ent[WINDOW / PAGE];
+		uint64_t npages = (we - ws) / PAGE, run_start = 0;
+		ssize_t n;
+		int in_run = 0;
+
+		do
+			n = pread(pm_fd, ent, npages * 8, (off_t)(ws / PAGE * 8));
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return errno == ESRCH ? -ESRCH : -errno;
+		npages = (uint64_t)n / 8;
+		for (uint64_t i = 0; i <= npages; i++) {
+			uint64_t addr = ws + i * PAGE;
+			int present = i < npages && (ent[i] >> 63) & 1;
+			if (present && !in_run) {
+				if (addr > cursor)
+					queue_hole(rd, cursor, addr - cursor, MEMREAD_HOLE_NOT_PRESENT);
+				run_start = addr;
+				in_run = 1;
+			} else if (!present && in_run) {
+				rd->st->pages_present += (addr - run_start) / PAGE;
+				queue_run(rd, run_start, addr - run_start);
+				cursor = addr;
+				in_run = 0;
+			}
+			if (i < npages && !present && (ent[i] >> 62) & 1) {
+				if (addr > cursor)
+					queue_hole(rd, cursor, addr - cursor, MEMREAD_HOLE_NOT_PRESENT);
+				queue_hole(rd, addr, PAGE, MEMREAD_HOLE_SWAPPED);
+				cursor = addr + PAGE;
+			}
+		}
+		queue_hole(rd, cursor, we - cursor, MEMREAD_HOLE_NOT_PRESENT);
+	}
+	return 0;
+}
+
+int memread_range(const struct procfs *p, const struct snapshot *s, uint64_t start,
+		  uint64_t end, const struct memread_opts *o, const struct memread_sink *sink,
+		  struct memread_stats *st, struct rw_err *err)
+{
+	struct reader *rd;
+	uint64_t cursor;
+	int pm_fd, rc = 0;
+
+	memset(st, 0, sizeof(*st));
+	start &= ~(PAGE - 1);
+	end = (end + PAGE - 1) & ~(PAGE - 1);
+	pm_fd = procfs_openat(p, "pagemap", err);
+	if (pm_fd < 0)
+		return pm_fd;
+	rd = xcalloc(1, sizeof(*rd));
+	rd->p = p;
+	rd->sink = sink;
+	rd->opts = o;
+	rd->st = st;
+	rd->mem_fd = -1;
+	rd->buf = xmalloc(BOUNCE);
+	cursor = start;
+	for (size_t i = 0; i < s->count && cursor < end && !rd->exited; i++) {
+		const struct region *r = &s->regions[i];
+		uint64_t rs, re;
+		const char *why;
+
+		if (r->end <= cursor)
+			continue;
+		if (r->start >= end)
+			break;
+		rs = r->start > cursor ? r->start : cursor;
+		re = r->end < end ? r->end : end;
+		queue_hole(rd, cursor, rs - cursor, MEMREAD_HOLE_UNMAPPED);
+		why = memread_skip_reason(r, o && o->include_dontdump);
+		if (why) {
+			queue_hole(rd, rs, re - rs, MEMREAD_HOLE_SKIPPED);
+		} else {
+			for (uint64_t ws = rs; ws < re && !rd->exited; ws += WINDOW) {
+				uint64_t we = ws + WINDOW < re ? ws + WINDOW : re;
+				rc = walk_window(rd, pm_fd, ws, we);
+				if (rc == -ESRCH) {
+					rd->exited = 1;
+					rc = 0;
+				} else if (rc) {
+					rw_err_set(err, -rc, "reading /proc/%d/pagemap: %s", (int)p->pid,
+						   strerror(-rc));
+					rd->error = -rc;
+					break;
+				}
+			}
+		}
+		cursor = re;
+		if (rc)
+			break;
+	}
+	if (!rc && !rd->exited)
+		queue_hole(rd, cursor, end - cursor, MEMREAD_HOLE_UNMAPPED);
+	flush(rd);
+	if (rd->exited || (!rc && procfs_check_alive(p, NULL))) {
+		st->exited = 1;
+		rc = rw_err_set(err, ESRCH, "process %d exited during the read", (int)p->pid);
+	}
+	if (rd->mem_fd >= 0)
+		close(rd->mem_fd);
+	close(pm_fd);
+	free(rd->buf);
+	free(rd);
+	return rc;
+}
+
+/* The area around region i: touching pieces of one reservation (region_joinable). */
+static void area_of(const struct snapshot *s, size_t i, size_t *lo, size_t *hi)
+{
+	*lo = *hi = i;
+	while (*lo > 0 && region_joinable(&s->regions[*lo - 1], &s->regions[*lo]))
+		(*lo)--;
+	while (*hi + 1 < s->count && region_joinable(&s->regions[*hi], &s->regions[*hi + 1]))
+		(*hi)++;
+}
+
+static int is_addr_spec(const char *spec)
+{
+	uint64_t a;
+	return parse_addr(spec, &a) == 0;
+}
+
+int memread_resolve(const struct snapshot *s, const char *spec, uint64_t *start, uint64_t *end,
+		    size_t *first, struct rw_err *err)
+{
+	const char *dash = strchr(spec, '-');
+	uint64_t a, b;
+	size_t lo, hi;
+	long i;
+
+	if (dash && dash != spec) {
+		char left[64];
+		size_t n = (size_t)(dash - spec);
+		if (n < sizeof(left)) {
+			memcpy(left, spec, n);
+			left[n] = '\0';
+			if (!parse_addr(left, &a) && !parse_addr(dash + 1, &b)) {
+				if (b <= a)
+					return rw_err_set(err, EINVAL, "region %s: end is not above start", spec);
+				for (size_t k = 0; k < s->count; k++)
+					if (s->regions[k].end > a && s->regions[k].start < b) {
+						*start = a;
+						*end = b;
+						*first = k;
+						return 0;
+					}
+				return rw_err_set(err, ENOENT, "region %s: nothing is mapped there", spec);
+			}
+		}
+	}
+	if (is_addr_spec(spec)) {
+		parse_addr(spec, &a);
+		i = snapshot_find(s, a);
+		if (i < 0)
+			return rw_err_set(err, ENOENT, "region %s: no mapping contains this address", spec);
+		area_of(s, (size_t)i, &lo, &hi);
+		*start = s->regions[lo].start;
+		*end = s->regions[hi].end;
+		*first = lo;
+		return 0;
+	}
+	/* A name: "[heap]", a path, or a path's basename; it must name one area. */
+	{
+		char cands[400];
+		size_t nc = 0, o = 0, found_lo = 0, found_hi = 0;
+		const char *base;
+		for (size_t k = 0; k < s->count; k++) {
+			const char *path = s->regions[k].path;
+			base = strrchr(path, '/');
+			if (strcmp(path, spec) && !(base && !strcmp(base + 1, spec)))
+				continue;
+			area_of(s, k, &lo, &hi);
+			if (nc && lo == found_lo)
+				continue;
+			if (nc < 8 && o < sizeof(cands) - 48)
+				o += (size_t)snprintf(cands + o, sizeof(cands) - o, "%s%llx-%llx",
+						      nc ? ", " : "", (unsigned long long)s->regions[lo].start,
+						      (unsigned long long)s->regions[hi].end);
+			if (!nc) {
+				found_lo = lo;
+				found_hi = hi;
+			}
+			nc++;
+			k = hi;
+		}
+		if (nc == 1) {
+			*start = s->regions[found_lo].start;
+			*end = s->regions[found_hi].end;
+			*first = found_lo;
+			return 0;
+		}
+		if (nc > 1)
+			return rw_err_set(err, EINVAL, "region %s is ambiguous: %zu mappings match (%s%s); "
+					  "give an address or START-END", spec, nc, cands, nc > 8 ? ", ..." : "");
+		return rw_err_set(err, ENOENT, "region %s: no mapping has this name (give an address, "
+				  "START-END, or a name such as [heap])", spec);
+	}
+}

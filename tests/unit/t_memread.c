@@ -1,0 +1,222 @@
+/* memread against a real child process: only present pages are read, holes are reported in
+ * order, the child's RSS does not change, PAGEMAP_SCAN and pagemap reads agree. */
+#include "tap.h"
+#include "memread.h"
+#include "snapfile.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PG 4096ULL
+
+struct child_addrs {
+	uint64_t big;       /* 64 MiB MAP_NORESERVE, pages 0, 100, 16383 touched */
+	uint64_t guard;     /* 16 pages, page 8 PROT_NONE, the others filled */
+};
+
+static pid_t start_child(struct child_addrs *ca)
+{
+	int pfd[2];
+	pid_t pid;
+
+	if (pipe(pfd))
+		exit(1);
+	pid = fork();
+	if (pid == 0) {
+		struct child_addrs c;
+		unsigned char *big, *g;
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		big = mmap(NULL, 64 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		g = mmap(NULL, 16 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		memset(big, 'A', PG);
+		memset(big + 100 * PG, 'B', PG);
+		memcpy(big + 100 * PG + 4090, "edge", 4);
+		memset(big + 16383 * PG, 'C', PG);
+		memset(g, 'G', 16 * PG);
+		mprotect(g + 8 * PG, PG, PROT_NONE);
+		c.big = (uint64_t)(uintptr_t)big;
+		c.guard = (uint64_t)(uintptr_t)g;
+		if (write(pfd[1], &c, sizeof(c)) != sizeof(c))
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(pfd[1]);
+	if (read(pfd[0], ca, sizeof(*ca)) != sizeof(*ca)) {
+		printf("Bail out! child did not start\n");
+		exit(1);
+	}
+	close(pfd[0]);
+	return pid;
+}
+
+struct rec {
+	uint64_t next;          /* next address expected */
+	int ordered;
+	uint64_t data_bytes, hole_bytes[MEMREAD_HOLE_COUNT];
+	unsigned char *copy;    /* copy of the range, holes left as '.' */
+	uint64_t base, size;
+};
+
+static void on_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t len)
+{
+	struct rec *r = ctx;
+	if (addr != r->next)
+		r->ordered = 0;
+	r->next = addr + len;
+	r->data_bytes += len;
+	if (r->copy && addr >= r->base && addr + len <= r->base + r->size)
+		memcpy(r->copy + (addr - r->base), buf, len);
+}
+
+static void on_hole(void *ctx, uint64_t addr, uint64_t len, enum memread_hole why)
+{
+	struct rec *r = ctx;
+	if (addr != r->next)
+		r->ordered = 0;
+	r->next = addr + len;
+	r->hole_bytes[why] += len;
+}
+
+static uint64_t region_rss(pid_t pid, uint64_t addr)
+{
+	struct procfs p;
+	struct snapshot *s;
+	uint64_t rss = 0;
+	long i;
+
+	if (procfs_open(pid, &p, NULL) || snapfile_capture(&p, &s, NULL))
+		return UINT64_MAX;
+	i = snapshot_find(s, addr);
+	if (i >= 0)
+		rss = s->regions[i].f[RF_RSS];
+	snapshot_free(s);
+	procfs_close(&p);
+	return rss;
+}
+
+static void read_range(pid_t pid, const char *spec, struct rec *r, struct memread_stats *st,
+		       uint64_t *start, uint64_t *end)
+{
+	struct procfs p;
+	struct snapshot *s;
+	struct rw_err err;
+	size_t first;
+	struct memread_sink sink = { on_data, on_hole, r };
+	int rc;
+
+	procfs_open(pid, &p, NULL);
+	snapfile_capture(&p, &s, NULL);
+	rc = memread_resolve(s, spec, start, end, &first, &err);
+	ok(rc == 0, "resolve %s%s%s", spec, rc ? ": " : "", rc ? err.msg : "");
+	r->next = *start;
+	r->ordered = 1;
+	r->base = *start;
+	r->size = *end - *start;
+	r->copy = malloc(r->size);
+	memset(r->copy, '.', r->size);
+	rc = memread_range(&p, s, *start, *end, NULL, &sink, st, &err);
+	ok(rc == 0, "read %s%s%s", spec, rc ? ": " : "", rc ? err.msg : "");
+	snapshot_free(s);
+	procfs_close(&p);
+}
+
+static void test_sparse(pid_t pid, const struct child_addrs *ca, int use_scan)
+{
+	struct rec r;
+	struct memread_stats st;
+	uint64_t start, end, rss0, rss1;
+	char spec[64];
+
+	memset(&r, 0, sizeof(r));
+	if (use_scan)
+		unsetenv("RW_NO_PAGEMAP_SCAN");
+	else
+		setenv("RW_NO_PAGEMAP_SCAN", "1", 1);
+	snprintf(spec, sizeof(spec), "0x%llx", (unsigned long long)ca->big + 5 * PG);
+	rss0 = region_rss(pid, ca->big);
+	read_range(pid, spec, &r, &st, &start, &end);
+	rss1 = region_rss(pid, ca->big);
+	printf("# %s: pagemap_scan=%d syscalls=%llu\n", use_scan ? "PAGEMAP_SCAN" : "pagemap reads",
+	       st.used_pagemap_scan, (unsigned long long)st.syscalls);
+	ok(st.used_pagemap_scan == use_scan, "%s used", use_scan ? "PAGEMAP_SCAN" : "pagemap reads");
+	is_u64(start, ca->big, "an inner address resolves to the whole mapping");
+	is_u64(end - start, 64ULL << 20, "64 MiB");
+	is_u64(st.pages_present, 3, "3 pages present");
+	is_u64(st.bytes_read, 3 * PG, "only the 3 present pages were read");
+	is_u64(r.data_bytes + r.hole_bytes[MEMREAD_HOLE_NOT_PRESENT], 64ULL << 20,
+	       "data + not-present holes cover the range");
+	ok(r.ordered && r.next == end, "data and holes arrive in address order, contiguous");
+	ok(r.copy[0] == 'A' && r.copy[100 * PG] == 'B' && r.copy[16383 * PG + 5] == 'C' &&
+	   !memcmp(r.copy + 100 * PG + 4090, "edge", 4) && r.copy[PG] == '.',
+	   "bytes land at their addresses");
+	is_u64(rss1, rss0, "the target's RSS did not change (%llu KiB)", (unsigned long long)rss1 / 1024);
+	is_u64(st.runs, 3, "three runs");
+	free(r.copy);
+}
+
+static void test_guard(pid_t pid, const struct child_addrs *ca)
+{
+	struct rec r;
+	struct memread_stats st;
+	uint64_t start, end;
+	char spec[80];
+
+	memset(&r, 0, sizeof(r));
+	unsetenv("RW_NO_PAGEMAP_SCAN");
+	snprintf(spec, sizeof(spec), "%llx-%llx", (unsigned long long)ca->guard,
+		 (unsigned long long)ca->guard + 16 * PG);
+	read_range(pid, spec, &r, &st, &start, &end);
+	is_u64(st.bytes_read, 15 * PG, "guard page in the middle: 15 pages read");
+	is_u64(r.hole_bytes[MEMREAD_HOLE_SKIPPED], PG, "the PROT_NONE page is skipped");
+	ok(r.copy[7 * PG + 4095] == 'G' && r.copy[8 * PG] == '.' && r.copy[9 * PG] == 'G',
+	   "bytes on both sides of the guard");
+	ok(r.ordered, "ordered across the guard");
+	free(r.copy);
+	/* A range that runs past the mapping into unmapped space. */
+	memset(&r, 0, sizeof(r));
+	snprintf(spec, sizeof(spec), "%llx-%llx", (unsigned long long)ca->guard + 15 * PG,
+		 (unsigned long long)ca->guard + 15 * PG + 0x100000000ULL);
+	read_range(pid, spec, &r, &st, &start, &end);
+	ok(r.ordered && r.next == end, "a range past the mapping: holes to the end");
+	ok(r.hole_bytes[MEMREAD_HOLE_UNMAPPED] > 0, "unmapped space reported as unmapped");
+	free(r.copy);
+}
+
+static void test_resolve_errors(pid_t pid)
+{
+	struct procfs p;
+	struct snapshot *s;
+	struct rw_err err;
+	uint64_t a, b;
+	size_t first;
+
+	procfs_open(pid, &p, NULL);
+	snapfile_capture(&p, &s, NULL);
+	ok(memread_resolve(s, "[stack]", &a, &b, &first, &err) == 0, "[stack] by name");
+	ok(memread_resolve(s, "libc.so.6", &a, &b, &first, &err) < 0 && strstr(err.msg, "ambiguous"),
+	   "libc.so.6 is ambiguous and says so (%s)", err.msg);
+	ok(memread_resolve(s, "[nothing]", &a, &b, &first, &err) == -ENOENT, "unknown name");
+	ok(memread_resolve(s, "0x10", &a, &b, &first, &err) == -ENOENT, "unmapped address");
+	ok(memread_resolve(s, "2000-1000", &a, &b, &first, &err) == -EINVAL, "end below start");
+	snapshot_free(s);
+	procfs_close(&p);
+}
+
+int main(void)
+{
+	struct child_addrs ca;
+	pid_t pid = start_child(&ca);
+
+	test_sparse(pid, &ca, 1);
+	test_sparse(pid, &ca, 0);
+	test_guard(pid, &ca);
+	test_resolve_errors(pid);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return done_testing();
+}

@@ -4,6 +4,8 @@
 
 #include <stdio.h>
 #include "diff.h"
+#include "analysis.h"
+#include "memread.h"
 #include "out_table.h"
 #include "region.h"
 
@@ -19,5 +21,26 @@ int out_json_diff(FILE *fp, const struct snapshot *a, const struct snapshot *b,
 /* JSON Lines: one {"type":"sample"} per sample, then one {"type":"summary"}. */
 int out_json_watch_sample(FILE *fp, const struct watch_view *v);
 int out_json_watch_summary(FILE *fp, const struct watch_view *v);
+
+/* What was read, for dump --json and the dump manifest. */
+struct dump_info {
+	int pid;                       /* 0 for analyze */
+	const char *comm;
+	const char *file;              /* dump file or analyzed file, or NULL */
+	uint64_t start, end;
+	const char *perms, *path, *kind;
+	double time;                   /* unix seconds */
+	double read_ms, freeze_ms;     /* freeze_ms < 0: not frozen */
+	const struct memread_stats *st;
+	const uint64_t *runs;          /* [start, end) pairs, nruns of them */
+	size_t nruns;
+	uint64_t runs_total;
+	int exited;
+};
+
+/* dump/analyze --json: one document with the read and every requested analysis. */
+int out_json_dump(FILE *fp, const struct dump_info *d, struct analysis *a);
+/* FILE.json beside a dump file. */
+int out_json_manifest(FILE *fp, const struct dump_info *d);
 
 #endif

@@ -24,7 +24,9 @@ struct scan_strings_opts {
 	 * printable) and, for UTF-16LE, to `strings -a -e l`. */
 	int gnu;
 	/* Called for each string found; addr is the target address of its first byte; text is
-	 * the decoded string (UTF-16LE decoded to its low bytes, as GNU strings prints it). */
+	 * the decoded string (UTF-16LE decoded to its low bytes, as GNU strings prints it),
+	 * NUL-terminated.  Bounded memory: a string longer than 1 MiB comes in pieces; a piece
+	 * continues the previous one iff it has the same enc and starts where that one ended. */
 	void (*emit)(void *ctx, uint64_t addr, const char *text, size_t len, enum scan_enc enc);
 	void *ctx;
 };
@@ -38,8 +40,9 @@ void scan_strings_free(struct scan_strings *s);
 
 /* ---- repeated strings and shapes (scan_top.c) -------------------------------------- */
 
-/* Counts strings and their shapes (digit runs and all-hex tokens with a digit replaced by
- * '#': "user_session id=# token=# role=viewer") in bounded memory: exact while the table
+/* Counts strings and their shapes (digit runs, all-hex tokens with a digit, and all-hex
+ * tokens of 8+ letters replaced by '#': "user_session id=# token=# role=viewer") in
+ * bounded memory: exact while the table
  * has room, then the heavy-hitters algorithm of Metwally et al. ("Space-Saving"), whose
  * counts are upper bounds with a known maximum error, reported per entry. */
 struct scan_top;

@@ -25,8 +25,4 @@ enum snapfile_flags { SNAPFILE_FORCE = 1 };
 int snapfile_write(const struct procfs *p, const char *path, int flags, size_t *bytes_out,
 		   struct rw_err *err);
 
-/* Path of the temporary file being written right now, or NULL: a signal handler unlinks it
- * (unlink(2) is async-signal-safe) so an interrupted snap leaves nothing behind. */
-const char *snapfile_pending_tmp(void);
-
 #endif

@@ -18,6 +18,12 @@ struct rw_err {
 #else
 #define RW_PRINTF(a, b)
 #define RW_NORETURN
+/* Temporary files to remove if a fatal signal arrives while they are written (main's
+ * handler calls cleanup_on_signal(), which only uses unlink(2): async-signal-safe). */
+void cleanup_register_tmp(const char *path);
+void cleanup_forget_tmp(const char *path);
+void cleanup_on_signal(void);
+
 #endif
 
 /* Fills *err (if non-NULL) and returns -code, so callers can `return rw_err_set(...)`. */
@@ -57,5 +63,11 @@ int write_all(int fd, const void *buf, size_t len);
 /* Copy s into out with control bytes and backslash escaped as \xNN / \\;
  * always NUL-terminates; returns out. */
 char *escape_ctl(const char *s, char *out, size_t outlen);
+
+/* Temporary files to remove if a fatal signal arrives while they are written (main's
+ * handler calls cleanup_on_signal(), which only uses unlink(2): async-signal-safe). */
+void cleanup_register_tmp(const char *path);
+void cleanup_forget_tmp(const char *path);
+void cleanup_on_signal(void);
 
 #endif

@@ -1,18 +1,19 @@
 /* main: dispatch to a command; install the signal handlers that keep no temp file behind. */
 #include "cli.h"
-#include "snapfile.h"
+#include "target.h"
+#include "util.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+/* A fatal signal: let a frozen target go first, remove half-written files, then die of the
+ * same signal. Only async-signal-safe calls (ptrace, unlink, signal, raise). */
 static void on_fatal_signal(int sig)
 {
-	const char *tmp = snapfile_pending_tmp();
-
-	if (tmp)
-		unlink(tmp);
+	target_emergency_thaw();
+	cleanup_on_signal();
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -20,7 +21,7 @@ static void on_fatal_signal(int sig)
 static void install_signals(void)
 {
 	struct sigaction sa;
-	const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_fatal_signal;
@@ -60,9 +61,8 @@ int main(int argc, char **argv)
 		return cmd_watch(argc, argv);
 	c = cli_find(argv[1]);
 	if (!c) {
-		if (!strcmp(argv[1], "dump") || !strcmp(argv[1], "analyze") || !strcmp(argv[1], "stacks")) {
-			cli_error(NULL, "'%s' is not built yet in this version; use snap, diff and watch",
-				  argv[1]);
+		if (!strcmp(argv[1], "stacks")) {
+			cli_error(NULL, "'%s' is not built yet in this version", argv[1]);
 			return RW_EXIT_USAGE;
 		}
 		cli_error(NULL, "unknown command '%s' (see 'regionwatch --help')", argv[1]);

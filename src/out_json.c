@@ -223,3 +223,155 @@ int out_json_watch_summary(FILE *fp, const struct watch_view *v)
 	json_object_set_new(doc, "areas", areas);
 	return dump(fp, doc);
 }
+
+static json_t *read_json(const struct dump_info *d)
+{
+	json_t *j = json_object(), *why = json_object();
+
+	if (d->pid)
+		json_object_set_new(j, "pid", json_integer(d->pid));
+	if (d->comm)
+		json_object_set_new(j, "comm", jstr(d->comm));
+	if (d->file)
+		json_object_set_new(j, "file", jstr(d->file));
+	{
+		json_t *r = json_object();
+		json_object_set_new(r, "start", jaddr(d->start));
+		json_object_set_new(r, "end", jaddr(d->end));
+		if (d->perms)
+			json_object_set_new(r, "perms", json_string(d->perms));
+		if (d->path)
+			json_object_set_new(r, "path", jstr(d->path));
+		if (d->kind)
+			json_object_set_new(r, "kind", json_string(d->kind));
+		json_object_set_new(j, "region", r);
+	}
+	if (d->time > 0)
+		json_object_set_new(j, "time", json_real(d->time));
+	if (d->st) {
+		uint64_t skipped = 0;
+		json_object_set_new(j, "bytes_read", jint(d->st->bytes_read));
+		json_object_set_new(j, "pages_present", jint(d->st->pages_present));
+		for (int h = 0; h < MEMREAD_HOLE_COUNT; h++) {
+			json_object_set_new(why, memread_hole_name((enum memread_hole)h), jint(d->st->pages[h]));
+			skipped += d->st->pages[h];
+		}
+		json_object_set_new(j, "pages_skipped", jint(skipped));
+		json_object_set_new(j, "pages_skipped_by_reason", why);
+		json_object_set_new(j, "runs_total", jint(d->st->runs));
+		json_object_set_new(j, "syscalls", jint(d->st->syscalls));
+		json_object_set_new(j, "pagemap_scan", json_boolean(d->st->used_pagemap_scan));
+		json_object_set_new(j, "proc_mem_fallback", json_boolean(d->st->used_proc_mem));
+	} else {
+		json_decref(why);
+	}
+	json_object_set_new(j, "read_ms", json_real(round(d->read_ms * 1000) / 1000));
+	json_object_set_new(j, "frozen", json_boolean(d->freeze_ms >= 0));
+	if (d->freeze_ms >= 0)
+		json_object_set_new(j, "frozen_ms", json_real(round(d->freeze_ms * 1000) / 1000));
+	json_object_set_new(j, "exited", json_boolean(d->exited));
+	return j;
+}
+
+static json_t *top_json(struct analysis *a, int shapes)
+{
+	json_t *arr = json_array();
+	struct scan_top_entry *e = xcalloc(a->o.top, sizeof(*e));
+	size_t n = shapes ? analysis_top_shapes(a, e, a->o.top) : analysis_top_strings(a, e, a->o.top);
+
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = json_object();
+		char *t = xstrndup(e[i].text, e[i].len);
+		json_object_set_new(o, shapes ? "shape" : "string", jstr(t));
+		json_object_set_new(o, "count", jint(e[i].count));
+		json_object_set_new(o, "error", jint(e[i].error));
+		json_object_set_new(o, "first_address", jaddr(e[i].first_addr));
+		json_array_append_new(arr, o);
+		free(t);
+	}
+	free(e);
+	return arr;
+}
+
+int out_json_dump(FILE *fp, const struct dump_info *d, struct analysis *a)
+{
+	json_t *doc = read_json(d);
+
+	json_object_set_new(doc, "type", json_string(d->pid ? "dump" : "analyze"));
+	if (a && (a->o.strings || a->o.top))
+		json_object_set_new(doc, "strings_found", jint(a->strings_found));
+	if (a && a->o.strings) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < a->nlisted; i++) {
+			json_t *o = json_object();
+			json_object_set_new(o, "address", jaddr(a->listed[i].addr));
+			json_object_set_new(o, "text", jstr(a->listed[i].text));
+			json_object_set_new(o, "encoding", json_string(a->listed[i].enc == SCAN_ENC_UTF16LE ? "utf16le" : "ascii"));
+			json_array_append_new(arr, o);
+		}
+		json_object_set_new(doc, "strings", arr);
+		json_object_set_new(doc, "strings_truncated", json_boolean(a->listed_truncated));
+	}
+	if (a && a->o.top) {
+		json_object_set_new(doc, "top_strings", top_json(a, 0));
+		json_object_set_new(doc, "top_shapes", top_json(a, 1));
+	}
+	if (a && a->hist) {
+		const struct scan_hist_result *h = &a->hist_result;
+		json_t *counts = json_array(), *blocks = json_object(), *runs = json_array();
+		for (int i = 0; i < 256; i++)
+			json_array_append_new(counts, jint(h->counts[i]));
+		json_object_set_new(doc, "histogram", counts);
+		json_object_set_new(doc, "entropy", json_real(round(h->entropy * 10000) / 10000));
+		json_object_set_new(doc, "bytes_counted", jint(h->bytes));
+		json_object_set_new(doc, "pages", jint(h->pages));
+		json_object_set_new(doc, "zero_pages", jint(h->zero_pages));
+		for (int c = 0; c <= SCAN_BLOCK_UNREAD; c++)
+			json_object_set_new(blocks, scan_block_class_name((enum scan_block_class)c), jint(h->blocks[c]));
+		json_object_set_new(doc, "blocks", blocks);
+		for (size_t i = 0; i < a->nruns; i++) {
+			json_t *o = json_object();
+			json_object_set_new(o, "start", jaddr(a->runs[i].start));
+			json_object_set_new(o, "end", jaddr(a->runs[i].end));
+			json_object_set_new(o, "class", json_string(scan_block_class_name((enum scan_block_class)a->runs[i].cls)));
+			if (a->runs[i].cls == SCAN_BLOCK_PATTERN)
+				json_object_set_new(o, "period", jint(a->runs[i].period));
+			json_object_set_new(o, "entropy_min", json_real(round(a->runs[i].entropy_min * 100) / 100));
+			json_object_set_new(o, "entropy_max", json_real(round(a->runs[i].entropy_max * 100) / 100));
+			json_array_append_new(runs, o);
+		}
+		json_object_set_new(doc, "block_runs", runs);
+		json_object_set_new(doc, "block_runs_truncated", json_boolean(a->runs_dropped > 0));
+	}
+	if (a && a->grep) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < a->nmatches; i++) {
+			json_t *o = json_object();
+			json_object_set_new(o, "address", jaddr(a->matches[i].addr));
+			json_object_set_new(o, "text", jstr(a->matches[i].text));
+			json_array_append_new(arr, o);
+		}
+		json_object_set_new(doc, "matches", arr);
+		json_object_set_new(doc, "matches_total", jint(scan_grep_count(a->grep)));
+	}
+	return dump(fp, doc);
+}
+
+int out_json_manifest(FILE *fp, const struct dump_info *d)
+{
+	json_t *doc = read_json(d), *runs = json_array();
+
+	json_object_set_new(doc, "type", json_string("dump-manifest"));
+	json_object_set_new(doc, "layout", json_string("file offset = address - region.start; "
+						       "pages not read are holes (zeros)"));
+	for (size_t i = 0; i < d->nruns; i++) {
+		json_t *r = json_array();
+		json_array_append_new(r, jaddr(d->runs[2 * i]));
+		json_array_append_new(r, jaddr(d->runs[2 * i + 1]));
+		json_array_append_new(runs, r);
+	}
+	json_object_set_new(doc, "runs_read", runs);
+	json_object_set_new(doc, "runs_read_truncated", json_boolean(d->runs_total > d->nruns));
+	return json_dumpf(doc, fp, JSON_INDENT(1) | JSON_ENSURE_ASCII) ? (json_decref(doc), -1)
+								      : (json_decref(doc), fputc('\n', fp), 0);
+}

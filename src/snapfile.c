@@ -135,14 +135,9 @@ int snapfile_capture(const struct procfs *p, struct snapshot **out, struct rw_er
 	return 0;
 }
 
-/* The temporary file being written, removed by a signal handler (util) if we are stopped
- * half-way, so no partial file is ever left under a final name or a stray temp name. */
+/* The temporary file being written; registered with util's cleanup so a fatal signal
+ * removes it: no partial file is left under a final name or a stray temp name. */
 static char tmp_path[PATH_MAX];
-
-const char *snapfile_pending_tmp(void)
-{
-	return tmp_path[0] ? tmp_path : NULL;
-}
 
 #define COPY_BUF (1u << 20)
 
@@ -235,6 +230,7 @@ int snapfile_write(const struct procfs *p, const char *path, int flags, size_t *
 			goto out_smaps;
 		}
 		fchmod(out_fd, 0644);
+		cleanup_register_tmp(tmp_path);
 	}
 
 	rc = write_all(out_fd, header, hlen);
@@ -283,6 +279,7 @@ int snapfile_write(const struct procfs *p, const char *path, int flags, size_t *
 					e == EEXIST ? " (use --force to replace it)" : "");
 			goto out_tmp;
 		}
+		cleanup_forget_tmp(tmp_path);
 		tmp_path[0] = '\0';
 	}
 	if (bytes_out)
@@ -298,6 +295,7 @@ out_tmp:
 		close(out_fd);
 	if (tmp_path[0]) {
 		unlink(tmp_path);
+		cleanup_forget_tmp(tmp_path);
 		tmp_path[0] = '\0';
 	}
 out_smaps:

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,4 +276,34 @@ char *escape_ctl(const char *s, char *out, size_t outlen)
 	}
 	out[o] = '\0';
 	return out;
+}
+
+#define CLEANUP_SLOTS 4
+static char cleanup_paths[CLEANUP_SLOTS][4096];
+static volatile sig_atomic_t cleanup_used[CLEANUP_SLOTS];
+
+void cleanup_register_tmp(const char *path)
+{
+	for (int i = 0; i < CLEANUP_SLOTS; i++)
+		if (!cleanup_used[i]) {
+			snprintf(cleanup_paths[i], sizeof(cleanup_paths[i]), "%s", path);
+			cleanup_used[i] = 1;
+			return;
+		}
+}
+
+void cleanup_forget_tmp(const char *path)
+{
+	for (int i = 0; i < CLEANUP_SLOTS; i++)
+		if (cleanup_used[i] && !strcmp(cleanup_paths[i], path))
+			cleanup_used[i] = 0;
+}
+
+void cleanup_on_signal(void)
+{
+	for (int i = 0; i < CLEANUP_SLOTS; i++)
+		if (cleanup_used[i]) {
+			cleanup_used[i] = 0;
+			unlink(cleanup_paths[i]);
+		}
 }

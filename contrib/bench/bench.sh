@@ -17,7 +17,7 @@ median_ms() {
 	: > "$T/times"
 	while [ $i -lt "$RUNS" ]; do
 		s=$(date +%s%N)
-		"$@" > /dev/null
+		"$@" > /dev/null 2>&1
 		e=$(date +%s%N)
 		echo $(( (e - s) / 1000 )) >> "$T/times"
 		i=$((i + 1))
@@ -82,3 +82,74 @@ awk -v u="$wu" -v s="$ws" -v n="$WATCH_SECONDS" -v m="$wm" 'BEGIN {
 }'
 perl -MJSON::PP -ne '$d = decode_json($_); push @c, $d->{cost_ms} if $d->{type} eq "sample";
 	END { @c = sort { $a <=> $b } @c; printf "  %-44s %9.2f ms median, %.2f ms max (own CPU per sample)\n", "cost_ms reported by watch", $c[int(@c/2)], $c[-1] }' "$T/watch.json"
+kill -9 "$tpid" 2>/dev/null || true
+
+echo
+echo "== Reading memory: a 1 GiB resident region =="
+cc -O2 -o "$T/pvr_loop" "$top/contrib/bench/pvr_loop.c"
+start flat -s 1024 -t 600
+addr=$(sed -n 's/.*addr=0x\([0-9a-f]*\).*/\1/p' "$T/ready")
+end=$(perl -e 'printf "%x", hex($ARGV[0]) + (1 << 30)' "$addr")
+pvr_ms=$(median_ms "$T/pvr_loop" "$tpid" "$addr" "$end")
+rw_ms=$(median_ms "$RW" dump -p "$tpid" --region "$addr" --histogram)
+printf '  %-52s %9s ms\n' "bare process_vm_readv loop (4 MiB chunks)" "$pvr_ms"
+printf '  %-52s %9s ms   %s of the bare loop (target <= 1.3x)\n' "regionwatch dump --histogram (analysis only)" "$rw_ms" "$(ratio "$rw_ms" "$pvr_ms")"
+rm -f "$T/p.bin" "$T/d.bin"
+pvrw_ms=$(median_ms sh -c "rm -f '$T/p.bin'; '$T/pvr_loop' $tpid $addr $end '$T/p.bin'")
+rww_ms=$(median_ms sh -c "'$RW' dump -p $tpid --region $addr -o '$T/d.bin' --force 2>/dev/null")
+printf '  %-52s %9s ms\n' "bare loop writing a file" "$pvrw_ms"
+printf '  %-52s %9s ms   %s of the bare loop writing (target <= 1.3x)\n' "regionwatch dump -o FILE" "$rww_ms" "$(ratio "$rww_ms" "$pvrw_ms")"
+rm -f "$T/p.bin" "$T/d.bin" "$T/d.bin.json"
+if command -v gdb > /dev/null; then
+	s=$(date +%s%N)
+	gdb -q -batch -p "$tpid" -ex "dump binary memory $T/g.bin 0x$addr 0x$end" > /dev/null 2>&1
+	e=$(date +%s%N)
+	gdb_ms=$(( (e - s) / 1000000 ))
+	rm -f "$T/g.bin"
+	printf '  %-52s %9s ms   regionwatch is %s faster (target >= 40x)\n' "gdb dump binary memory (one run)" "$gdb_ms" "$(ratio "$gdb_ms" "$rww_ms")"
+fi
+printf '  %-52s %9s KiB\n' "peak RSS of regionwatch dump --histogram" "$(peak_rss_kb "$RW" dump -p "$tpid" --region "$addr" --histogram)"
+kill -9 "$tpid" 2>/dev/null || true
+
+echo
+echo "== Reading memory: a 16 GiB mapping with 256 MiB present =="
+start sparse -g 16 -m 256 -t 600
+addr=$(sed -n 's/.*addr=0x\([0-9a-f]*\).*/\1/p' "$T/ready")
+rss0=$(sed -n 's/^Rss: *\([0-9]*\) kB/\1/p' /proc/$tpid/smaps_rollup)
+sp_ms=$(median_ms "$RW" dump -p "$tpid" --region "$addr" --histogram)
+"$RW" dump -p "$tpid" --region "$addr" --histogram --json > "$T/sp.json" 2>/dev/null
+rss1=$(sed -n 's/^Rss: *\([0-9]*\) kB/\1/p' /proc/$tpid/smaps_rollup)
+printf '  %-52s %9s ms   (%s MiB read; 1 GiB resident took %s ms)\n' "regionwatch dump --histogram" "$sp_ms" \
+	"$(perl -MJSON::PP -e 'local $/; open my $f, "<", $ARGV[0]; print decode_json(<$f>)->{bytes_read} >> 20' "$T/sp.json")" "$rw_ms"
+printf '  %-52s %9s -> %s kB (must not change)\n' "target RSS before -> after" "$rss0" "$rss1"
+printf '  %-52s %9s KiB\n' "peak RSS of regionwatch" "$(peak_rss_kb "$RW" dump -p "$tpid" --region "$addr" --histogram)"
+kill -9 "$tpid" 2>/dev/null || true
+
+echo
+echo "== Analyses: a 256 MiB mixed file =="
+cc -O2 -D_GNU_SOURCE -I"$top/include" -o "$T/bench_scan" "$top/contrib/bench/bench_scan.c" \
+	"$top"/src/scan_*.c "$top/src/util.c" $(pkg-config --cflags --libs libpcre2-8) -lm
+"$T/bench_scan" "$T/mixed.bin" | sed 's/^/  in-process: /'
+F=$T/mixed.bin
+RUNS_SAVE=$RUNS
+RUNS=3
+gs_ms=$(median_ms strings -a -n 4 "$F")
+rs_ms=$(median_ms "$RW" analyze "$F" --strings=gnu)
+printf '  %-52s %9s ms\n' "strings -a -n 4" "$gs_ms"
+printf '  %-52s %9s ms   %s faster (target >= 5x)\n' "regionwatch analyze --strings=gnu" "$rs_ms" "$(ratio "$gs_ms" "$rs_ms")"
+RUNS=1
+gh_ms=$(median_ms hexdump -C "$F")
+RUNS=3
+rh_ms=$(median_ms "$RW" analyze "$F" --hexdump --offsets file)
+printf '  %-52s %9s ms\n' "hexdump -C (one run)" "$gh_ms"
+printf '  %-52s %9s ms   %s faster (target >= 20x)\n' "regionwatch analyze --hexdump --offsets file" "$rh_ms" "$(ratio "$gh_ms" "$rh_ms")"
+hi_ms=$(median_ms "$RW" analyze "$F" --histogram)
+printf '  %-52s %9s ms   %s GB/s (target >= 2 GB/s)\n' "regionwatch analyze --histogram" "$hi_ms" "$(awk -v ms="$hi_ms" 'BEGIN { printf "%.2f", 268435456 / ms / 1e6 }')"
+gg_ms=$(median_ms grep -c -a -P 'user_session id=\d+' "$F")
+rg_ms=$(median_ms "$RW" analyze "$F" --grep 'user_session id=\d+')
+printf '  %-52s %9s ms\n' "grep -c -a -P 'user_session id=\\d+'" "$gg_ms"
+printf '  %-52s %9s ms   %s of grep (target <= 1.5x)\n' "regionwatch analyze --grep" "$rg_ms" "$(ratio "$rg_ms" "$gg_ms")"
+for a in "--strings=gnu" "--top 10" "--histogram" "--grep user_session"; do
+	printf '  %-52s %9s KiB\n' "peak RSS of regionwatch analyze $a" "$(peak_rss_kb "$RW" analyze "$F" $a)"
+done
+RUNS=$RUNS_SAVE

@@ -1,0 +1,450 @@
+/* cmd_dump: regionwatch dump -p PID --region SPEC [-o FILE] [analyses] [--freeze] [--json]
+ * Reads only the pages pagemap reports present (memread); writes a sparse dump and/or runs
+ * the analyses in the same pass. */
+#include "analysis.h"
+#include "cli.h"
+#include "memread.h"
+#include "out_json.h"
+#include "sampler.h"
+#include "snapfile.h"
+#include "target.h"
+#include "timeline.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void cmd_dump_help(FILE *fp)
+{
+	fprintf(fp,
+		"usage: regionwatch dump -p PID --region SPEC [-o FILE [--force]] [analyses...]\n"
+		"                        [--freeze] [--include-dontdump] [--json]\n"
+		"Read the resident pages of a region of a live process and write them to a file and/or\n"
+		"analyse them in one pass. Only pages /proc/PID/pagemap reports present are read:\n"
+		"reading a never-touched page would allocate it in the target. The target is not\n"
+		"stopped unless --freeze is given, so what is read can change while it is read.\n\n"
+		"  -p, --pid PID           the process\n"
+		"  -r, --region SPEC       an address (0x optional) inside the area to read: the touching\n"
+		"                          pieces of one reservation (a Go arena, a glibc arena, [heap]);\n"
+		"                          START-END, exactly; a name such as [heap], [stack] or a\n"
+		"                          file's path or basename, if it names one area; or top: the\n"
+		"                          area ranked first by a 2-second watch\n"
+		"  -o, --output FILE       write the bytes: file offset = address - start (gdb 'dump\n"
+		"                          binary memory' layout), pages not read left as holes (sparse),\n"
+		"                          mode 0600, through a temporary file and rename; FILE.json\n"
+		"                          describes what was read. Refuses to replace FILE unless\n"
+		"      --force             is given\n"
+		"      --freeze            stop every thread (PTRACE_SEIZE + PTRACE_INTERRUPT) for the\n"
+		"                          read and the analyses that run with it; says so first and how\n"
+		"                          long it took after. Signals that arrive meanwhile are delivered\n"
+		"                          afterwards; a stopped process stays stopped\n"
+		"      --include-dontdump  also read regions marked MADV_DONTDUMP (VmFlags dd)\n"
+		"  -h, --help              this help\n\n"
+		"%s\n"
+		"Never read: [vvar], VmFlags io, pf, um, uw (and dd unless asked), pages not present or\n"
+		"swapped out. A summary of what was read and skipped goes to standard error.\n\n"
+		"Exit status: 0 read (some pages may have been holes: see the summary); 1 no such\n"
+		"process, permission denied, the target exited during the read (what was read is\n"
+		"analysed and reported), or a write error (no file is left); 2 usage error.\n",
+		cli_analysis_help);
+}
+
+struct dump_ctx {
+	struct analysis *an;
+	int fd;                          /* dump file, or -1 */
+	uint64_t base;
+	int write_errno;
+	uint64_t *runs;                  /* for the manifest, bounded */
+	size_t nruns, runs_cap;
+	uint64_t runs_total;
+};
+
+#define MANIFEST_MAX_RUNS 10000
+
+static void on_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t len)
+{
+	struct dump_ctx *d = ctx;
+
+	if (d->fd >= 0 && !d->write_errno) {
+		off_t off = (off_t)(addr - d->base);
+		while (len) {
+			ssize_t n = pwrite(d->fd, buf, len, off);
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				d->write_errno = errno;
+				break;
+			}
+			if (d->an)
+				analysis_data(d->an, addr, buf, (size_t)n);
+			buf += n;
+			len -= (size_t)n;
+			off += n;
+			addr += (uint64_t)n;
+		}
+		if (d->an && len)
+			analysis_data(d->an, addr, buf, len);
+		return;
+	}
+	if (d->an)
+		analysis_data(d->an, addr, buf, len);
+}
+
+static void on_hole(void *ctx, uint64_t addr, uint64_t len, enum memread_hole why)
+{
+	struct dump_ctx *d = ctx;
+	if (d->an)
+		analysis_hole(d->an, addr, len, why);
+}
+
+static void on_run(void *ctx, uint64_t start, uint64_t end)
+{
+	struct dump_ctx *d = ctx;
+
+	d->runs_total++;
+	if (d->nruns == MANIFEST_MAX_RUNS)
+		return;
+	if (d->nruns == d->runs_cap) {
+		d->runs_cap = d->runs_cap ? d->runs_cap * 2 : 64;
+		d->runs = xreallocarray(d->runs, d->runs_cap, 2 * sizeof(*d->runs));
+	}
+	d->runs[2 * d->nruns] = start;
+	d->runs[2 * d->nruns + 1] = end;
+	d->nruns++;
+}
+
+/* --region top: watch for 2 s (8 samples) and take the area ranked first. */
+static int resolve_top(pid_t pid, uint64_t *start, uint64_t *end, struct rw_err *err)
+{
+	struct sampler sm;
+	struct timeline tl;
+	const struct area *top[1];
+	struct area_stats st[1];
+	int rc = 0;
+
+	if (sampler_open(&sm, pid, err))
+		return -1;
+	timeline_init(&tl, 9);
+	for (int i = 0; i < 9 && !rc; i++) {
+		rc = sampler_take(&sm, err);
+		if (!rc)
+			timeline_add(&tl, sm.snap, now_mono());
+		if (!rc && i < 8)
+			usleep(250000);
+	}
+	if (!rc && timeline_rank(&tl, top, st, 1) == 1) {
+		char r[32];
+		*start = top[0]->start;
+		*end = top[0]->end;
+		fprintf(stderr, "regionwatch: dump: --region top: %llx-%llx (%s %s, %s/s over 2 s)\n",
+			(unsigned long long)*start, (unsigned long long)*end, trend_name(st[0].trend),
+			region_kind_name(top[0]->kind), fmt_delta((int64_t)st[0].rate, r, sizeof(r)));
+	} else if (!rc) {
+		rc = rw_err_set(err, ENOENT, "--region top: the process has no memory areas");
+	}
+	timeline_free(&tl);
+	sampler_close(&sm);
+	return rc;
+}
+
+static int write_manifest(const char *path, const struct dump_info *info, int force,
+			  struct rw_err *err)
+{
+	char mpath[PATH_MAX], tmp[PATH_MAX + 16];
+	FILE *fp;
+	int fd;
+
+	snprintf(mpath, sizeof(mpath), "%s.json", path);
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", mpath);
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return rw_err_set(err, errno, "%s: %s", mpath, strerror(errno));
+	cleanup_register_tmp(tmp);
+	fchmod(fd, 0600);
+	fp = fdopen(fd, "w");
+	if (!fp || out_json_manifest(fp, info) || fflush(fp) || fsync(fd) || fclose(fp)) {
+		int e = errno ? errno : EIO;
+		unlink(tmp);
+		cleanup_forget_tmp(tmp);
+		return rw_err_set(err, e, "writing %s: %s", mpath, strerror(e));
+	}
+	if ((force ? rename(tmp, mpath) : renameat2(AT_FDCWD, tmp, AT_FDCWD, mpath, RENAME_NOREPLACE)) < 0) {
+		int e = errno;
+		unlink(tmp);
+		cleanup_forget_tmp(tmp);
+		return rw_err_set(err, e, "%s: %s", mpath, strerror(e));
+	}
+	cleanup_forget_tmp(tmp);
+	return 0;
+}
+
+int cmd_dump(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "region", required_argument, NULL, 'r' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "freeze", no_argument, NULL, OPT_FREEZE },
+		{ "include-dontdump", no_argument, NULL, OPT_DONTDUMP },
+		{ "help", no_argument, NULL, 'h' },
+		CLI_ANALYSIS_LONG_OPTIONS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct analysis_opts ao;
+	const char *spec = NULL, *out = NULL;
+	int pid = 0, force = 0, freeze = 0, dontdump = 0, c, rc = RW_EXIT_OK, r;
+	struct procfs p;
+	struct snapshot *snap = NULL;
+	struct rw_err err;
+	uint64_t start, end;
+	size_t first;
+	struct target_freeze frz;
+	int frozen = 0;
+	struct dump_ctx dc;
+	struct memread_stats st;
+	struct memread_opts mo;
+	struct memread_sink sink;
+	struct dump_info info;
+	char tmp[PATH_MAX + 32] = "";
+	double t0, t1;
+
+	memset(&ao, 0, sizeof(ao));
+	memset(&dc, 0, sizeof(dc));
+	dc.fd = -1;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "p:r:o:h" CLI_ANALYSIS_SHORT, opts, NULL)) != -1) {
+		r = cli_analysis_opt("dump", c, optarg, &ao);
+		if (r < 0)
+			return RW_EXIT_USAGE;
+		if (r > 0)
+			continue;
+		switch (c) {
+		case 'p':
+			if (parse_pid(optarg, &pid)) {
+				cli_error("dump", "invalid pid '%s'", optarg);
+				return RW_EXIT_USAGE;
+			}
+			break;
+		case 'r':
+			spec = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case OPT_FORCE:
+			force = 1;
+			break;
+		case OPT_FREEZE:
+			freeze = 1;
+			break;
+		case OPT_DONTDUMP:
+			dontdump = 1;
+			break;
+		case 'h':
+			cmd_dump_help(stdout);
+			return RW_EXIT_OK;
+		default:
+			cli_error("dump", "unknown or incomplete option '%s' (see 'regionwatch dump --help')",
+				  argv[optind - 1]);
+			return RW_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		cli_error("dump", "unexpected argument '%s'", argv[optind]);
+		return RW_EXIT_USAGE;
+	}
+	if (!pid || !spec) {
+		cli_error("dump", "give -p PID and --region SPEC (an address, START-END, [heap], or top)");
+		return RW_EXIT_USAGE;
+	}
+	if (cli_analysis_check("dump", &ao))
+		return RW_EXIT_USAGE;
+	if (out && !force && access(out, F_OK) == 0) {
+		cli_error("dump", "%s: file exists (use --force to replace it)", out);
+		return RW_EXIT_FAIL;
+	}
+	if (procfs_open(pid, &p, &err)) {
+		cli_error("dump", "%s", err.msg);
+		return RW_EXIT_FAIL;
+	}
+	if (snapfile_capture(&p, &snap, &err)) {
+		cli_error("dump", "%s", err.msg);
+		procfs_close(&p);
+		return RW_EXIT_FAIL;
+	}
+	if (!strcmp(spec, "top")) {
+		if (resolve_top(pid, &start, &end, &err)) {
+			cli_error("dump", "%s", err.msg);
+			rc = RW_EXIT_FAIL;
+			goto out_snap;
+		}
+		first = 0;
+	} else if ((r = memread_resolve(snap, spec, &start, &end, &first, &err))) {
+		cli_error("dump", "%s", err.msg);
+		rc = r == -EINVAL ? RW_EXIT_USAGE : RW_EXIT_FAIL;
+		goto out_snap;
+	}
+	ao.base = start;
+	ao.size = end - start;
+	ao.out = stdout;
+	if (ao.strings || ao.top || ao.hexdump || ao.histogram || ao.grep || ao.json) {
+		dc.an = analysis_new(&ao, &err);
+		if (!dc.an) {
+			cli_error("dump", "%s", err.msg);
+			rc = RW_EXIT_USAGE;
+			goto out_snap;
+		}
+	}
+	if (out) {
+		char dirbuf[PATH_MAX], basebuf[PATH_MAX];
+		snprintf(dirbuf, sizeof(dirbuf), "%s", out);
+		snprintf(basebuf, sizeof(basebuf), "%s", out);
+		snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dirname(dirbuf), basename(basebuf));
+		dc.fd = mkstemp(tmp);
+		if (dc.fd < 0) {
+			cli_error("dump", "%s: cannot create a file in its directory: %s", out, strerror(errno));
+			tmp[0] = '\0';
+			rc = RW_EXIT_FAIL;
+			goto out_an;
+		}
+		cleanup_register_tmp(tmp);
+		fchmod(dc.fd, 0600);           /* dumps hold secrets */
+		dc.base = start;
+	}
+	if (freeze) {
+		fprintf(stderr, "regionwatch: dump: stopping every thread of %d for the read "
+			"(--freeze)\n", pid);
+		if (target_freeze(&p, 2000, &frz, &err)) {
+			cli_error("dump", "%s", err.msg);
+			rc = RW_EXIT_FAIL;
+			goto out_file;
+		}
+		frozen = 1;
+		/* The map as it is now, while nothing runs. */
+		snapshot_free(snap);
+		snap = NULL;
+		if (snapfile_capture(&p, &snap, &err)) {
+			target_thaw(&frz);
+			frozen = 0;
+			cli_error("dump", "%s", err.msg);
+			rc = RW_EXIT_FAIL;
+			goto out_file;
+		}
+	}
+	memset(&mo, 0, sizeof(mo));
+	mo.include_dontdump = dontdump;
+	mo.run = out ? on_run : NULL;
+	mo.run_ctx = &dc;
+	sink = (struct memread_sink){ on_data, on_hole, &dc };
+	t0 = now_mono();
+	r = memread_range(&p, snap, start, end, &mo, &sink, &st, &err);
+	if (dc.an)
+		analysis_finish(dc.an);
+	t1 = now_mono();
+	if (frozen) {
+		target_thaw(&frz);
+		frozen = 0;
+	}
+	if (r && !st.exited) {
+		cli_error("dump", "%s", err.msg);
+		rc = RW_EXIT_FAIL;
+		goto out_file;
+	}
+
+	memset(&info, 0, sizeof(info));
+	{
+		long ri = snapshot_find(snap, start);
+		const struct region *reg = ri >= 0 ? &snap->regions[ri] : NULL;
+		info.pid = pid;
+		info.comm = snap->meta.comm;
+		info.file = out;
+		info.start = start;
+		info.end = end;
+		info.perms = reg ? reg->perms : NULL;
+		info.path = reg ? reg->path : NULL;
+		info.kind = reg ? region_kind_name((enum region_kind)reg->kind) : NULL;
+		info.time = now_wall();
+		info.read_ms = (t1 - t0) * 1e3;
+		info.freeze_ms = freeze ? (t1 - t0) * 1e3 + frz.freeze_ms : -1;
+		info.st = &st;
+		info.runs = dc.runs;
+		info.nruns = dc.nruns;
+		info.runs_total = dc.runs_total;
+		info.exited = st.exited;
+	}
+	if (out) {
+		if (!dc.write_errno && ftruncate(dc.fd, (off_t)(end - start)) < 0)
+			dc.write_errno = errno;
+		if (!dc.write_errno && fsync(dc.fd) < 0)
+			dc.write_errno = errno;
+		if (close(dc.fd) < 0 && !dc.write_errno)
+			dc.write_errno = errno;
+		dc.fd = -1;
+		if (dc.write_errno) {
+			cli_error("dump", "writing %s: %s (nothing was kept)", out, strerror(dc.write_errno));
+			rc = RW_EXIT_FAIL;
+			goto out_file;
+		}
+		if ((force ? rename(tmp, out) : renameat2(AT_FDCWD, tmp, AT_FDCWD, out, RENAME_NOREPLACE)) < 0) {
+			cli_error("dump", "%s: %s%s", out, strerror(errno),
+				  errno == EEXIST ? " (use --force to replace it)" : "");
+			rc = RW_EXIT_FAIL;
+			goto out_file;
+		}
+		cleanup_forget_tmp(tmp);
+		tmp[0] = '\0';
+		if (write_manifest(out, &info, force, &err)) {
+			cli_error("dump", "%s (the dump itself was written)", err.msg);
+			rc = RW_EXIT_FAIL;
+		}
+	}
+	if (ao.json && dc.an)
+		out_json_dump(stdout, &info, dc.an);
+	if (fflush(stdout) || ferror(stdout)) {
+		cli_error("dump", "writing standard output failed");
+		rc = RW_EXIT_FAIL;
+	}
+	{
+		char a[32], b[32];
+		fprintf(stderr, "regionwatch: dump: %llx-%llx (%s): read %s in %llu runs, %llu pages "
+			"present", (unsigned long long)start, (unsigned long long)end,
+			fmt_size(end - start, a, sizeof(a)), fmt_size(st.bytes_read, b, sizeof(b)),
+			(unsigned long long)st.runs, (unsigned long long)st.pages_present);
+		for (int h = 0; h < MEMREAD_HOLE_COUNT; h++)
+			if (st.pages[h])
+				fprintf(stderr, ", %llu %s", (unsigned long long)st.pages[h],
+					memread_hole_name((enum memread_hole)h));
+		fprintf(stderr, "; %.1f ms", info.read_ms);
+		if (freeze)
+			fprintf(stderr, "; target stopped for %.1f ms", info.freeze_ms);
+		fprintf(stderr, "\n");
+	}
+	if (st.exited) {
+		cli_error("dump", "process %d exited during the read; what was read before is above", pid);
+		rc = RW_EXIT_FAIL;
+	}
+out_file:
+	if (frozen)
+		target_thaw(&frz);
+	if (dc.fd >= 0)
+		close(dc.fd);
+	if (tmp[0]) {
+		unlink(tmp);
+		cleanup_forget_tmp(tmp);
+	}
+out_an:
+	analysis_free(dc.an);
+	free(dc.runs);
+out_snap:
+	snapshot_free(snap);
+	procfs_close(&p);
+	return rc;
+}

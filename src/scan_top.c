@@ -1,0 +1,513 @@
+/* scan_top: string counts in bounded memory, and string shapes.
+ *
+ * An open-addressing (linear probing, backward-shift deletion) hash table over at most
+ * `capacity` entries, whose text lives in one arena of capacity * 64 bytes.  Strings longer
+ * than 256 bytes are counted by their first 256 bytes followed by "..." (259 bytes: no
+ * untruncated key has that length, so the mark is unambiguous).
+ *
+ * Counting is exact until the table is full.  Then Space-Saving (Metwally, Agrawal,
+ * El Abbadi, "Efficient computation of frequent and top-k elements in data streams", 2005):
+ * a new string replaces the entry with the smallest count c, starting at count c + 1 with
+ * error c.  The paper's Stream-Summary (buckets of equal counts in a sorted list) makes
+ * both the increment and finding that entry O(1); hash slots carry 32 bits of the hash so
+ * probing rarely touches an entry.
+ *
+ * When long strings fill the arena before the table is full, the smallest entries are
+ * dropped until a quarter of the arena is free (so compaction stays amortised O(1)); every
+ * later new string then starts at (largest count dropped or replaced) + 1, with that as its
+ * error, which keeps the Space-Saving bound: count - error <= true count <= count.
+ *
+ * Texts returned by scan_top_result point into the arena: valid until the next
+ * scan_top_add (which may compact it) or scan_top_free. */
+#include "scan.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define KEY_MAX 256u
+#define KEY_MARK "..."
+#define KEY_MARK_LEN 3u
+#define ARENA_PER_ENTRY 64u
+#define NONE UINT32_MAX
+#define EMPTY_SLOT UINT64_MAX
+
+struct entry {
+	uint64_t count, error, first_addr;
+	uint64_t hash;
+	uint32_t off, len, size;         /* text at arena + off; size: bytes reserved there */
+	uint32_t bucket;                 /* NONE: free entry */
+	uint32_t prev, next;             /* entries of the same bucket */
+};
+
+/* Stream-Summary (the paper's structure): one bucket per distinct count, in a list sorted
+ * by count, each holding its entries; increment and "take the smallest" are O(1). */
+struct bucket {
+	uint64_t count;
+	uint32_t head;                   /* first entry */
+	uint32_t prev, next;             /* neighbouring counts */
+};
+
+struct scan_top {
+	size_t cap, n, hiwater;
+	struct entry *e;
+	uint32_t *free_e;
+	size_t nfree_e;
+	struct bucket *b;
+	uint32_t *free_b;
+	size_t nfree_b;
+	uint32_t bmin;                   /* bucket with the smallest count */
+	uint64_t *slots;                 /* entry index | low 32 bits of the hash << 32 */
+	size_t mask;
+	char *arena;
+	size_t asize, aused, live;
+	uint64_t total;
+	uint64_t floor;                  /* largest count ever replaced or dropped */
+	int evicted;
+	char key[KEY_MAX + KEY_MARK_LEN + 1];
+};
+
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ (n * 0xff51afd7ed558ccdULL), w = 0;
+
+	while (n >= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+		h ^= h >> 31;
+		s += 8;
+		n -= 8;
+	}
+	w = 0;
+	memcpy(&w, s, n);
+	h = (h ^ w) * 0x94d049bb133111ebULL;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 32;
+	return h;
+}
+
+/* ---- buckets ---------------------------------------------------------------------------- */
+
+/* A new bucket for count, linked between prev and next (either may be NONE). */
+static uint32_t bucket_new(struct scan_top *t, uint64_t count, uint32_t prev, uint32_t next)
+{
+	uint32_t bi = t->free_b[--t->nfree_b];
+	struct bucket *b = &t->b[bi];
+
+	b->count = count;
+	b->head = NONE;
+	b->prev = prev;
+	b->next = next;
+	if (prev != NONE)
+		t->b[prev].next = bi;
+	else
+		t->bmin = bi;
+	if (next != NONE)
+		t->b[next].prev = bi;
+	return bi;
+}
+
+static void bucket_push(struct scan_top *t, uint32_t bi, uint32_t idx)
+{
+	struct entry *e = &t->e[idx];
+	struct bucket *b = &t->b[bi];
+
+	e->bucket = bi;
+	e->prev = NONE;
+	e->next = b->head;
+	if (b->head != NONE)
+		t->e[b->head].prev = idx;
+	b->head = idx;
+}
+
+/* Take idx out of its bucket; an emptied bucket is freed. */
+static void bucket_unlink(struct scan_top *t, uint32_t idx)
+{
+	struct entry *e = &t->e[idx];
+	uint32_t bi = e->bucket;
+	struct bucket *b = &t->b[bi];
+
+	if (e->prev != NONE)
+		t->e[e->prev].next = e->next;
+	else
+		b->head = e->next;
+	if (e->next != NONE)
+		t->e[e->next].prev = e->prev;
+	e->bucket = NONE;
+	if (b->head == NONE) {
+		if (b->prev != NONE)
+			t->b[b->prev].next = b->next;
+		else
+			t->bmin = b->next;
+		if (b->next != NONE)
+			t->b[b->next].prev = b->prev;
+		t->free_b[t->nfree_b++] = bi;
+	}
+}
+
+static void increment(struct scan_top *t, uint32_t idx)
+{
+	struct entry *e = &t->e[idx];
+	uint32_t bi = e->bucket, nb = t->b[bi].next, target;
+	uint64_t c = t->b[bi].count + 1;
+
+	e->count = c;
+	if (nb != NONE && t->b[nb].count == c) {
+		target = nb;
+	} else if (t->b[bi].head == idx && e->next == NONE) {
+		t->b[bi].count = c;              /* alone in its bucket: the bucket moves up */
+		return;
+	} else {
+		target = bucket_new(t, c, bi, nb);
+	}
+	bucket_unlink(t, idx);
+	bucket_push(t, target, idx);
+}
+
+/* Put a new entry with count c in its bucket (c is at most the smallest count + 1). */
+static void bucket_insert(struct scan_top *t, uint32_t idx, uint64_t c)
+{
+	uint32_t prev = NONE, cur = t->bmin;
+
+	while (cur != NONE && t->b[cur].count < c) {
+		prev = cur;
+		cur = t->b[cur].next;
+	}
+	if (cur == NONE || t->b[cur].count != c)
+		cur = bucket_new(t, c, prev, cur);
+	bucket_push(t, cur, idx);
+}
+
+/* ---- hash table ------------------------------------------------------------------------- */
+
+static inline uint64_t slot_of(uint32_t idx, uint64_t h)
+{
+	return (uint64_t)idx | (h << 32);
+}
+
+static size_t find_slot(const struct scan_top *t, const char *key, size_t len, uint64_t h)
+{
+	size_t i = h & t->mask;
+	uint32_t tag = (uint32_t)h;
+
+	for (;; i = (i + 1) & t->mask) {
+		uint64_t sl = t->slots[i];
+		const struct entry *e;
+		if (sl == EMPTY_SLOT)
+			return i;
+		if ((uint32_t)(sl >> 32) != tag)
+			continue;
+		e = &t->e[(uint32_t)sl];
+		if (e->hash == h && e->len == len && !memcmp(t->arena + e->off, key, len))
+			return i;
+	}
+}
+
+static void slot_remove(struct scan_top *t, uint32_t idx)
+{
+	size_t i = t->e[idx].hash & t->mask, j;
+
+	while ((uint32_t)t->slots[i] != idx)
+		i = (i + 1) & t->mask;
+	/* backward-shift deletion keeps every probe chain unbroken without tombstones */
+	for (j = (i + 1) & t->mask; t->slots[j] != EMPTY_SLOT; j = (j + 1) & t->mask) {
+		size_t home = (size_t)(t->slots[j] >> 32) & t->mask;
+		/* move slot j into the gap i unless its home lies cyclically in (i, j] */
+		if (((j - home) & t->mask) >= ((j - i) & t->mask)) {
+			t->slots[i] = t->slots[j];
+			i = j;
+		}
+	}
+	t->slots[i] = EMPTY_SLOT;
+}
+
+/* ---- entries and arena -------------------------------------------------------------------- */
+
+static void remove_entry(struct scan_top *t, uint32_t idx)
+{
+	struct entry *e = &t->e[idx];
+
+	if (e->count > t->floor)
+		t->floor = e->count;
+	t->evicted = 1;
+	slot_remove(t, idx);
+	bucket_unlink(t, idx);
+	t->live -= e->size;
+	t->free_e[t->nfree_e++] = idx;
+	t->n--;
+}
+
+static void arena_compact(struct scan_top *t)
+{
+	char *fresh = xmalloc(t->asize);
+	size_t used = 0;
+
+	for (size_t i = 0; i < t->hiwater; i++) {
+		struct entry *e = &t->e[i];
+		if (e->bucket == NONE)
+			continue;
+		memcpy(fresh + used, t->arena + e->off, e->len + 1);
+		e->off = (uint32_t)used;
+		e->size = e->len + 1;
+		used += e->size;
+	}
+	free(t->arena);
+	t->arena = fresh;
+	t->aused = t->live = used;
+}
+
+/* Room for size bytes in the arena.  When live text would fill more than three quarters
+ * of it, the smallest entries go first, so each compaction frees a quarter at least. */
+static uint32_t arena_alloc(struct scan_top *t, size_t size)
+{
+	uint32_t off;
+
+	if (t->aused + size > t->asize) {
+		while (t->n && t->live + size > t->asize - t->asize / 4)
+			remove_entry(t, t->b[t->bmin].head);
+		arena_compact(t);
+	}
+	off = (uint32_t)t->aused;
+	t->aused += size;
+	t->live += size;
+	return off;
+}
+
+/* ---- public ----------------------------------------------------------------------------- */
+
+struct scan_top *scan_top_new(size_t capacity)
+{
+	struct scan_top *t = xcalloc(1, sizeof(*t));
+	size_t nslots = 16;
+
+	if (capacity < 1)
+		capacity = 1;
+	if (capacity > UINT32_MAX / 4)
+		capacity = UINT32_MAX / 4;
+	while (nslots < capacity * 2)
+		nslots *= 2;
+	t->cap = capacity;
+	t->e = xcalloc(capacity, sizeof(*t->e));
+	t->free_e = xmalloc(capacity * sizeof(*t->free_e));
+	t->b = xcalloc(capacity + 1, sizeof(*t->b));
+	t->free_b = xmalloc((capacity + 1) * sizeof(*t->free_b));
+	for (size_t i = 0; i <= capacity; i++)
+		t->free_b[i] = (uint32_t)(capacity - i);
+	t->nfree_b = capacity + 1;
+	t->bmin = NONE;
+	t->slots = xmalloc(nslots * sizeof(*t->slots));
+	memset(t->slots, 0xff, nslots * sizeof(*t->slots));
+	t->mask = nslots - 1;
+	t->asize = capacity * ARENA_PER_ENTRY;
+	if (t->asize < 4 * (KEY_MAX + KEY_MARK_LEN + 1))
+		t->asize = 4 * (KEY_MAX + KEY_MARK_LEN + 1);
+	t->arena = xmalloc(t->asize);
+	return t;
+}
+
+void scan_top_add(struct scan_top *t, const char *text, size_t len, uint64_t addr)
+{
+	const char *key = text;
+	size_t slot;
+	uint64_t h, c;
+	uint32_t idx, off;
+	struct entry *e;
+
+	t->total++;
+	if (len > KEY_MAX) {
+		memcpy(t->key, text, KEY_MAX);
+		memcpy(t->key + KEY_MAX, KEY_MARK, KEY_MARK_LEN);
+		key = t->key;
+		len = KEY_MAX + KEY_MARK_LEN;
+	}
+	h = hash_bytes(key, len);
+	slot = find_slot(t, key, len, h);
+	if (t->slots[slot] != EMPTY_SLOT) {
+		increment(t, (uint32_t)t->slots[slot]);
+		return;
+	}
+	/* Space-Saving: when full, the entry with the smallest count c makes room; that
+	 * raises floor to c (no count is below floor), and the new entry starts at c + 1
+	 * with error c */
+	if (t->n == t->cap)
+		remove_entry(t, t->b[t->bmin].head);
+	off = arena_alloc(t, len + 1);
+	idx = t->nfree_e ? t->free_e[--t->nfree_e] : (uint32_t)t->hiwater++;
+	c = t->evicted ? t->floor + 1 : 1;
+	e = &t->e[idx];
+	*e = (struct entry){ .count = c, .error = c - 1, .first_addr = addr, .hash = h, .off = off,
+			     .len = (uint32_t)len, .size = (uint32_t)(len + 1) };
+	memcpy(t->arena + off, key, len);
+	t->arena[off + len] = '\0';
+	t->n++;
+	bucket_insert(t, idx, c);
+	/* removals may have shifted the slots: probe again */
+	slot = find_slot(t, key, len, h);
+	t->slots[slot] = slot_of(idx, h);
+}
+
+struct rank {
+	uint64_t count, error, first_addr;
+	uint32_t idx;
+};
+
+static int rank_cmp(const void *a, const void *b)
+{
+	const struct rank *ra = a, *rb = b;
+
+	if (ra->count != rb->count)
+		return ra->count > rb->count ? -1 : 1;
+	if (ra->error != rb->error)
+		return ra->error < rb->error ? -1 : 1;
+	if (ra->first_addr != rb->first_addr)
+		return ra->first_addr < rb->first_addr ? -1 : 1;
+	return 0;
+}
+
+size_t scan_top_result(struct scan_top *t, struct scan_top_entry *out, size_t n)
+{
+	struct rank *order;
+	size_t k = 0;
+
+	if (!t->n || !n)
+		return 0;
+	order = xmalloc(t->n * sizeof(*order));
+	for (size_t i = 0; i < t->hiwater; i++) {
+		const struct entry *e = &t->e[i];
+		if (e->bucket != NONE)
+			order[k++] = (struct rank){ e->count, e->error, e->first_addr, (uint32_t)i };
+	}
+	qsort(order, k, sizeof(*order), rank_cmp);
+	if (k > n)
+		k = n;
+	for (size_t i = 0; i < k; i++) {
+		const struct entry *e = &t->e[order[i].idx];
+		out[i] = (struct scan_top_entry){ .text = t->arena + e->off, .len = e->len,
+			.count = e->count, .error = e->error, .first_addr = e->first_addr };
+	}
+	free(order);
+	return k;
+}
+
+uint64_t scan_top_total(const struct scan_top *t)
+{
+	return t->total;
+}
+
+void scan_top_free(struct scan_top *t)
+{
+	if (!t)
+		return;
+	free(t->e);
+	free(t->free_e);
+	free(t->b);
+	free(t->free_b);
+	free(t->slots);
+	free(t->arena);
+	free(t);
+}
+
+/* ---- shapes ----------------------------------------------------------------------------- */
+
+/* Character classes for shapes. */
+enum { SH_OTHER = 0, SH_DIGIT = 1, SH_HEXLETTER = 2, SH_LETTER = 4 };
+
+static unsigned char shape_class[256];
+
+static void shape_init(void)
+{
+	if (shape_class['0'])
+		return;
+	for (int c = 0; c < 256; c++) {
+		unsigned char k = SH_OTHER;
+		if (c >= '0' && c <= '9')
+			k = SH_DIGIT;
+		else if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))
+			k = SH_HEXLETTER;
+		else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+			k = SH_LETTER;
+		shape_class[c] = k;
+	}
+}
+
+/* Shape of one maximal alphanumeric run [p, end) into o (room checked by the caller). */
+static char *shape_run(const unsigned char *p, const unsigned char *end, unsigned kinds, char *o)
+{
+	/* all hex digits with at least one decimal digit, or 8+ hex letters ("deadbeef": an id
+	 * that happened to draw no digit; few words are 8 letters of a-f), or "0x" + hex
+	 * digits: one token */
+	if ((!(kinds & SH_LETTER) && ((kinds & SH_DIGIT) || end - p >= 8)) ||
+	    (end - p >= 3 && p[0] == '0' && (p[1] | 0x20) == 'x' && (kinds & SH_LETTER))) {
+		int hex = 1;
+		if (kinds & SH_LETTER)          /* only the 'x' of "0x" may be a non-hex letter */
+			for (const unsigned char *q = p + 2; q < end; q++)
+				hex &= shape_class[*q] != SH_LETTER;
+		if (hex) {
+			*o++ = '#';
+			return o;
+		}
+	}
+	if (!(kinds & SH_DIGIT)) {
+		memcpy(o, p, (size_t)(end - p));
+		return o + (end - p);
+	}
+	while (p < end) {                       /* every run of decimal digits becomes '#' */
+		if (shape_class[*p] == SH_DIGIT) {
+			*o++ = '#';
+			while (p < end && shape_class[*p] == SH_DIGIT)
+				p++;
+		} else {
+			*o++ = (char)*p++;
+		}
+	}
+	return o;
+}
+
+static size_t shape_into(const unsigned char *p, const unsigned char *end, char *out)
+{
+	char *o = out;
+
+	while (p < end) {
+		const unsigned char *q = p;
+		unsigned kinds = 0;
+		if (!shape_class[*p]) {
+			*o++ = (char)*p++;
+			continue;
+		}
+		while (q < end && shape_class[*q]) {
+			kinds |= shape_class[*q];
+			q++;
+		}
+		o = shape_run(p, q, kinds, o);
+		p = q;
+	}
+	return (size_t)(o - out);
+}
+
+size_t scan_shape(const char *text, size_t len, char *out, size_t outlen)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	char small[1024], *tmp;
+	size_t n;
+
+	if (!outlen)
+		return 0;
+	shape_init();
+	/* a shape is never longer than its text */
+	if (len < outlen) {
+		n = shape_into(p, p + len, out);
+		out[n] = '\0';
+		return n;
+	}
+	/* it may not fit: shape all of it aside, then cut */
+	tmp = len <= sizeof(small) ? small : xmalloc(len);
+	n = shape_into(p, p + len, tmp);
+	if (n > outlen - 1)
+		n = outlen - 1;
+	memcpy(out, tmp, n);
+	out[n] = '\0';
+	if (tmp != small)
+		free(tmp);
+	return n;
+}

@@ -1,0 +1,234 @@
+/* Unit tests of scan_top: exact counts, Space-Saving bounds, truncation, arena pressure,
+ * and string shapes. */
+#include "tap.h"
+#include "scan.h"
+
+#include <stdint.h>
+
+static uint64_t rng_state;
+
+static uint64_t rng(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static void add(struct scan_top *t, const char *s, uint64_t addr)
+{
+	scan_top_add(t, s, strlen(s), addr);
+}
+
+static void test_exact(void)
+{
+	struct scan_top *t = scan_top_new(64);
+	struct scan_top_entry e[10];
+	size_t n;
+
+	for (int i = 0; i < 5; i++)
+		add(t, "user_session id=1", 0x1000 + (uint64_t)i);
+	for (int i = 0; i < 3; i++)
+		add(t, "index:12345", 0x2000 + (uint64_t)i);
+	add(t, "once", 0x3000);
+	scan_top_add(t, "bin\0ary", 7, 0x4000);
+	scan_top_add(t, "bin\0ary", 7, 0x4001);
+	scan_top_add(t, "bin", 3, 0x5000);
+	n = scan_top_result(t, e, 10);
+	is_u64(n, 5, "exact: 5 distinct strings");
+	ok(n == 5 && !strcmp(e[0].text, "user_session id=1") && e[0].count == 5 && e[0].error == 0 &&
+	   e[0].first_addr == 0x1000, "exact: best first, count, no error, first address");
+	ok(n == 5 && !strcmp(e[1].text, "index:12345") && e[1].count == 3, "exact: second");
+	ok(n == 5 && e[2].len == 7 && !memcmp(e[2].text, "bin\0ary", 7) && e[2].count == 2,
+	   "exact: strings with NUL bytes are counted by their length");
+	ok(n == 5 && e[3].count == 1 && e[4].count == 1 && e[3].first_addr < e[4].first_addr,
+	   "exact: ties ordered by first address");
+	is_u64(scan_top_total(t), 12, "total: every string added");
+	is_u64(scan_top_result(t, e, 2), 2, "result: at most n entries");
+	scan_top_free(t);
+
+	/* random stream under capacity: exact counts */
+	{
+		static uint64_t truth[500];
+		struct scan_top_entry *all = calloc(600, sizeof(*all));
+		int good = 1;
+		t = scan_top_new(600);
+		rng_state = 1;
+		for (int i = 0; i < 20000; i++) {
+			char s[32];
+			uint64_t k = rng() % 500;
+			k = k * k / 500;                     /* skewed */
+			truth[k]++;
+			snprintf(s, sizeof(s), "key-%llu", (unsigned long long)k);
+			add(t, s, (uint64_t)i);
+		}
+		n = scan_top_result(t, all, 600);
+		for (size_t i = 0; i < n; i++) {
+			unsigned long long k = strtoull(all[i].text + 4, NULL, 10);
+			if (all[i].count != truth[k] || all[i].error)
+				good = 0;
+			if (i && all[i].count > all[i - 1].count)
+				good = 0;
+		}
+		ok(good && n > 200, "20000 adds of %zu distinct keys under capacity: exact, sorted", n);
+		free(all);
+		scan_top_free(t);
+	}
+}
+
+/* Space-Saving with capacity 16: a heavy hitter among 10,000 distinct strings. */
+static void test_heavy(void)
+{
+	struct scan_top *t = scan_top_new(16);
+	struct scan_top_entry e[16];
+	uint64_t heavy = 0, sum = 0;
+	size_t n;
+	int bounds = 1;
+
+	for (int i = 0; i < 10000; i++) {
+		char s[32];
+		snprintf(s, sizeof(s), "distinct-%d", i);
+		add(t, s, 0x10000 + (uint64_t)i);
+		if (i % 3 == 0) {
+			add(t, "user_session id=# token=# role=viewer", 0x20000 + (uint64_t)i);
+			heavy++;
+		}
+	}
+	n = scan_top_result(t, e, 16);
+	is_u64(n, 16, "capacity 16: 16 entries kept");
+	ok(!strcmp(e[0].text, "user_session id=# token=# role=viewer"), "the heavy hitter stays first");
+	ok(e[0].count >= heavy && e[0].count - e[0].error <= heavy,
+	   "heavy hitter: count %llu - error %llu <= true %llu <= count", (unsigned long long)e[0].count,
+	   (unsigned long long)e[0].error, (unsigned long long)heavy);
+	for (size_t i = 0; i < n; i++) {
+		sum += e[i].count;
+		if (i && e[i].count - e[i].error > 1)   /* the others occur once */
+			bounds = 0;
+		if (e[i].count < 1)
+			bounds = 0;
+	}
+	ok(bounds, "every other entry: count - error <= 1 <= count");
+	is_u64(sum, scan_top_total(t), "Space-Saving: the counts add up to the stream length");
+	scan_top_free(t);
+
+	/* a skewed random stream at small capacity: every reported entry within its bounds */
+	{
+		static uint64_t truth[5000];
+		struct scan_top_entry top[64];
+		int good = 1;
+		t = scan_top_new(64);
+		rng_state = 2;
+		for (int i = 0; i < 200000; i++) {
+			char s[32];
+			uint64_t k = rng() % 5000;
+			k = (k * k / 5000) * k / 5000;       /* cubic skew: a few very frequent keys */
+			truth[k]++;
+			snprintf(s, sizeof(s), "k%llu", (unsigned long long)k);
+			add(t, s, (uint64_t)i);
+		}
+		n = scan_top_result(t, top, 64);
+		for (size_t i = 0; i < n; i++) {
+			unsigned long long k = strtoull(top[i].text + 1, NULL, 10);
+			if (top[i].count < truth[k] || top[i].count - top[i].error > truth[k])
+				good = 0;
+		}
+		ok(good, "200000 skewed adds at capacity 64: count - error <= true <= count for all");
+		ok(n && !strcmp(top[0].text, "k0"), "the most frequent key is first (%s)", n ? top[0].text : "");
+		scan_top_free(t);
+	}
+}
+
+static void test_long_strings(void)
+{
+	char a[400], b[400];
+	struct scan_top *t = scan_top_new(32);
+	struct scan_top_entry e[4];
+	size_t n;
+
+	memset(a, 'C', sizeof(a));
+	memcpy(b, a, sizeof(b));
+	b[300] = 'D';                                /* differs after the first 256 bytes */
+	scan_top_add(t, a, sizeof(a), 1);
+	scan_top_add(t, b, sizeof(b), 2);
+	scan_top_add(t, a, 257, 3);
+	scan_top_add(t, a, 256, 4);                  /* exactly 256: not truncated */
+	n = scan_top_result(t, e, 4);
+	ok(n == 2 && e[0].count == 3 && e[0].len == 259 && !memcmp(e[0].text + 256, "...", 3) &&
+	   e[0].text[259] == '\0', "strings over 256 bytes: counted by their first 256, marked \"...\"");
+	ok(n == 2 && e[1].len == 256 && e[1].count == 1, "a 256-byte string is kept whole");
+	scan_top_free(t);
+
+	/* arena pressure: 16 entries of 259 bytes do not fit in 16 * 64 bytes */
+	{
+		char s[300];
+		uint64_t heavy = 0;
+		int good;
+		t = scan_top_new(16);
+		for (int i = 0; i < 5000; i++) {
+			memset(s, 'a' + i % 26, sizeof(s));
+			snprintf(s, 20, "%08d", i);
+			s[8] = 'x';
+			scan_top_add(t, s, sizeof(s), (uint64_t)i);
+			if (i % 2 == 0) {
+				memset(s, 'H', sizeof(s));
+				scan_top_add(t, s, sizeof(s), (uint64_t)i);
+				heavy++;
+			}
+		}
+		n = scan_top_result(t, e, 4);
+		good = n >= 1 && e[0].text[0] == 'H' && e[0].count >= heavy && e[0].count - e[0].error <= heavy;
+		ok(good, "long strings filling the arena: the heavy hitter stays first within its bounds (%llu, %llu)",
+		   n ? (unsigned long long)e[0].count : 0ULL, n ? (unsigned long long)e[0].error : 0ULL);
+		ok(n >= 2 && e[1].count - e[1].error <= 1, "long strings: the others within their bounds");
+		scan_top_free(t);
+	}
+}
+
+static void test_shapes(void)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ "user_session id=48211 token=8f3a2c1d role=viewer", "user_session id=# token=# role=viewer" },
+		{ "index:12345", "index:#" },
+		{ "cafe", "cafe" },
+		{ "v2", "v#" },
+		{ "0xdeadbeef", "#" },
+		{ "0XFF00", "#" },
+		{ "deadbeef", "#" },           /* 8+ hex letters: an id without digits */
+		{ "defaced", "defaced" },       /* 7 hex letters: a word */
+		{ "abc123", "#" },
+		{ "x86_64", "x#_#" },
+		{ "0x", "#x" },
+		{ "0xgg1", "#xgg#" },
+		{ "GET /api/v1/items/9913 HTTP/1.1", "GET /api/v#/items/# HTTP/#.#" },
+		{ "2024-05-17T10:22:31Z", "#-#-#T#:#:#Z" },
+		{ "", "" },
+		{ "\xc3\xa9t\xc3\xa9 42", "\xc3\xa9t\xc3\xa9 #" },
+	};
+	char out[128];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = scan_shape(cases[i].in, strlen(cases[i].in), out, sizeof(out));
+		is_str(out, cases[i].out, "shape of \"%s\"", cases[i].in);
+		if (n != strlen(cases[i].out))
+			ok(0, "shape length");
+	}
+	is_u64(scan_shape("abc 12345 def", 13, out, 6), 5, "shape: cut to outlen - 1");
+	is_str(out, "abc #", "shape: the cut text");
+	is_u64(scan_shape("abc", 3, out, 0), 0, "shape: outlen 0 writes nothing");
+	{
+		char big[3000], small[16];
+		memset(big, '7', sizeof(big));
+		big[1500] = ' ';
+		is_u64(scan_shape(big, sizeof(big), small, sizeof(small)), 3, "shape of a long text into a small buffer");
+		is_str(small, "# #", "long text: digit runs collapse before the cut");
+	}
+}
+
+int main(void)
+{
+	test_exact();
+	test_heavy();
+	test_long_strings();
+	test_shapes();
+	return done_testing();
+}

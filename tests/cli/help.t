@@ -14,14 +14,16 @@ like "$(cat "$T/err")" "usage: regionwatch" "no arguments: usage on stderr"
 is "$?" 2 "unknown command: exit 2"
 like "$(cat "$T/err")" "^regionwatch: unknown command 'frobnicate'" "unknown command: says so"
 like "$out" "regionwatch watch -p PID" "--help lists watch"
-for c in snap diff watch; do
+like "$out" "regionwatch dump -p PID --region SPEC" "--help lists dump"
+like "$out" "regionwatch analyze FILE" "--help lists analyze"
+for c in snap diff watch dump analyze; do
 	out=$("$RW" $c --help); rc=$?
 	is "$rc" 0 "$c --help exits 0"
 	like "$out" "^usage: regionwatch $c" "$c --help shows its usage"
 	like "$out" "Exit status" "$c --help documents exit status"
 	like "$("$RW" help $c)" "^usage: regionwatch $c" "help $c"
 done
-for c in dump analyze stacks; do
+for c in stacks; do
 	"$RW" $c -p 1 2> "$T/err"
 	is "$?" 2 "$c is not built yet: exit 2"
 	like "$(cat "$T/err")" "not built yet" "$c: says it is not built yet"

@@ -39,6 +39,8 @@ int cmd_dump(int argc, char **argv);
 void cmd_dump_help(FILE *fp);
 int cmd_analyze(int argc, char **argv);
 void cmd_analyze_help(FILE *fp);
+int cmd_stacks(int argc, char **argv);
+void cmd_stacks_help(FILE *fp);
 
 /* Analysis options shared by dump and analyze (codes for getopt_long). */
 enum cli_analysis_code {

@@ -21,6 +21,8 @@ const struct cli_command cli_commands[] = {
 	  "read a region's resident pages; write them and/or analyse them", cmd_dump, cmd_dump_help },
 	{ "analyze", "analyze FILE [--base ADDR] [--strings[=gnu]] [--top N] [--hexdump] [--histogram] [--grep RE] [--json]",
 	  "the same analyses on a dump file (ours, gdb's, a core's segment)", cmd_analyze, cmd_analyze_help },
+	{ "stacks", "stacks -p PID [--json] [--max-frames N]",
+	  "thread backtraces (stops the threads for a moment; libunwind-ptrace)", cmd_stacks, cmd_stacks_help },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -168,7 +170,7 @@ void cli_usage(FILE *fp)
 	fprintf(fp, "  regionwatch [watch options] -- CMD [ARG...]\n"
 		    "      start CMD and watch it from its first sample; exit with its status\n"
 		    "\nNot built yet: the live monitor (regionwatch -p PID prints the watch output\n"
-		    "for now) and stacks.\n\n"
+		    "for now).\n\n"
 		    "  -h, --help       this help; 'regionwatch COMMAND --help' for a command\n"
 		    "  -V, --version    print the version\n\n"
 		    "Sizes take K/M/G suffixes (binary units); addresses are hex, 0x optional.\n"

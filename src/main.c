@@ -61,10 +61,6 @@ int main(int argc, char **argv)
 		return cmd_watch(argc, argv);
 	c = cli_find(argv[1]);
 	if (!c) {
-		if (!strcmp(argv[1], "stacks")) {
-			cli_error(NULL, "'%s' is not built yet in this version", argv[1]);
-			return RW_EXIT_USAGE;
-		}
 		cli_error(NULL, "unknown command '%s' (see 'regionwatch --help')", argv[1]);
 		return RW_EXIT_USAGE;
 	}

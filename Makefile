@@ -66,7 +66,7 @@ check: deps
 
 check-run: regionwatch $(UNIT_BINS) fixtures
 	RW_BIN=$(RW_BIN) RW_BUILD=$(CURDIR)/$(B) RW_TOP=$(CURDIR) \
-		prove -f $(UNIT_BINS) tests/cli/*.t
+		prove -f $(UNIT_BINS) tests/cli/*.t tests/ui/*.t
 
 # The same suite, every binary built with ASan + UBSan in build-asan/.
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -78,7 +78,7 @@ asan-check: deps
 check-run-asan: $(B)/regionwatch-asan $(UNIT_BINS) fixtures
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	RW_BIN=$(RW_BIN) RW_BUILD=$(CURDIR)/$(B) RW_TOP=$(CURDIR) \
-		prove -f $(UNIT_BINS) tests/cli/*.t
+		prove -f $(UNIT_BINS) tests/cli/*.t tests/ui/*.t
 
 $(B)/regionwatch-asan: $(OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)

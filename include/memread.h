@@ -36,10 +36,13 @@ struct memread_stats {
 	int used_pagemap_scan;           /* PAGEMAP_SCAN ioctl (Linux >= 6.7) instead of reads */
 	int used_proc_mem;               /* /proc/PID/mem fallback */
 	int exited;                      /* the target exited during the read */
+	int truncated;                   /* stopped at memread_opts.max_bytes */
+	uint64_t stopped_at;             /* address where a truncated read stopped */
 };
 
 struct memread_opts {
 	int include_dontdump;            /* read VmFlags dd regions too */
+	uint64_t max_bytes;              /* stop after about this many bytes read (0: no limit) */
 	/* Record of runs read (for the dump manifest): called per run, bounded by the caller. */
 	void (*run)(void *ctx, uint64_t start, uint64_t end);
 	void *run_ctx;
@@ -56,6 +59,11 @@ int memread_range(const struct procfs *p, const struct snapshot *s, uint64_t sta
 const char *memread_skip_reason(const struct region *r, int include_dontdump);
 
 const char *memread_hole_name(enum memread_hole h);
+
+/* Resident map of [start, end) in nbuckets equal buckets: pages present and swapped per
+ * bucket, from pagemap only (no memory is read). Returns 0 or -errno. */
+int memread_page_map(const struct procfs *p, uint64_t start, uint64_t end, size_t nbuckets,
+		     uint32_t *present, uint32_t *swapped, struct rw_err *err);
 
 /* Resolve a --region spec against a snapshot: "0xADDR"/"ADDR" (the area, i.e. the touching
  * pieces of one reservation, containing it), "START-END" (exact), or a name such as "[heap]"

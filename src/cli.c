@@ -169,8 +169,8 @@ void cli_usage(FILE *fp)
 		fprintf(fp, "  regionwatch %s\n      %s\n", c->synopsis, c->summary);
 	fprintf(fp, "  regionwatch [watch options] -- CMD [ARG...]\n"
 		    "      start CMD and watch it from its first sample; exit with its status\n"
-		    "\nNot built yet: the live monitor (regionwatch -p PID prints the watch output\n"
-		    "for now).\n\n"
+		    "  regionwatch -p PID [-i S] [--iterations N] [--color WHEN] [--batch]\n"
+		    "      the live monitor (ncurses) on a terminal; the watch output otherwise\n\n"
 		    "  -h, --help       this help; 'regionwatch COMMAND --help' for a command\n"
 		    "  -V, --version    print the version\n\n"
 		    "Sizes take K/M/G suffixes (binary units); addresses are hex, 0x optional.\n"

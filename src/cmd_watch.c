@@ -6,6 +6,7 @@
 #include "out_table.h"
 #include "sampler.h"
 #include "timeline.h"
+#include "ui.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +41,11 @@ void cmd_watch_help(FILE *fp)
 		"      --top K          areas shown per sample and in the final text ranking (default 10)\n"
 		"      --json           JSON Lines: {\"type\":\"sample\"} per sample, then {\"type\":\"summary\"}\n"
 		"                       with every live area ranked by score\n"
+		"      --batch          with regionwatch -p PID: print this output even on a terminal\n"
+		"                       (without it, a terminal gets the live monitor)\n"
+		"      --iterations N   the same as -n (the monitor quits after N samples)\n"
+		"      --color WHEN     monitor colours: auto (default; NO_COLOR honoured), never, always\n"
+		"      --ascii          monitor sparklines in ASCII\n"
 		"  -- CMD [ARG...]      start CMD (stdin/stdout/stderr passed through), watch it from\n"
 		"                       its first sample, and exit with CMD's exit status\n"
 		"  -h, --help           this help\n\n"
@@ -174,11 +180,15 @@ int cmd_watch(int argc, char **argv)
 		{ "top", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "batch", no_argument, NULL, 'b' },
+		{ "iterations", required_argument, NULL, 'n' },
+		{ "color", required_argument, NULL, 'C' },
+		{ "ascii", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *name = strcmp(argv[0], "watch") ? NULL : "watch";
-	int pid = 0, json = 0, c, rc = RW_EXIT_OK, exec_errno = 0, exited = 0;
+	int pid = 0, json = 0, c, rc = RW_EXIT_OK, exec_errno = 0, exited = 0, batch = 0, color = -1;
+	int ascii = 0;
 	unsigned long count = 0, top = 10;
 	double interval = 1.0, window = 120.0, t0 = 0, next;
 	pid_t child = 0;
@@ -228,6 +238,22 @@ int cmd_watch(int argc, char **argv)
 			json = 1;
 			break;
 		case 'b':
+			batch = 1;
+			break;
+		case 'C':
+			if (!strcmp(optarg, "never"))
+				color = 0;
+			else if (!strcmp(optarg, "always"))
+				color = 1;
+			else if (!strcmp(optarg, "auto"))
+				color = -1;
+			else {
+				cli_error(name, "--color takes never, auto or always, not '%s'", optarg);
+				return RW_EXIT_USAGE;
+			}
+			break;
+		case 'a':
+			ascii = 1;
 			break;
 		case 'h':
 			cmd_watch_help(stdout);
@@ -251,6 +277,11 @@ int cmd_watch(int argc, char **argv)
 		return RW_EXIT_USAGE;
 	}
 
+	/* regionwatch -p PID on a terminal: the live monitor. */
+	if (!name && pid && !json && !batch && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+		struct ui_opts uo = { pid, interval, window, count, color, ascii };
+		return ui_run(&uo);
+	}
 	install_stop_handlers();
 	if (!pid) {
 		child = spawn(argv + optind, &exec_errno);

@@ -414,6 +414,12 @@ int memread_range(const struct procfs *p, const struct snapshot *s, uint64_t sta
 		} else {
 			for (uint64_t ws = rs; ws < re && !rd->exited; ws += WINDOW) {
 				uint64_t we = ws + WINDOW < re ? ws + WINDOW : re;
+				if (o && o->max_bytes && st->bytes_read + rd->used >= o->max_bytes) {
+					st->truncated = 1;
+					st->stopped_at = ws;
+					re = ws;
+					break;
+				}
 				rc = walk_window(rd, pm_fd, ws, we);
 				if (rc == -ESRCH) {
 					rd->exited = 1;
@@ -427,9 +433,11 @@ int memread_range(const struct procfs *p, const struct snapshot *s, uint64_t sta
 			}
 		}
 		cursor = re;
-		if (rc)
+		if (rc || st->truncated)
 			break;
 	}
+	if (st->truncated)
+		cursor = end;            /* what was not read is not reported as holes */
 	if (!rc && !rd->exited)
 		queue_hole(rd, cursor, end - cursor, MEMREAD_HOLE_UNMAPPED);
 	flush(rd);
@@ -536,4 +544,44 @@ int memread_resolve(const struct snapshot *s, const char *spec, uint64_t *start,
 		return rw_err_set(err, ENOENT, "region %s: no mapping has this name (give an address, "
 				  "START-END, or a name such as [heap])", spec);
 	}
+}
+
+int memread_page_map(const struct procfs *p, uint64_t start, uint64_t end, size_t nbuckets,
+		     uint32_t *present, uint32_t *swapped, struct rw_err *err)
+{
+	static uint64_t ent[WINDOW / PAGE];
+	uint64_t span = end - start;
+	int fd;
+
+	memset(present, 0, nbuckets * sizeof(*present));
+	memset(swapped, 0, nbuckets * sizeof(*swapped));
+	if (!nbuckets || end <= start)
+		return 0;
+	fd = procfs_openat(p, "pagemap", err);
+	if (fd < 0)
+		return fd;
+	for (uint64_t ws = start & ~(PAGE - 1); ws < end; ws += WINDOW) {
+		uint64_t we = ws + WINDOW < end ? ws + WINDOW : end;
+		ssize_t n = pread(fd, ent, (we - ws + PAGE - 1) / PAGE * 8, (off_t)(ws / PAGE * 8));
+		if (n < 0) {
+			int e = errno;
+			close(fd);
+			return rw_err_set(err, e, "reading /proc/%d/pagemap: %s", (int)p->pid, strerror(e));
+		}
+		for (ssize_t i = 0; i < n / 8; i++) {
+			uint64_t addr = ws + (uint64_t)i * PAGE;
+			size_t b;
+			if (addr < start)
+				continue;
+			b = (size_t)((double)(addr - start) / (double)span * (double)nbuckets);
+			if (b >= nbuckets)
+				b = nbuckets - 1;
+			if ((ent[i] >> 63) & 1)
+				present[b]++;
+			else if ((ent[i] >> 62) & 1)
+				swapped[b]++;
+		}
+	}
+	close(fd);
+	return 0;
 }

@@ -1,5 +1,5 @@
 /* The floor for reading a resident region: a bare process_vm_readv loop in 4 MiB chunks,
- * optionally writing the bytes to a file. Usage: pvr_loop PID START END [OUTFILE]. */
+ * optionally writing the bytes to a file (and fsync'ing it, as regionwatch does). Usage: pvr_loop PID START END [OUTFILE]. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdint.h>
@@ -41,8 +41,11 @@ int main(int argc, char **argv)
 		}
 		total += (unsigned long long)got;
 	}
-	if (fd >= 0)
-		close(fd);
+	/* Durable like regionwatch's dump file (fsync before rename), for a fair comparison. */
+	if (fd >= 0 && (fsync(fd) < 0 || close(fd) < 0)) {
+		perror("fsync");
+		return 1;
+	}
 	fprintf(stderr, "%llu bytes\n", total);
 	return 0;
 }

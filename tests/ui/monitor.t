@@ -1,0 +1,107 @@
+#!/bin/sh
+# The live monitor in a real terminal: tmux on a private socket, send-keys, capture-pane.
+. "$(dirname "$0")/../lib.sh"
+command -v tmux > /dev/null || skip_all "tmux not installed"
+
+# A fresh server socket per session: a new server on a socket whose old server is still
+# shutting down fails with "server exited unexpectedly".
+nsock=0
+SOCKS=""
+SOCK=""
+TM() { tmux -L "$SOCK" "$@"; }
+new_session() { nsock=$((nsock + 1)); SOCK="rw$$-$nsock"; SOCKS="$SOCKS $SOCK"; TM new-session -d -x 80 -y 24 "$1"; }
+cleanup_tmux() { for s in $SOCKS; do tmux -L "$s" kill-server 2>/dev/null; done; }
+trap 'cleanup_tmux; t_cleanup' EXIT
+screen() { TM capture-pane -p; }
+wait_for() { # ERE SECONDS: until the screen matches
+	i=0
+	while ! screen | grep -Eq -- "$1"; do
+		i=$((i + 1))
+		[ $i -gt $(($2 * 10)) ] && return 1
+		sleep 0.1
+	done
+}
+
+start_target grow_brk -r 2048 -t 120
+pid=$TPID
+# The pane runs a shell that reports the exit status and the terminal modes afterwards.
+new_session "env TERM=xterm-256color LANG=C.UTF-8 '$RW' -p $pid -i 0.3; echo EXIT=\$?; stty -a | tr ' ;' '\n\n' | grep -Ex -- '-?(icanon|echo)' | tr '\n' ' '; echo; sleep 60"
+ok "the monitor starts" wait_for "^regionwatch +pid $pid \\(grow_brk\\)" 5
+ok "the leaking heap reaches the first table row within a few samples" wait_for "^START" 5
+sleep 1.5
+row1=$(screen | sed -n '5p')
+like "$row1" "^[0-9a-f]+ +[0-9.]+[KM] +\\+[0-9.]+[KM] +\\+[0-9.]+[KM]/s .* growing +heap +\\[heap\\]" "first row: the heap, growing, with its rate"
+like "$(screen | sed -n '2p')" "^RSS [0-9.]+[KM] \\(\\+" "header: total RSS with its rate"
+like "$(screen | sed -n '3p')" "cost [0-9.]+ ms/sample" "header: own cost per sample"
+
+# Enter opens the region; tab 2 shows the repeated record's shape.
+TM send-keys Enter
+ok "Enter opens the region view" wait_for " 1 Hex +2 Strings" 5
+TM send-keys 2
+ok "Strings tab: the leaked record's shape with its count" wait_for "^ +[0-9]+  user_session id=# token=# role=viewer\$" 5
+like "$(screen | sed -n '3p')" "^read [0-9.]+[KM] of [0-9.]+[KM] \\(present pages" "Strings tab says how much was read"
+# Hex tab: the first line is the heap's first address, with the record text.
+TM send-keys 1
+ok "Hex tab shows the heap's first address" wait_for "^0*$(echo "$TADDR" | sed 's/^0x//')  " 5
+like "$(screen | sed -n '3p')" "\\|user_session id=\\|?|\\|.*\\|\$|^0*$(echo "$TADDR" | sed 's/^0x//')  [0-9a-f]{2} " "Hex tab: bytes of the record"
+TM send-keys 3
+ok "Histogram tab: entropy and block classes" wait_for "entropy [0-9.]+ bits/byte" 5
+TM send-keys 4
+ok "Pages tab: the resident map" wait_for "one cell = .*# all present" 5
+TM send-keys q
+ok "q goes back to the table" wait_for "^START" 5
+
+# Resize down to 40x10 and back.
+TM resize-window -x 40 -y 10
+sleep 0.8
+like "$(screen | sed -n '4,5p' | tr '\n' ' ')" "RSS +DELTA TREND +PATH .*growing +\\[heap\\]" "40x10: narrow table still shows the growing heap"
+TM resize-window -x 80 -y 24
+ok "back to 80x24" wait_for "^START +RSS" 5
+
+# Help, sort keys, pause.
+TM send-keys '?'
+ok "? shows the help" wait_for "regionwatch monitor: keys" 5
+TM send-keys x
+TM send-keys M
+ok "M sorts by RSS" wait_for "sort: RSS" 5
+TM send-keys p
+ok "p pauses" wait_for "PAUSED" 5
+TM send-keys p
+
+# q exits 0 and the terminal is restored.
+TM send-keys q
+ok "q quits" wait_for "^EXIT=" 5
+like "$(screen | grep '^EXIT=')" "^EXIT=0\$" "exit status 0"
+like "$(screen | grep -A1 '^EXIT=' | tail -1)" "^icanon echo ?\$" "terminal restored (icanon and echo on)"
+is "$(grep -h TracerPid /proc/$pid/task/*/status | grep -vc 'TracerPid:[[:space:]]*0$')" 0 "no thread of the target traced"
+is "$(proc_state "$pid")" "S" "the target runs on (not stopped)"
+TM kill-server
+
+# Target exits while monitored: the screen says so; q exits 1.
+start_target grow_brk -r 2048 -t 2
+new_session "env TERM=xterm LANG=C '$RW' -p $TPID -i 0.2 --color=never; echo EXIT=\$?; sleep 60"
+ok "a target that exits: the screen says so" wait_for "TARGET EXITED" 8
+like "$(screen | sed -n '5p')" "heap" "the last data stays on screen"
+TM send-keys q
+ok "q quits" wait_for "^EXIT=" 5
+like "$(screen | grep '^EXIT=')" "^EXIT=1\$" "exit status 1 after the target exited"
+TM kill-server
+
+# SIGTERM: the terminal is restored.
+start_target grow_brk -r 1024 -t 120
+new_session "env TERM=xterm LANG=C '$RW' -p $TPID -i 0.2; echo EXIT=\$?; stty -a | tr ' ;' '\n\n' | grep -Ex -- '-?(icanon|echo)' | tr '\n' ' '; echo; sleep 60"
+ok "started again" wait_for "^START" 5
+pkill -TERM -f "$RW -p $TPID -i 0.2" 2>/dev/null || kill -TERM $(pgrep -f -- "-p $TPID -i 0.2" | head -1)
+ok "SIGTERM ends it" wait_for "^EXIT=" 5
+like "$(screen | grep -A1 '^EXIT=' | tail -1)" "^icanon echo ?\$" "terminal restored after SIGTERM"
+TM kill-server
+
+# --iterations: quits by itself (tests and sanitizer runs).
+new_session "env TERM=xterm LANG=C '$RW' -p $TPID -i 0.1 --iterations 5 --ascii; echo EXIT=\$?; sleep 60"
+ok "--iterations 5 quits by itself" wait_for "^EXIT=0\$" 8
+TM kill-server
+
+# Not a terminal: the watch output.
+out=$("$RW" -p "$TPID" -i 0.1 --iterations 2 < /dev/null)
+like "$out" "^pid $TPID \\(grow_brk\\)" "not a terminal: prints the watch output"
+done_testing

@@ -77,6 +77,7 @@ asan-check: deps
 
 check-run-asan: $(B)/regionwatch-asan $(UNIT_BINS) fixtures
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	RW_BIN=$(RW_BIN) RW_BUILD=$(CURDIR)/$(B) RW_TOP=$(CURDIR) \
 		prove -f $(UNIT_BINS) tests/cli/*.t tests/ui/*.t
 

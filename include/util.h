@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* An error for the caller to print: errno-style code plus a one-line message. */
 struct rw_err {
@@ -18,6 +19,15 @@ struct rw_err {
 #else
 #define RW_PRINTF(a, b)
 #define RW_NORETURN
+/* An unnamed file in final's directory (O_TMPFILE): if we die, nothing is left behind.
+ * Where the filesystem refuses O_TMPFILE, a named ".BASE.XXXXXX" temp file instead, whose
+ * name is put in tmp (registered for cleanup on signals). Returns the fd or -errno. */
+int tmpfile_open(const char *final, mode_t mode, char *tmp, size_t tmplen);
+/* Give the file its final name: no replacement unless force (EEXIST). Closes nothing. */
+int tmpfile_commit(int fd, const char *tmp, const char *final, int force);
+/* Drop a file that will not be committed (removes the named temp, if any). */
+void tmpfile_discard(const char *tmp);
+
 /* Temporary files to remove if a fatal signal arrives while they are written (main's
  * handler calls cleanup_on_signal(), which only uses unlink(2): async-signal-safe). */
 void cleanup_register_tmp(const char *path);
@@ -63,6 +73,15 @@ int write_all(int fd, const void *buf, size_t len);
 /* Copy s into out with control bytes and backslash escaped as \xNN / \\;
  * always NUL-terminates; returns out. */
 char *escape_ctl(const char *s, char *out, size_t outlen);
+
+/* An unnamed file in final's directory (O_TMPFILE): if we die, nothing is left behind.
+ * Where the filesystem refuses O_TMPFILE, a named ".BASE.XXXXXX" temp file instead, whose
+ * name is put in tmp (registered for cleanup on signals). Returns the fd or -errno. */
+int tmpfile_open(const char *final, mode_t mode, char *tmp, size_t tmplen);
+/* Give the file its final name: no replacement unless force (EEXIST). Closes nothing. */
+int tmpfile_commit(int fd, const char *tmp, const char *final, int force);
+/* Drop a file that will not be committed (removes the named temp, if any). */
+void tmpfile_discard(const char *tmp);
 
 /* Temporary files to remove if a fatal signal arrives while they are written (main's
  * handler calls cleanup_on_signal(), which only uses unlink(2): async-signal-safe). */

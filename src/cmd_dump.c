@@ -158,29 +158,28 @@ static int write_manifest(const char *path, const struct dump_info *info, int fo
 {
 	char mpath[PATH_MAX], tmp[PATH_MAX + 16];
 	FILE *fp;
-	int fd;
+	int fd, e;
 
 	snprintf(mpath, sizeof(mpath), "%s.json", path);
-	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", mpath);
-	fd = mkstemp(tmp);
+	fd = tmpfile_open(mpath, 0600, tmp, sizeof(tmp));
 	if (fd < 0)
-		return rw_err_set(err, errno, "%s: %s", mpath, strerror(errno));
-	cleanup_register_tmp(tmp);
-	fchmod(fd, 0600);
+		return rw_err_set(err, -fd, "%s: %s", mpath, strerror(-fd));
 	fp = fdopen(fd, "w");
-	if (!fp || out_json_manifest(fp, info) || fflush(fp) || fsync(fd) || fclose(fp)) {
-		int e = errno ? errno : EIO;
-		unlink(tmp);
-		cleanup_forget_tmp(tmp);
+	if (!fp || out_json_manifest(fp, info) || fflush(fp) || fsync(fd)) {
+		e = errno ? errno : EIO;
+		tmpfile_discard(tmp);
+		if (fp)
+			fclose(fp);
+		else
+			close(fd);
 		return rw_err_set(err, e, "writing %s: %s", mpath, strerror(e));
 	}
-	if ((force ? rename(tmp, mpath) : renameat2(AT_FDCWD, tmp, AT_FDCWD, mpath, RENAME_NOREPLACE)) < 0) {
-		int e = errno;
-		unlink(tmp);
-		cleanup_forget_tmp(tmp);
-		return rw_err_set(err, e, "%s: %s", mpath, strerror(e));
+	e = tmpfile_commit(fd, tmp, mpath, force);
+	fclose(fp);
+	if (e) {
+		tmpfile_discard(tmp);
+		return rw_err_set(err, -e, "%s: %s", mpath, strerror(-e));
 	}
-	cleanup_forget_tmp(tmp);
 	return 0;
 }
 
@@ -304,19 +303,14 @@ int cmd_dump(int argc, char **argv)
 		}
 	}
 	if (out) {
-		char dirbuf[PATH_MAX], basebuf[PATH_MAX];
-		snprintf(dirbuf, sizeof(dirbuf), "%s", out);
-		snprintf(basebuf, sizeof(basebuf), "%s", out);
-		snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dirname(dirbuf), basename(basebuf));
-		dc.fd = mkstemp(tmp);
+		/* O_TMPFILE where possible: killed at any moment, we leave no file behind. */
+		dc.fd = tmpfile_open(out, 0600, tmp, sizeof(tmp));   /* dumps hold secrets */
 		if (dc.fd < 0) {
-			cli_error("dump", "%s: cannot create a file in its directory: %s", out, strerror(errno));
-			tmp[0] = '\0';
+			cli_error("dump", "%s: cannot create a file in its directory: %s", out, strerror(-dc.fd));
+			dc.fd = -1;
 			rc = RW_EXIT_FAIL;
 			goto out_an;
 		}
-		cleanup_register_tmp(tmp);
-		fchmod(dc.fd, 0600);           /* dumps hold secrets */
 		dc.base = start;
 	}
 	if (freeze) {
@@ -381,26 +375,26 @@ int cmd_dump(int argc, char **argv)
 		info.exited = st.exited;
 	}
 	if (out) {
+		int e;
 		if (!dc.write_errno && ftruncate(dc.fd, (off_t)(end - start)) < 0)
 			dc.write_errno = errno;
 		if (!dc.write_errno && fsync(dc.fd) < 0)
 			dc.write_errno = errno;
-		if (close(dc.fd) < 0 && !dc.write_errno)
-			dc.write_errno = errno;
-		dc.fd = -1;
 		if (dc.write_errno) {
 			cli_error("dump", "writing %s: %s (nothing was kept)", out, strerror(dc.write_errno));
 			rc = RW_EXIT_FAIL;
 			goto out_file;
 		}
-		if ((force ? rename(tmp, out) : renameat2(AT_FDCWD, tmp, AT_FDCWD, out, RENAME_NOREPLACE)) < 0) {
-			cli_error("dump", "%s: %s%s", out, strerror(errno),
-				  errno == EEXIST ? " (use --force to replace it)" : "");
+		e = tmpfile_commit(dc.fd, tmp, out, force);
+		if (e) {
+			cli_error("dump", "%s: %s%s", out, strerror(-e),
+				  e == -EEXIST ? " (use --force to replace it)" : "");
 			rc = RW_EXIT_FAIL;
 			goto out_file;
 		}
-		cleanup_forget_tmp(tmp);
 		tmp[0] = '\0';
+		close(dc.fd);
+		dc.fd = -1;
 		if (write_manifest(out, &info, force, &err)) {
 			cli_error("dump", "%s (the dump itself was written)", err.msg);
 			rc = RW_EXIT_FAIL;
@@ -436,10 +430,7 @@ out_file:
 		target_thaw(&frz);
 	if (dc.fd >= 0)
 		close(dc.fd);
-	if (tmp[0]) {
-		unlink(tmp);
-		cleanup_forget_tmp(tmp);
-	}
+	tmpfile_discard(tmp);
 out_an:
 	analysis_free(dc.an);
 	free(dc.runs);

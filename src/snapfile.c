@@ -208,29 +208,18 @@ int snapfile_write(const struct procfs *p, const char *path, int flags, size_t *
 		}
 		direct = 2;
 	} else {
-		char dirbuf[PATH_MAX], basebuf[PATH_MAX];
 		if (!(flags & SNAPFILE_FORCE) && access(path, F_OK) == 0) {
 			rc = rw_err_set(err, EEXIST, "%s: file exists (use --force to replace it)", path);
 			goto out_smaps;
 		}
-		if (strlen(path) >= sizeof(dirbuf) - 16) {
-			rc = rw_err_set(err, ENAMETOOLONG, "%s: path too long", path);
-			goto out_smaps;
-		}
-		strcpy(dirbuf, path);
-		strcpy(basebuf, path);
-		snprintf(tmp_path, sizeof(tmp_path), "%s/.%s.XXXXXX", dirname(dirbuf),
-			 basename(basebuf));
-		out_fd = mkstemp(tmp_path);
+		/* O_TMPFILE where possible: killed at any moment, we leave no file behind. */
+		out_fd = tmpfile_open(path, 0644, tmp_path, sizeof(tmp_path));
 		if (out_fd < 0) {
-			int e = errno;
-			tmp_path[0] = '\0';
-			rc = rw_err_set(err, e, "%s: cannot create a file in its directory: %s", path,
-					strerror(e));
+			rc = rw_err_set(err, -out_fd, "%s: cannot create a file in its directory: %s", path,
+					strerror(-out_fd));
+			out_fd = -1;
 			goto out_smaps;
 		}
-		fchmod(out_fd, 0644);
-		cleanup_register_tmp(tmp_path);
 	}
 
 	rc = write_all(out_fd, header, hlen);
@@ -259,27 +248,17 @@ int snapfile_write(const struct procfs *p, const char *path, int flags, size_t *
 		goto out_tmp;
 	}
 	if (!direct) {
+		int e;
 		if (fsync(out_fd) < 0) {
 			werr = errno;
 			goto write_failed;
 		}
-		if (close(out_fd) < 0) {
-			out_fd = -1;
-			werr = errno;
-			goto write_failed;
-		}
-		out_fd = -1;
-		if (flags & SNAPFILE_FORCE)
-			rc = rename(tmp_path, path);
-		else
-			rc = renameat2(AT_FDCWD, tmp_path, AT_FDCWD, path, RENAME_NOREPLACE);
-		if (rc < 0) {
-			int e = errno;
-			rc = rw_err_set(err, e, "%s: %s%s", path, strerror(e),
-					e == EEXIST ? " (use --force to replace it)" : "");
+		e = tmpfile_commit(out_fd, tmp_path, path, flags & SNAPFILE_FORCE);
+		if (e) {
+			rc = rw_err_set(err, -e, "%s: %s%s", path, strerror(-e),
+					e == -EEXIST ? " (use --force to replace it)" : "");
 			goto out_tmp;
 		}
-		cleanup_forget_tmp(tmp_path);
 		tmp_path[0] = '\0';
 	}
 	if (bytes_out)
@@ -293,11 +272,8 @@ write_failed:
 out_tmp:
 	if (out_fd >= 0 && direct != 1)
 		close(out_fd);
-	if (tmp_path[0]) {
-		unlink(tmp_path);
-		cleanup_forget_tmp(tmp_path);
-		tmp_path[0] = '\0';
-	}
+	tmpfile_discard(tmp_path);
+	tmp_path[0] = '\0';
 out_smaps:
 	close(smaps_fd);
 out_meta:

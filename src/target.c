@@ -46,9 +46,13 @@ void target_test_pause(const char *phase)
 	const char *want = getenv("RW_TEST_PAUSE_AT");
 
 	if (want && !strcmp(want, phase)) {
+		const char *ms = getenv("RW_TEST_PAUSE_MS");
+		long wait_ms = ms ? atol(ms) : 30000;
+		struct timespec ts = { wait_ms / 1000, (wait_ms % 1000) * 1000000L };
 		fprintf(stderr, "regionwatch: test hook: paused at %s\n", phase);
 		fflush(stderr);
-		sleep(30);
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
 	}
 }
 

@@ -2,8 +2,12 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,4 +310,76 @@ void cleanup_on_signal(void)
 			cleanup_used[i] = 0;
 			unlink(cleanup_paths[i]);
 		}
+}
+
+int tmpfile_open(const char *final, mode_t mode, char *tmp, size_t tmplen)
+{
+	char dirbuf[PATH_MAX], basebuf[PATH_MAX];
+	const char *dir;
+	int fd;
+
+	tmp[0] = '\0';
+	if (strlen(final) >= sizeof(dirbuf))
+		return -ENAMETOOLONG;
+	strcpy(dirbuf, final);
+	strcpy(basebuf, final);
+	dir = dirname(dirbuf);
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
+	if (fd >= 0) {
+		fchmod(fd, mode);        /* exactly mode, whatever the umask */
+		return fd;
+	}
+	if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+		return -errno;
+	snprintf(tmp, tmplen, "%s/.%s.XXXXXX", dir, basename(basebuf));
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		int e = errno;
+		tmp[0] = '\0';
+		return -e;
+	}
+	fchmod(fd, mode);
+	cleanup_register_tmp(tmp);
+	return fd;
+}
+
+int tmpfile_commit(int fd, const char *tmp, const char *final, int force)
+{
+	char proc[64];
+
+	if (tmp[0]) {
+		int rc = force ? rename(tmp, final)
+			       : renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE);
+		if (rc < 0)
+			return -errno;
+		cleanup_forget_tmp(tmp);
+		return 0;
+	}
+	/* linkat through /proc/self/fd gives an O_TMPFILE file a name (open(2), O_TMPFILE). */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (linkat(AT_FDCWD, proc, AT_FDCWD, final, AT_SYMLINK_FOLLOW) == 0)
+		return 0;
+	if (errno != EEXIST || !force)
+		return -errno;
+	{
+		/* --force: link under a temporary name, then rename over the old file. */
+		char side[PATH_MAX + 32];
+		snprintf(side, sizeof(side), "%s.rw%ld", final, (long)getpid());
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, side, AT_SYMLINK_FOLLOW) < 0)
+			return -errno;
+		if (rename(side, final) < 0) {
+			int e = errno;
+			unlink(side);
+			return -e;
+		}
+	}
+	return 0;
+}
+
+void tmpfile_discard(const char *tmp)
+{
+	if (tmp[0]) {
+		unlink(tmp);
+		cleanup_forget_tmp(tmp);
+	}
 }

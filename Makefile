@@ -27,7 +27,7 @@ TARGET_SRCS = $(wildcard fixtures/targets/*.c)
 TARGET_BINS = $(TARGET_SRCS:fixtures/targets/%.c=$(B)/fixtures/%)
 GO_TARGETS  = $(B)/fixtures/go_leak
 
-.PHONY: all deps check check-run asan-check fuzz bench demo install uninstall clean fixtures
+.PHONY: all deps check check-run check-slow asan-check fuzz bench demo install uninstall clean fixtures
 all: regionwatch
 
 # Installs missing Debian packages (as root) and says so; silent when nothing is missing.
@@ -67,6 +67,12 @@ check: deps
 check-run: regionwatch $(UNIT_BINS) fixtures
 	RW_BIN=$(RW_BIN) RW_BUILD=$(CURDIR)/$(B) RW_TOP=$(CURDIR) \
 		prove -f $(UNIT_BINS) tests/cli/*.t tests/ui/*.t
+
+# Slow fault cases (FREEZE_CYCLES freeze/thaw cycles, default 1000); CI runs a bounded count.
+check-slow: deps regionwatch fixtures
+	RW_BIN=$(RW_BIN) RW_BUILD=$(CURDIR)/$(B) RW_TOP=$(CURDIR) FREEZE_CYCLES=$(FREEZE_CYCLES) \
+		prove -f tests/slow/*.t
+FREEZE_CYCLES ?= 1000
 
 # The same suite, every binary built with ASan + UBSan in build-asan/.
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

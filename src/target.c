@@ -93,6 +93,26 @@ static pid_t tracer_of(const struct procfs *p)
 	return tracer;
 }
 
+/* A thread that is gone, a zombie or dead: ptrace refuses it with EPERM, harmlessly. */
+static int thread_exiting(const struct procfs *p, pid_t tid)
+{
+	char path[64], buf[512], *q;
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "task/%d/stat", (int)tid);
+	fd = openat(p->dirfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 1;
+	buf[n] = '\0';
+	q = strrchr(buf, ')');
+	return !q || q[1] != ' ' || q[2] == 'Z' || q[2] == 'X' || q[2] == 'x';
+}
+
 /* Wait until thread t is in a ptrace stop, or the deadline. 1 stopped, 0 gone, -1 timeout. */
 static int wait_stopped(struct target_freeze *f, struct target_thread *t, double deadline)
 {
@@ -162,8 +182,9 @@ int target_freeze(const struct procfs *p, double timeout_ms, struct target_freez
 				continue;
 			if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) < 0) {
 				int e2 = errno;
-				if (e2 == ESRCH)
-					continue;         /* the thread exited meanwhile */
+				if (e2 == ESRCH || (e2 == EPERM && thread_exiting(p, tid)))
+					continue;         /* the thread exited meanwhile (an exiting
+							   * thread gives EPERM: kernel/ptrace.c) */
 				closedir(d);
 				if (e2 == EPERM) {
 					pid_t tracer = tracer_of(p);

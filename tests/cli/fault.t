@@ -1,0 +1,134 @@
+#!/bin/sh
+# The fault suite: attack regionwatch during a freeze and check that the target is never
+# harmed. Each case ends by checking, within 200 ms, that no thread of the target is traced
+# or stopped (unless it was stopped before), that the target still makes progress (its
+# heartbeat rises), and that no file is left behind.
+. "$(dirname "$0")/../lib.sh"
+
+# released PID [STATE]: within 200 ms every thread has TracerPid 0 and is not in t/T
+# (or, with STATE=T, every thread is in T: stopped as it was before).
+released() {
+	i=0
+	while [ $i -lt 20 ]; do
+		traced=$(grep -h '^TracerPid:' /proc/$1/task/*/status 2>/dev/null | grep -vc 'TracerPid:[[:space:]]*0$')
+		states=$(cat /proc/$1/task/*/stat 2>/dev/null | sed 's/.*) //' | cut -d' ' -f1 | sort -u | tr -d '\n')
+		if [ "$traced" = 0 ]; then
+			case "${2:-}:$states" in
+			T:T) return 0 ;;
+			:*t*|:*T*) ;;
+			:*) return 0 ;;
+			esac
+		fi
+		sleep 0.01
+		i=$((i + 1))
+	done
+	echo "# after 200 ms: traced=$traced states=$states"
+	return 1
+}
+beat() { tail -1 "$beatfile" 2>/dev/null | sed -n 's/^beat \([0-9]*\).*/\1/p'; }
+alive() { # the heartbeat still rises
+	b0=$(beat); sleep 0.2; b1=$(beat)
+	[ -n "$b0" ] && [ -n "$b1" ] && [ "$b1" -gt "$b0" ]
+}
+no_files() { [ -z "$(ls -A "$T/out")" ]; }
+wait_err() { # FILE TEXT: until FILE contains TEXT (5 s)
+	i=0; while ! grep -q "$2" "$1" 2>/dev/null; do i=$((i + 1)); [ $i -gt 500 ] && return 1; sleep 0.01; done
+}
+
+start_target churn -n 8 -t 300
+pid=$TPID
+beatfile=$out          # start_target's output file: the heartbeat
+mkdir "$T/out"
+dump_bg() { # PHASE: a frozen dump paused at PHASE, in the background ($rw)
+	RW_TEST_PAUSE_AT=$1 "$RW" dump -p "$pid" --region '[stack]' --freeze --histogram -o "$T/out/d.bin" \
+		> /dev/null 2> "$T/err" &
+	rw=$!
+	wait_err "$T/err" "paused at $1"
+}
+
+# 1. SIGKILL at each phase of a freeze.
+for phase in seized interrupted frozen detaching; do
+	dump_bg $phase
+	ok "SIGKILL at '$phase': regionwatch was paused there" grep -q "paused at $phase" "$T/err"
+	kill -9 $rw; wait $rw 2>/dev/null
+	ok "SIGKILL at '$phase': target released within 200 ms" released "$pid"
+	ok "SIGKILL at '$phase': target still makes progress" alive
+	ok "SIGKILL at '$phase': no file left" no_files
+done
+
+# 2. SIGINT, SIGTERM, SIGHUP, SIGPIPE while frozen: clean detach, non-zero exit.
+for sig in INT TERM HUP PIPE; do
+	dump_bg frozen
+	kill -$sig $rw; wait $rw; st=$?
+	ok "SIG$sig while frozen: non-zero exit ($st)" test "$st" -ne 0
+	ok "SIG$sig while frozen: target released within 200 ms" released "$pid"
+	ok "SIG$sig while frozen: target still makes progress" alive
+	ok "SIG$sig while frozen: no file left" no_files
+done
+
+# 3. A target creating and destroying threads continuously, frozen 50 times.
+fails=0; bad=0
+for i in $(seq 50); do
+	"$RW" dump -p "$pid" --region '[stack]' --freeze --histogram > /dev/null 2> "$T/err" || fails=$((fails + 1))
+	released "$pid" > /dev/null || bad=$((bad + 1))
+done
+is "$fails" 0 "50 freezes of a thread-churning target succeed"
+is "$bad" 0 "... and after each one nothing is left traced or stopped"
+ok "the churning target still makes progress" alive
+
+# 4. The target exits during a freeze: reported, exit 1, nothing left.
+start_target churn -n 4 -t 300
+victim=$TPID
+RW_TEST_PAUSE_AT=frozen RW_TEST_PAUSE_MS=400 "$RW" dump -p "$victim" --region '[stack]' --freeze --histogram -o "$T/out/v.bin" > /dev/null 2> "$T/err" &
+rw=$!
+wait_err "$T/err" "paused at frozen"
+kill -9 "$victim"
+wait $rw; st=$?
+is "$st" 1 "target killed during a freeze: exit 1"
+like "$(cat "$T/err")" "exited" "target killed during a freeze: says it exited"
+ok "target killed during a freeze: no file left" no_files
+
+# 5. A target already stopped with SIGSTOP stays stopped.
+kill -STOP "$pid"
+sleep 0.1
+"$RW" dump -p "$pid" --region '[stack]' --freeze --histogram > /dev/null 2> "$T/err"
+is "$?" 0 "freeze of a SIGSTOPped target"
+ok "a SIGSTOPped target stays stopped, untraced" released "$pid" T
+kill -CONT "$pid"
+ok "after SIGCONT it runs again" alive
+
+# 6. A target already traced: refused, nothing left seized.
+if command -v strace > /dev/null; then
+	strace -f -qq -p "$pid" -o /dev/null &
+	tracer=$!
+	i=0; while grep -q 'TracerPid:[[:space:]]*0$' /proc/$pid/status && [ $i -lt 200 ]; do sleep 0.01; i=$((i + 1)); done
+	"$RW" dump -p "$pid" --region '[stack]' --freeze --histogram > /dev/null 2> "$T/err"
+	is "$?" 1 "already traced: exit 1"
+	like "$(cat "$T/err")" "already traced by pid $tracer" "already traced: names the tracer"
+	kill $tracer; wait $tracer 2>/dev/null
+	ok "already traced: nothing left after the tracer is gone" released "$pid"
+fi
+
+# 7. Permission: an unprivileged user against a root process.
+if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null && setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$RW"; then
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$RW" dump -p "$pid" --region '[stack]' --freeze --histogram > /dev/null 2> "$T/err"
+	is "$?" 1 "unprivileged against root: exit 1"
+	like "$(cat "$T/err")" "permission denied" "unprivileged against root: says permission denied"
+	ok "unprivileged against root: nothing stopped" released "$pid"
+else
+	diag "permission case not run: needs root and setpriv"
+fi
+
+# 8. strace of a frozen dump and a watch: no write to the target, no ATTACH, no EXITKILL,
+#    no signal to it.
+if command -v strace > /dev/null; then
+	strace -f -qq -o "$T/strace.log" -e trace=process_vm_writev,ptrace,kill,tgkill,tkill,rt_sigqueueinfo,rt_tgsigqueueinfo,pidfd_send_signal \
+		"$RW" dump -p "$pid" --region '[stack]' --freeze --strings > /dev/null 2>&1
+	strace -f -qq -o "$T/strace2.log" -e trace=process_vm_writev,ptrace,kill,tgkill,tkill,pidfd_send_signal \
+		"$RW" watch -p "$pid" -i 0.1 -n 3 > /dev/null 2>&1
+	cat "$T/strace2.log" >> "$T/strace.log"
+	is "$(grep -cE 'process_vm_writev|PTRACE_(POKE|ATTACH|SETREGS|SETOPTIONS)|EXITKILL' "$T/strace.log")" 0 "strace: no write, ATTACH, SETOPTIONS or EXITKILL"
+	is "$(grep -E '(kill|tgkill|tkill|rt_sigqueueinfo|rt_tgsigqueueinfo|pidfd_send_signal)\(' "$T/strace.log" | grep -c "$pid")" 0 "strace: no signal sent to the target"
+	ok "strace: the freeze is SEIZE + INTERRUPT + DETACH" grep -q 'PTRACE_INTERRUPT' "$T/strace.log"
+fi
+done_testing

@@ -57,6 +57,7 @@ struct analysis {
 	uint64_t hexdump_next;       /* next offset the hexdump expects */
 	uint64_t string_end;         /* end of the last string piece emitted (continuations) */
 	int string_enc, string_open; /* its encoding; a text line is still open */
+	int string_any;              /* a string was seen (string_end is valid) */
 	/* results */
 	uint64_t strings_found;
 	struct analysis_string *listed;

@@ -14,10 +14,11 @@
 static void on_string(void *ctx, uint64_t addr, const char *text, size_t len, enum scan_enc enc)
 {
 	struct analysis *a = ctx;
-	int cont = a->string_open && addr == a->string_end && (int)enc == a->string_enc;
+	int cont = a->string_any && addr == a->string_end && (int)enc == a->string_enc;
 
 	a->string_end = addr + (enc == SCAN_ENC_UTF16LE ? 2 * len : len);
 	a->string_enc = (int)enc;
+	a->string_any = 1;
 	if (!cont)
 		a->strings_found++;
 	if (a->top_strings && !cont) {

@@ -266,9 +266,23 @@ int cmd_dump(int argc, char **argv)
 	}
 	if (cli_analysis_check("dump", &ao))
 		return RW_EXIT_USAGE;
-	if (out && !force && access(out, F_OK) == 0) {
-		cli_error("dump", "%s: file exists (use --force to replace it)", out);
-		return RW_EXIT_FAIL;
+	if (out) {
+		struct stat ost;
+		char mpath[PATH_MAX];
+		if (!strcmp(out, "-")) {
+			cli_error("dump", "-o needs a file name: a dump is a sparse file, not a stream");
+			return RW_EXIT_USAGE;
+		}
+		if (stat(out, &ost) == 0 && !S_ISREG(ost.st_mode)) {
+			cli_error("dump", "%s: not a regular file (a dump is written to a new file and renamed)", out);
+			return RW_EXIT_FAIL;
+		}
+		snprintf(mpath, sizeof(mpath), "%s.json", out);
+		if (!force && (access(out, F_OK) == 0 || access(mpath, F_OK) == 0)) {
+			cli_error("dump", "%s: file exists (use --force to replace it)",
+				  access(out, F_OK) == 0 ? out : mpath);
+			return RW_EXIT_FAIL;
+		}
 	}
 	if (procfs_open(pid, &p, &err)) {
 		cli_error("dump", "%s", err.msg);
@@ -396,7 +410,9 @@ int cmd_dump(int argc, char **argv)
 		close(dc.fd);
 		dc.fd = -1;
 		if (write_manifest(out, &info, force, &err)) {
-			cli_error("dump", "%s (the dump itself was written)", err.msg);
+			/* A dump without its manifest would be a file claimed complete: remove it. */
+			unlink(out);
+			cli_error("dump", "%s (the dump was removed)", err.msg);
 			rc = RW_EXIT_FAIL;
 		}
 	}

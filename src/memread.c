@@ -83,15 +83,40 @@ struct reader {
 	int use_mem;
 	int exited;
 	int error;                       /* errno of a failure that stops the read */
+	uint64_t lo, hi;                 /* the range asked for: deliveries are clipped to it */
 };
+
+/* Reads are whole pages; the caller asked for [lo, hi): deliver only that. */
+static void give_data(struct reader *rd, uint64_t addr, const unsigned char *buf, size_t len)
+{
+	uint64_t end = addr + len;
+
+	if (addr < rd->lo) {
+		if (end <= rd->lo)
+			return;
+		buf += rd->lo - addr;
+		addr = rd->lo;
+	}
+	if (end > rd->hi)
+		end = rd->hi;
+	if (end > addr && rd->sink->data)
+		rd->sink->data(rd->sink->ctx, addr, buf, (size_t)(end - addr));
+}
 
 static void emit_hole(struct reader *rd, uint64_t addr, uint64_t len, enum memread_hole why)
 {
 	if (!len)
 		return;
 	rd->st->pages[why] += (len + PAGE - 1) / PAGE;
-	if (rd->sink->hole)
-		rd->sink->hole(rd->sink->ctx, addr, len, why);
+	{
+		uint64_t end = addr + len;
+		if (addr < rd->lo)
+			addr = rd->lo;
+		if (end > rd->hi)
+			end = rd->hi;
+		if (end > addr && rd->sink->hole)
+			rd->sink->hole(rd->sink->ctx, addr, end - addr, why);
+	}
 }
 
 static int read_mem_fd(struct reader *rd, unsigned char *dst, uint64_t addr, size_t len)
@@ -173,16 +198,14 @@ static void flush(struct reader *rd)
 				continue;
 			}
 			if ((uint64_t)got >= it->len) {
-				if (rd->sink->data)
-					rd->sink->data(rd->sink->ctx, it->addr, rd->buf + it->off, it->len);
+				give_data(rd, it->addr, rd->buf + it->off, it->len);
 				rd->st->bytes_read += it->len;
 				got -= (ssize_t)it->len;
 				continue;
 			}
 			/* The transfer stopped inside this item. */
 			if (got > 0) {
-				if (rd->sink->data)
-					rd->sink->data(rd->sink->ctx, it->addr, rd->buf + it->off, (size_t)got);
+				give_data(rd, it->addr, rd->buf + it->off, (size_t)got);
 				rd->st->bytes_read += (uint64_t)got;
 				it->addr += (uint64_t)got;
 				it->off += (size_t)got;
@@ -210,8 +233,7 @@ static void flush(struct reader *rd)
 				}
 				if (one == (ssize_t)l1.iov_len) {
 					/* It reads now (a transient failure): deliver it. */
-					if (rd->sink->data)
-						rd->sink->data(rd->sink->ctx, it->addr, l1.iov_base, l1.iov_len);
+					give_data(rd, it->addr, l1.iov_base, l1.iov_len);
 					rd->st->bytes_read += l1.iov_len;
 				} else {
 					emit_hole(rd, it->addr, l1.iov_len,
@@ -383,12 +405,19 @@ int memread_range(const struct procfs *p, const struct snapshot *s, uint64_t sta
 	int pm_fd, rc = 0;
 
 	memset(st, 0, sizeof(*st));
-	start &= ~(PAGE - 1);
-	end = (end + PAGE - 1) & ~(PAGE - 1);
-	pm_fd = procfs_openat(p, "pagemap", err);
-	if (pm_fd < 0)
-		return pm_fd;
-	rd = xcalloc(1, sizeof(*rd));
+	if (end <= start)
+		return rw_err_set(err, EINVAL, "empty range");
+	{
+		uint64_t lo = start, hi = end;
+		start &= ~(PAGE - 1);
+		end = (end + PAGE - 1) & ~(PAGE - 1);
+		pm_fd = procfs_openat(p, "pagemap", err);
+		if (pm_fd < 0)
+			return pm_fd;
+		rd = xcalloc(1, sizeof(*rd));
+		rd->lo = lo;
+		rd->hi = hi;
+	}
 	rd->p = p;
 	rd->sink = sink;
 	rd->opts = o;

@@ -78,6 +78,16 @@ like "$(grep -m1 CROSS "$T/h.txt")" "^0*$(hex "$cross")  " "--hexdump offsets ar
 "$RW" analyze "$T/out/area.bin" --hexdump --base "$area" > "$T/h.txt"
 ok "a hole reads as squeezed zeros in the hexdump" grep -q "^\\*\$" "$T/h.txt"
 
+# An unaligned START-END: exactly those bytes, at their addresses.
+u0=$(hex "$area" 5); u1=$(hex "$area" 37)
+"$RW" dump -p "$pid" --region "$u0-$u1" -o "$T/out/u.bin" 2>/dev/null
+is "$(stat -c %s "$T/out/u.bin")" 32 "unaligned range: a 32-byte dump"
+is "$(cat "$T/out/u.bin")" "session id=0 token=00000000 role" "unaligned range: exactly those bytes"
+like "$("$RW" dump -p "$pid" --region "$u0-$u1" --hexdump 2>/dev/null | head -1)" "^0*$u0  73 65 73 73" "unaligned range: hexdump starts at START"
+"$RW" dump -p "$pid" --region "$big" -o /dev/null --force 2> "$T/err"
+is "$?" 1 "-o onto a device: refused"
+like "$(cat "$T/err")" "not a regular file" "-o onto a device: says why"
+
 # 4. Repeated strings and shapes.
 "$RW" dump -p "$pid" --region "$area-$area_end" --top 3 --json > "$T/top.json" 2>/dev/null
 is "$(json_get "$T/top.json" '$d->{top_shapes}[0]{shape}')" "user_session id=# token=# role=viewer" "top shape is the record shape"

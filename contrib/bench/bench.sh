@@ -155,3 +155,25 @@ for a in "--strings=gnu" "--top 10" "--histogram" "--grep user_session"; do
 	printf '  %-52s %9s KiB\n' "peak RSS of regionwatch analyze $a" "$(peak_rss_kb "$RW" analyze "$F" $a)"
 done
 RUNS=$RUNS_SAVE
+
+echo
+echo "== The live monitor at 1 s on a 10,000-mapping process =="
+if command -v tmux > /dev/null; then
+	start many_maps -n 10000 -t 600
+	sock="rwbench$$"
+	tmux -L "$sock" new-session -d -x 120 -y 40 "'$RW' -p $tpid -i 1"
+	sleep 2
+	mpid=$(pgrep -n -f -- "-p $tpid -i 1" || true)
+	if [ -n "$mpid" ]; then
+		t0=$(awk '{ print $14 + $15 }' "/proc/$mpid/stat")
+		sleep "$WATCH_SECONDS"
+		t1=$(awk '{ print $14 + $15 }' "/proc/$mpid/stat")
+		hz=$(getconf CLK_TCK)
+		awk -v a="$t0" -v b="$t1" -v hz="$hz" -v n="$WATCH_SECONDS" 'BEGIN {
+			cpu = (b - a) / hz
+			printf "  %-52s %9.2f s CPU over %d s = %.2f%% of one core (target <= 5%%)\n", "regionwatch -p PID (monitor, in tmux 120x40)", cpu, n, 100 * cpu / n }'
+		printf '  %-52s %9s KiB\n' "RSS of the monitor" "$(awk '/^VmRSS/ { print $2 }' /proc/$mpid/status)"
+	fi
+	tmux -L "$sock" kill-server 2>/dev/null || true
+	kill -9 "$tpid" 2>/dev/null || true
+fi

@@ -43,4 +43,12 @@ int out_json_dump(FILE *fp, const struct dump_info *d, struct analysis *a);
 /* FILE.json beside a dump file. */
 int out_json_manifest(FILE *fp, const struct dump_info *d);
 
+struct unwind_thread;          /* unwind.h */
+
+/* stacks --json: {"type":"stacks","pid","comm","frozen_ms","threads":[{"tid","comm","state",
+ * "sp","stack":{"start","end"}|null,"frames":[{"ip","function","offset","module"}],
+ * "truncated","truncated_by","error"}]}. */
+int out_json_stacks(FILE *fp, int pid, const char *comm, double frozen_ms,
+		    const struct unwind_thread *threads, size_t count);
+
 #endif

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include "procfs.h"
 #include "region.h"
+#include "unwind.h"
 #include "util.h"
 
 struct sampler {
@@ -17,7 +18,14 @@ struct sampler {
 	struct snapshot *snap;        /* the latest sample; reused */
 	char comm[64];
 	double cost_ms;               /* own CPU time (user+sys) of the latest sample */
+	/* Thread stacks, without stopping anything (unwind_task_list): refreshed every
+	 * SAMPLER_TASKS_EVERY samples, since it opens two files per thread. */
+	struct unwind_task *tasks;
+	size_t ntasks;
+	unsigned tasks_age;
 };
+
+#define SAMPLER_TASKS_EVERY 10
 
 /* Memory limit that applies to the process, if any can be found. */
 struct mem_limit {
@@ -29,7 +37,10 @@ struct mem_limit {
 int sampler_open(struct sampler *sm, pid_t pid, struct rw_err *err);
 void sampler_close(struct sampler *sm);
 
-/* Take one sample into sm->snap. -ESRCH when the process has exited (or was replaced). */
+/* Take one sample into sm->snap. -ESRCH when the process has exited (or was replaced).
+ * Anonymous regions that hold a thread's stack pointer get kind stack and the path
+ * "[stack tid N comm]" (a thread blocked in a system call shows its SP; one that is running
+ * keeps the label from an earlier sample only if its SP was seen there). */
 int sampler_take(struct sampler *sm, struct rw_err *err);
 
 /* cgroup v2 memory.max (walking up to the first set limit) and memory.current, else the

@@ -375,3 +375,55 @@ int out_json_manifest(FILE *fp, const struct dump_info *d)
 	return json_dumpf(doc, fp, JSON_INDENT(1) | JSON_ENSURE_ASCII) ? (json_decref(doc), -1)
 								      : (json_decref(doc), fputc('\n', fp), 0);
 }
+
+/* stacks (appended here, so its include sits with it). */
+#include "unwind.h"
+
+/* stacks --json: one document, threads in the order given. */
+int out_json_stacks(FILE *fp, int pid, const char *comm, double frozen_ms,
+		    const struct unwind_thread *threads, size_t count)
+{
+	json_t *doc = json_object(), *arr = json_array();
+
+	json_object_set_new(doc, "type", json_string("stacks"));
+	json_object_set_new(doc, "pid", json_integer(pid));
+	json_object_set_new(doc, "comm", jstr(comm ? comm : ""));
+	json_object_set_new(doc, "frozen_ms", json_real(round(frozen_ms * 1000) / 1000));
+	for (size_t i = 0; i < count; i++) {
+		const struct unwind_thread *t = &threads[i];
+		json_t *j = json_object(), *frames = json_array();
+		char state[2] = { t->task.state, '\0' };
+		int reported = t->stop != UNWIND_STOP_END && !unwind_stop_truncated(t->stop);
+
+		json_object_set_new(j, "tid", json_integer(t->task.tid));
+		json_object_set_new(j, "comm", jstr(t->task.comm));
+		json_object_set_new(j, "state", jstr(state));
+		json_object_set_new(j, "sp", t->sp ? jaddr(t->sp) : json_null());
+		if (t->stack_end) {
+			json_t *s = json_object();
+			json_object_set_new(s, "start", jaddr(t->stack_start));
+			json_object_set_new(s, "end", jaddr(t->stack_end));
+			json_object_set_new(j, "stack", s);
+		} else {
+			json_object_set_new(j, "stack", json_null());
+		}
+		for (size_t k = 0; k < t->count; k++) {
+			const struct unwind_frame *f = &t->frames[k];
+			json_t *o = json_object();
+			json_object_set_new(o, "ip", jaddr(f->ip));
+			json_object_set_new(o, "function", f->function ? jstr(f->function) : json_null());
+			json_object_set_new(o, "offset", f->function ? jint(f->offset) : json_null());
+			json_object_set_new(o, "module", f->module ? jstr(f->module) : json_null());
+			json_array_append_new(frames, o);
+		}
+		json_object_set_new(j, "frames", frames);
+		json_object_set_new(j, "truncated", json_boolean(unwind_stop_truncated(t->stop)));
+		json_object_set_new(j, "truncated_by", unwind_stop_truncated(t->stop)
+				    ? json_string(unwind_stop_name(t->stop)) : json_null());
+		json_object_set_new(j, "error", reported || t->stop == UNWIND_STOP_SKIPPED
+				    ? jstr(t->reason) : json_null());
+		json_array_append_new(arr, j);
+	}
+	json_object_set_new(doc, "threads", arr);
+	return dump(fp, doc);
+}

@@ -49,9 +49,49 @@ void sampler_close(struct sampler *sm)
 		close(sm->smaps_fd);
 	procfs_close(&sm->proc);
 	free(sm->buf);
+	free(sm->tasks);
 	snapshot_free(sm->snap);
 	memset(sm, 0, sizeof(*sm));
 	sm->smaps_fd = -1;
+}
+
+/* Name the regions that are thread stacks (design §4 kind "stack"). */
+static void label_stacks(struct sampler *sm)
+{
+	struct snapshot *s = sm->snap;
+
+	if (!sm->tasks || ++sm->tasks_age >= SAMPLER_TASKS_EVERY) {
+		struct unwind_task *t = NULL;
+		size_t n = 0;
+		if (unwind_task_list(&sm->proc, &t, &n, NULL) == 0) {
+			/* keep the SPs of threads that are running now from the previous list */
+			for (size_t i = 0; i < n; i++)
+				for (size_t j = 0; !t[i].sp && j < sm->ntasks; j++)
+					if (sm->tasks[j].tid == t[i].tid)
+						t[i].sp = sm->tasks[j].sp;
+			free(sm->tasks);
+			sm->tasks = t;
+			sm->ntasks = n;
+		}
+		sm->tasks_age = 0;
+	}
+	for (size_t i = 0; i < sm->ntasks; i++) {
+		long r;
+		char label[128], comm[80];
+		if (!sm->tasks[i].sp || (r = snapshot_find(s, sm->tasks[i].sp)) < 0)
+			continue;
+		/* Only plain anonymous mappings: Go keeps goroutine stacks in its heap arena, and
+		 * a heap is not made a stack by holding one. */
+		if (s->regions[r].kind != KIND_ANON && s->regions[r].kind != KIND_STACK)
+			continue;
+		if (s->regions[r].path[0] && strcmp(s->regions[r].path, "[stack]"))
+			continue;
+		escape_ctl(sm->tasks[i].comm, comm, sizeof(comm));
+		snprintf(label, sizeof(label), "[stack tid %d %s]", (int)sm->tasks[i].tid, comm);
+		s->regions[r].kind = KIND_STACK;
+		if (!s->regions[r].path[0])
+			s->regions[r].path = snapshot_strdup(s, label, strlen(label));
+	}
 }
 
 int sampler_take(struct sampler *sm, struct rw_err *err)
@@ -89,6 +129,7 @@ int sampler_take(struct sampler *sm, struct rw_err *err)
 	if (rc)
 		return rc;
 	snapshot_classify(sm->snap);
+	label_stacks(sm);
 	sm->cost_ms = cpu_ms() - c0;
 	return 0;
 gone:

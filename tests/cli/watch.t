@@ -38,6 +38,7 @@ is "$(first kind)" "glibc-arena" "arena: first area is the glibc arena"
 is "$(first trend)" "growing" "arena: trend growing"
 is "$(inside "$TADDR")" 1 "arena: first area holds the arena address"
 is "$(json_get "$T/sum.json" "scalar grep { hex(\$_->{start}) <= hex('$flat') && hex('$flat') < hex(\$_->{end}) && \$_->{trend} eq 'flat' } @{\$d->{areas}}")" 1 "arena: the flat buffer is an area of its own, flat"
+like "$(json_get "$T/sum.json" 'join ",", map { "$_->{kind}:$_->{path}" } grep { $_->{path} =~ /^\[stack tid/ } @{$d->{areas}}')" "^stack:\\[stack tid [0-9]+ grow_arena\\]" "the worker thread's stack is named: kind stack, [stack tid N comm]"
 stop_target "$TPID"
 
 # 3. mmap chunks carved out of a PROT_NONE reservation: the rw boundary moves

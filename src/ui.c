@@ -10,6 +10,7 @@
 #include "util.h"
 
 #include <curses.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <langinfo.h>
@@ -28,7 +29,7 @@
 
 enum sort_key { SORT_SCORE, SORT_RSS, SORT_DELTA, SORT_RATE, SORT_ADDR, SORT_COUNT };
 static const char *const sort_names[SORT_COUNT] = { "score", "RSS", "delta", "rate", "address" };
-enum view { VIEW_TABLE, VIEW_REGION, VIEW_HELP };
+enum view { VIEW_TABLE, VIEW_REGION, VIEW_HELP, VIEW_STACKS };
 enum tab { TAB_HEX, TAB_STRINGS, TAB_HIST, TAB_PAGES, TAB_GREP, TAB_COUNT };
 static const char *const tab_names[TAB_COUNT] = { "Hex", "Strings", "Histogram", "Pages", "Grep" };
 
@@ -93,6 +94,9 @@ struct ui {
 	struct analysis_match *matches;
 	size_t nmatches, msel;
 	uint64_t matches_total;
+	/* backtraces: the output of `regionwatch stacks`, run as a child */
+	char **stack_lines;
+	size_t nstack_lines, stack_top;
 };
 
 static volatile sig_atomic_t ui_signal;
@@ -482,7 +486,7 @@ static void draw_help(void)
 		"  p, space   pause sampling",
 		"  b          baseline: deltas from now",
 		"  d          dump the selected region to a file (present pages only)",
-		"  t          thread backtraces (regionwatch stacks; stops the target briefly)",
+		"  t          thread backtraces: asks first, then stops every thread for a few ms",
 		"  q          quit (exit 1 if the target exited)",
 		"",
 		"In a region: Tab/1-5 switch tabs, arrows/PgUp/PgDn scroll, g jump to an address,",
@@ -891,6 +895,93 @@ static void dump_selected(struct ui *u)
 	cleanup_forget_tmp(tmp);
 }
 
+static void free_stacks(struct ui *u)
+{
+	for (size_t i = 0; i < u->nstack_lines; i++)
+		free(u->stack_lines[i]);
+	free(u->stack_lines);
+	u->stack_lines = NULL;
+	u->nstack_lines = u->stack_top = 0;
+}
+
+/* t: say first that the target will be stopped, then run this program's own `stacks`
+ * command (the same freeze, caps and release as on the command line) and show its output. */
+static void show_stacks(struct ui *u)
+{
+	char answer[8] = "", cmd[128], label[160], line[1024];
+	FILE *fp;
+	size_t cap = 0;
+	int nthreads = 0;
+
+	if (u->exited)
+		return;
+	{
+		char dir[64];
+		DIR *d;
+		struct dirent *e;
+		snprintf(dir, sizeof(dir), "/proc/%d/task", u->o->pid);
+		d = opendir(dir);
+		while (d && (e = readdir(d)))
+			nthreads += e->d_name[0] != '.';
+		if (d)
+			closedir(d);
+	}
+	snprintf(label, sizeof(label), "backtraces stop all %d threads of %d for a few ms "
+		 "(about 1 ms per thread). Go on? y/n: ", nthreads, u->o->pid);
+	if (prompt(label, answer, sizeof(answer)) || (answer[0] != 'y' && answer[0] != 'Y'))
+		return;
+	snprintf(cmd, sizeof(cmd), "/proc/%d/exe stacks -p %d 2>&1", (int)getpid(), u->o->pid);
+	fp = popen(cmd, "r");
+	if (!fp) {
+		set_msg(u, "cannot run stacks: %s", strerror(errno));
+		return;
+	}
+	free_stacks(u);
+	while (fgets(line, sizeof(line), fp)) {
+		char esc[1100];
+		line[strcspn(line, "\n")] = '\0';
+		if (u->nstack_lines == cap) {
+			cap = cap ? cap * 2 : 256;
+			u->stack_lines = xreallocarray(u->stack_lines, cap, sizeof(*u->stack_lines));
+		}
+		u->stack_lines[u->nstack_lines++] = xstrdup(escape_ctl(line, esc, sizeof(esc)));
+	}
+	pclose(fp);
+	u->view = VIEW_STACKS;
+}
+
+static void draw_stacks(struct ui *u)
+{
+	erase();
+	attron(A_BOLD);
+	put_clipped(0, 0, COLS, "thread backtraces (regionwatch stacks): arrows scroll, t again, q back");
+	attroff(A_BOLD);
+	for (int r = 1; r < LINES - 1; r++) {
+		size_t i = u->stack_top + (size_t)(r - 1);
+		if (i >= u->nstack_lines)
+			break;
+		put_clipped(r, 0, COLS, u->stack_lines[i]);
+	}
+}
+
+static void key_stacks(struct ui *u, int ch)
+{
+	size_t page = LINES > 3 ? (size_t)LINES - 3 : 1;
+
+	if (ch == 'q' || ch == 27 || ch == KEY_LEFT || ch == KEY_BACKSPACE)
+		u->view = VIEW_TABLE;
+	else if ((ch == KEY_DOWN || ch == 'j') && u->stack_top + 1 < u->nstack_lines)
+		u->stack_top++;
+	else if ((ch == KEY_UP || ch == 'k') && u->stack_top)
+		u->stack_top--;
+	else if (ch == KEY_NPAGE)
+		u->stack_top = u->stack_top + page < u->nstack_lines ? u->stack_top + page : u->stack_top;
+	else if (ch == KEY_PPAGE)
+		u->stack_top = u->stack_top > page ? u->stack_top - page : 0;
+	else if (ch == 't')
+		show_stacks(u);
+}
+
 static void move_sel(struct ui *u, long by)
 {
 	long s = (long)u->sel + by;
@@ -937,10 +1028,7 @@ static void key_table(struct ui *u, int ch)
 		set_msg(u, "baseline set: DELTA counts from now");
 		break;
 	case 'd': dump_selected(u); break;
-	case 't':
-		set_msg(u, "backtraces: run 'regionwatch stacks -p %d' (it stops the threads for a "
-			"moment); not yet inside the monitor", u->o->pid);
-		break;
+	case 't': show_stacks(u); break;
 	case '?': case 'h': u->view = VIEW_HELP; break;
 	default: break;
 	}
@@ -1073,6 +1161,9 @@ int ui_run(const struct ui_opts *o)
 			dirty = 0;
 			if (u.view == VIEW_HELP) {
 				draw_help();
+			} else if (u.view == VIEW_STACKS) {
+				draw_stacks(&u);
+				draw_footer(&u, "arrows scroll  t again  q back");
 			} else if (u.view == VIEW_REGION) {
 				draw_region(&u);
 				draw_footer(&u, "Tab/1-5 tabs  arrows scroll  g address  r re-read  / grep  q back");
@@ -1098,6 +1189,8 @@ int ui_run(const struct ui_opts *o)
 			u.view = VIEW_TABLE;
 		else if (u.view == VIEW_REGION)
 			key_region(&u, ch);
+		else if (u.view == VIEW_STACKS)
+			key_stacks(&u, ch);
 		else
 			key_table(&u, ch);
 	}
@@ -1108,6 +1201,7 @@ int ui_run(const struct ui_opts *o)
 	if (u.exited)
 		fprintf(stderr, "regionwatch: process %d exited\n", o->pid);
 	free_region_results(&u);
+	free_stacks(&u);
 	free(u.pmap_present);
 	free(u.pmap_swapped);
 	free(u.hex);

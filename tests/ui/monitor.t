@@ -68,6 +68,15 @@ TM send-keys p
 ok "p pauses" wait_for "PAUSED" 5
 TM send-keys p
 
+# t: backtraces, after saying that the target will be stopped.
+TM send-keys t
+ok "t asks first: it says the threads will be stopped" wait_for "backtraces stop all 1 threads of $pid" 5
+TM send-keys y Enter
+ok "t shows the backtrace of the thread" wait_for "^thread $pid \\(grow_brk\\) state" 8
+ok "... with its frames" wait_for "#1 0x[0-9a-f]+ main\\+0x[0-9a-f]+ \\(grow_brk\\)" 5
+TM send-keys q
+ok "q goes back from the backtraces" wait_for "^START" 5
+
 # q exits 0 and the terminal is restored.
 TM send-keys q
 ok "q quits" wait_for "^EXIT=" 5

@@ -53,6 +53,13 @@ struct snapshot_meta {
 
 struct pool_block;
 
+/* A thread's stack pointer, from a snapshot header ("# thread TID SP COMM"). */
+struct snapshot_thread {
+	int tid;
+	uint64_t sp;
+	const char *comm;
+};
+
 struct snapshot {
 	struct region *regions;
 	size_t count, cap;
@@ -61,6 +68,8 @@ struct snapshot {
 	struct snapshot_meta meta;
 	struct pool_block *pool;      /* owns every string above */
 	struct pool_block *spare;     /* blocks kept by snapshot_reset for reuse */
+	struct snapshot_thread *threads;   /* from our header; names thread stacks */
+	size_t nthreads, threads_cap;
 };
 
 struct snapshot *snapshot_new(void);
@@ -74,8 +83,12 @@ struct region *snapshot_add(struct snapshot *s);
 void snapshot_reserve(struct snapshot *s, size_t n);
 int snapshot_has_field(const struct snapshot *s, enum region_field f);
 
-/* Assign region->kind to every region (needs neighbours: arenas and guards). */
+/* Assign region->kind to every region (needs neighbours: arenas and guards). Anonymous
+ * regions holding a thread's stack pointer (s->threads) become kind stack, path
+ * "[stack tid N comm]". */
 void snapshot_classify(struct snapshot *s);
+/* Name the anonymous region holding sp as thread tid's stack (kind stack). */
+void snapshot_label_stack(struct snapshot *s, int tid, uint64_t sp, const char *comm);
 
 /* r starts where tail ends and both are pieces of one growing reservation (Go arena VMAs,
  * a glibc arena's rw prefix and ---p tail, [heap] pieces). Kinds must be classified.

@@ -39,7 +39,7 @@ void target_thaw(struct target_freeze *f);
 void target_emergency_thaw(void);
 
 /* Test hook: if RW_TEST_PAUSE_AT names a phase ("seized", "interrupted", "frozen",
- * "detaching"), print "paused at PHASE" to stderr and sleep there (RW_TEST_PAUSE_MS,
+ * "detaching"; dump also has "reading", just before it reads memory), print "paused at PHASE" to stderr and sleep there (RW_TEST_PAUSE_MS,
  * default 30000), so a test can signal or kill regionwatch at that moment. */
 void target_test_pause(const char *phase);
 

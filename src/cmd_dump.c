@@ -352,6 +352,7 @@ int cmd_dump(int argc, char **argv)
 	mo.run = out ? on_run : NULL;
 	mo.run_ctx = &dc;
 	sink = (struct memread_sink){ on_data, on_hole, &dc };
+	target_test_pause("reading");
 	t0 = now_mono();
 	r = memread_range(&p, snap, start, end, &mo, &sink, &st, &err);
 	if (dc.an)
@@ -387,6 +388,13 @@ int cmd_dump(int argc, char **argv)
 		info.nruns = dc.nruns;
 		info.runs_total = dc.runs_total;
 		info.exited = st.exited;
+	}
+	if (out && st.exited) {
+		/* An incomplete dump is not kept under the final name: no partial file claimed
+		 * complete. The analyses above cover what was read. */
+		cli_error("dump", "process %d exited during the read: %s not written", pid, out);
+		rc = RW_EXIT_FAIL;
+		goto out_file;
 	}
 	if (out) {
 		int e;

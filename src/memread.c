@@ -412,6 +412,10 @@ int memread_range(const struct procfs *p, const struct snapshot *s, uint64_t sta
 		start &= ~(PAGE - 1);
 		end = (end + PAGE - 1) & ~(PAGE - 1);
 		pm_fd = procfs_openat(p, "pagemap", err);
+		if (pm_fd == -ESRCH) {
+			st->exited = 1;
+			return rw_err_set(err, ESRCH, "process %d exited during the read", (int)p->pid);
+		}
 		if (pm_fd < 0)
 			return pm_fd;
 		rd = xcalloc(1, sizeof(*rd));

@@ -36,6 +36,7 @@ void snapshot_free(struct snapshot *s)
 		free(b);
 	}
 	free(s->regions);
+	free(s->threads);
 	free(s);
 }
 
@@ -49,6 +50,7 @@ void snapshot_reset(struct snapshot *s)
 		s->spare = b;
 	}
 	s->count = 0;
+	s->nthreads = 0;
 	s->fields_present = 0;
 	s->format = SNAP_FMT_SMAPS;
 	memset(&s->meta, 0, sizeof(s->meta));
@@ -299,8 +301,33 @@ int region_joinable(const struct region *tail, const struct region *r)
 	return 0;
 }
 
+void snapshot_label_stack(struct snapshot *s, int tid, uint64_t sp, const char *comm)
+{
+	long r = sp ? snapshot_find(s, sp) : -1;
+	char label[128], esc[80];
+	struct region *reg;
+
+	if (r < 0)
+		return;
+	reg = &s->regions[r];
+	/* Only plain anonymous mappings: Go keeps goroutine stacks in its heap arena, and a
+	 * heap is not made a stack by holding one. */
+	if (reg->kind != KIND_ANON && reg->kind != KIND_STACK)
+		return;
+	if (reg->path[0] && strcmp(reg->path, "[stack]"))
+		return;
+	reg->kind = KIND_STACK;
+	if (!reg->path[0]) {
+		escape_ctl(comm, esc, sizeof(esc));
+		snprintf(label, sizeof(label), "[stack tid %d %s]", tid, esc);
+		reg->path = snapshot_strdup(s, label, strlen(label));
+	}
+}
+
 void snapshot_classify(struct snapshot *s)
 {
 	for (size_t i = 0; i < s->count; i++)
 		s->regions[i].kind = (uint8_t)classify_one(s, i);
+	for (size_t i = 0; i < s->nthreads; i++)
+		snapshot_label_stack(s, s->threads[i].tid, s->threads[i].sp, s->threads[i].comm);
 }

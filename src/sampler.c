@@ -75,23 +75,8 @@ static void label_stacks(struct sampler *sm)
 		}
 		sm->tasks_age = 0;
 	}
-	for (size_t i = 0; i < sm->ntasks; i++) {
-		long r;
-		char label[128], comm[80];
-		if (!sm->tasks[i].sp || (r = snapshot_find(s, sm->tasks[i].sp)) < 0)
-			continue;
-		/* Only plain anonymous mappings: Go keeps goroutine stacks in its heap arena, and
-		 * a heap is not made a stack by holding one. */
-		if (s->regions[r].kind != KIND_ANON && s->regions[r].kind != KIND_STACK)
-			continue;
-		if (s->regions[r].path[0] && strcmp(s->regions[r].path, "[stack]"))
-			continue;
-		escape_ctl(sm->tasks[i].comm, comm, sizeof(comm));
-		snprintf(label, sizeof(label), "[stack tid %d %s]", (int)sm->tasks[i].tid, comm);
-		s->regions[r].kind = KIND_STACK;
-		if (!s->regions[r].path[0])
-			s->regions[r].path = snapshot_strdup(s, label, strlen(label));
-	}
+	for (size_t i = 0; i < sm->ntasks; i++)
+		snapshot_label_stack(s, sm->tasks[i].tid, sm->tasks[i].sp, sm->tasks[i].comm);
 }
 
 int sampler_take(struct sampler *sm, struct rw_err *err)

@@ -617,6 +617,24 @@ static void parse_meta_line(struct snapshot *s, const struct line *ln)
 		s->meta.cmdline = snapshot_strdup(s, v, (size_t)(ln->end - v));
 	} else if (klen == 6 && !memcmp(k, "kernel", 6)) {
 		s->meta.kernel = snapshot_strdup(s, v, (size_t)(ln->end - v));
+	} else if (klen == 6 && !memcmp(k, "thread", 6)) {
+		/* "# thread TID 0xSP COMM" */
+		uint64_t tid, sp;
+		const char *q = v;
+		if (take_dec(&q, ln->end, &tid) || tid > 0x3fffffff)
+			return;
+		q = skip_sp(q, ln->end);
+		if (ln->end - q > 2 && q[0] == '0' && q[1] == 'x')
+			q += 2;
+		if (take_hex(&q, ln->end, &sp))
+			return;
+		q = skip_sp(q, ln->end);
+		if (s->nthreads == s->threads_cap) {
+			s->threads_cap = s->threads_cap ? s->threads_cap * 2 : 16;
+			s->threads = xreallocarray(s->threads, s->threads_cap, sizeof(*s->threads));
+		}
+		s->threads[s->nthreads++] = (struct snapshot_thread){ (int)tid, sp,
+			snapshot_strdup(s, q, (size_t)(ln->end - q)) };
 	}
 }
 

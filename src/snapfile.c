@@ -2,6 +2,7 @@
  * kernel's smaps text verbatim (design §5), so `cat /proc/PID/smaps` is one too. */
 #include "snapfile.h"
 #include "smaps.h"
+#include "unwind.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -226,6 +227,29 @@ int snapfile_write(const struct procfs *p, const char *path, int flags, size_t *
 	if (rc) {
 		werr = -rc;
 		goto write_failed;
+	}
+	/* Thread stack pointers, read without stopping anything, so diff can name thread
+	 * stacks: "# thread TID 0xSP COMM" (blocked threads only; running ones have no SP). */
+	{
+		struct unwind_task *tasks = NULL;
+		size_t ntasks = 0;
+		if (unwind_task_list(p, &tasks, &ntasks, NULL) == 0) {
+			for (size_t i = 0; i < ntasks && !rc; i++) {
+				char line[200], esc[80];
+				int n;
+				if (!tasks[i].sp)
+					continue;
+				n = snprintf(line, sizeof(line), "# thread %d 0x%llx %s\n", (int)tasks[i].tid,
+					     (unsigned long long)tasks[i].sp,
+					     escape_ctl(tasks[i].comm, esc, sizeof(esc)));
+				rc = write_all(out_fd, line, (size_t)n);
+			}
+			free(tasks);
+		}
+		if (rc) {
+			werr = -rc;
+			goto write_failed;
+		}
 	}
 	copied = copy_smaps(smaps_fd, out_fd, &werr);
 	if (werr)

@@ -802,7 +802,7 @@ static int prompt(const char *label, char *buf, size_t len)
 {
 	size_t n = strlen(buf);
 
-	timeout(-1);
+	timeout(200);
 	curs_set(1);
 	for (;;) {
 		int ch;
@@ -811,9 +811,11 @@ static int prompt(const char *label, char *buf, size_t len)
 		mvprintw(LINES - 1, 0, "%s%s", label, buf);
 		refresh();
 		ch = getch();
+		if (ch == ERR && !ui_signal)
+			continue;
 		if (ch == '\n' || ch == KEY_ENTER || ch == '\r')
 			break;
-		if (ch == 27) {
+		if (ch == 27 || ui_signal) {       /* Esc, or a signal (SIGHUP: the terminal left) */
 			curs_set(0);
 			timeout(100);
 			return -1;
@@ -855,6 +857,7 @@ static void dump_selected(struct ui *u)
 
 	if (!u->nrows || u->exited)
 		return;
+	memset(&st, 0, sizeof(st));
 	a = u->rows[u->sel];
 	snprintf(name, sizeof(name), "regionwatch-%d-%llx.bin", u->o->pid, (unsigned long long)a->start);
 	if (prompt("dump to (Esc cancels): ", name, sizeof(name)) || !name[0])
@@ -863,14 +866,12 @@ static void dump_selected(struct ui *u)
 		set_msg(u, "%s exists: not replaced", name);
 		return;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", name);
-	ds.fd = mkstemp(tmp);
+	/* O_TMPFILE + link, as dump -o: nothing is left if we die, nothing is replaced. */
+	ds.fd = tmpfile_open(name, 0600, tmp, sizeof(tmp));
 	if (ds.fd < 0) {
-		set_msg(u, "%s: %s", name, strerror(errno));
+		set_msg(u, "%s: %s", name, strerror(-ds.fd));
 		return;
 	}
-	cleanup_register_tmp(tmp);
-	fchmod(ds.fd, 0600);
 	ds.base = a->start;
 	if (procfs_open(u->o->pid, &p, &err) ||
 	    (memread_range(&p, u->sm.snap, a->start, a->end, NULL, &sink, &st, &err) && !st.exited)) {
@@ -878,21 +879,26 @@ static void dump_selected(struct ui *u)
 		ds.err = ds.err ? ds.err : EIO;
 	}
 	procfs_close(&p);
+	if (!ds.err && st.exited)
+		ds.err = ESRCH;
 	if (!ds.err && ftruncate(ds.fd, (off_t)(a->end - a->start)) < 0)
 		ds.err = errno;
 	if (!ds.err && fsync(ds.fd) < 0)
 		ds.err = errno;
-	close(ds.fd);
-	if (!ds.err && rename(tmp, name) == 0) {
-		char s[32];
-		set_msg(u, "wrote %s: %s read (present pages only; not-present pages are holes)", name,
-			fmt_size(st.bytes_read, s, sizeof(s)));
-	} else {
-		unlink(tmp);
-		if (ds.err)
-			set_msg(u, "dump failed: %s (nothing kept)", strerror(ds.err));
+	if (!ds.err) {
+		int e = tmpfile_commit(ds.fd, tmp, name, 0);
+		if (e)
+			ds.err = -e;
 	}
-	cleanup_forget_tmp(tmp);
+	close(ds.fd);
+	if (!ds.err) {
+		char sz[32];
+		set_msg(u, "wrote %s: %s read (present pages only; not-present pages are holes)", name,
+			fmt_size(st.bytes_read, sz, sizeof(sz)));
+	} else {
+		tmpfile_discard(tmp);
+		set_msg(u, "dump failed: %s (nothing kept)", strerror(ds.err));
+	}
 }
 
 static void free_stacks(struct ui *u)

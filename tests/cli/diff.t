@@ -48,6 +48,9 @@ snap_pair "$TPID" 1.5
 row=$(first_row "$T/a.snap" "$T/b.snap")
 ok "arena leak: arena is the first row, not the flat buffer" in_row "$TADDR" "$row"
 like "$row" "glibc-arena" "arena leak: kind glibc-arena"
+like "$(grep '^# thread ' "$T/a.snap" | head -1)" "^# thread [0-9]+ 0x[0-9a-f]+ grow_arena\$" "snap records blocked threads' stack pointers"
+"$RW" diff --all --json "$T/a.snap" "$T/b.snap" > "$T/st.json"
+like "$(json_get "$T/st.json" 'join ",", map { "$_->{kind}:$_->{path}" } grep { $_->{path} =~ /^\[stack tid/ } @{$d->{regions}}')" "^stack:\\[stack tid [0-9]+ grow_arena\\]" "diff names the worker thread's stack"
 "$RW" diff --sort rss --all "$T/a.snap" "$T/b.snap" | awk '$1 ~ /^(grown|same|added|shrunk)$/ {print; exit}' > "$T/rssrow"
 ok "--sort rss puts the 256 MiB flat buffer first" in_row "$flat" "$(cat "$T/rssrow")"
 stop_target "$TPID"

@@ -88,6 +88,29 @@ is "$st" 1 "target killed during a freeze: exit 1"
 like "$(cat "$T/err")" "exited" "target killed during a freeze: says it exited"
 ok "target killed during a freeze: no file left" no_files
 
+# 4b. The target exits during a dump without --freeze: what was read is reported, exit 1.
+start_target churn -n 4 -t 300
+victim=$TPID
+RW_TEST_PAUSE_AT=reading RW_TEST_PAUSE_MS=300 "$RW" dump -p "$victim" --region '[stack]' --histogram -o "$T/out/w.bin" > /dev/null 2> "$T/err" &
+rw=$!
+wait_err "$T/err" "paused at reading"
+kill -9 "$victim"
+wait $rw; st=$?
+is "$st" 1 "target killed during a dump: exit 1"
+like "$(cat "$T/err")" "exited during the read" "target killed during a dump: says so"
+ok "target killed during a dump: no file left" no_files
+
+# 4c. The target execs during a freeze: it is let go and runs the new program.
+sh -c 'sleep 0.3; exec sleep 30' &
+execer=$!
+PIDS="$PIDS $execer"
+RW_TEST_PAUSE_AT=frozen RW_TEST_PAUSE_MS=500 "$RW" dump -p "$execer" --region '[stack]' --freeze --histogram > /dev/null 2> "$T/err"
+st=$?
+ok "target that execs around a freeze: regionwatch ends cleanly ($st)" test "$st" -le 1
+ok "target that execs around a freeze: released" released "$execer"
+sleep 0.5
+like "$(cat /proc/$execer/comm)" "^sleep\$" "target that execs around a freeze: the new program runs"
+
 # 5. A target already stopped with SIGSTOP stays stopped.
 kill -STOP "$pid"
 sleep 0.1
@@ -127,6 +150,16 @@ if command -v strace > /dev/null; then
 	strace -f -qq -o "$T/strace2.log" -e trace=process_vm_writev,ptrace,kill,tgkill,tkill,pidfd_send_signal \
 		"$RW" watch -p "$pid" -i 0.1 -n 3 > /dev/null 2>&1
 	cat "$T/strace2.log" >> "$T/strace.log"
+	if command -v tmux > /dev/null; then
+		# the monitor, in a terminal, with a region opened
+		tmux -L "rwf$$" new-session -d -x 100 -y 30 "strace -f -qq -o '$T/strace3.log' -e trace=process_vm_writev,ptrace,kill,tgkill,tkill,pidfd_send_signal '$RW' -p $pid -i 0.2 --iterations 15"
+		sleep 1.5
+		tmux -L "rwf$$" send-keys Enter 2>/dev/null
+		i=0; while tmux -L "rwf$$" has-session 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+		ok "the monitor ran under strace, opened a region and quit by itself" test "$i" -lt 100
+		tmux -L "rwf$$" kill-server 2>/dev/null
+		cat "$T/strace3.log" >> "$T/strace.log" 2>/dev/null
+	fi
 	is "$(grep -cE 'process_vm_writev|PTRACE_(POKE|ATTACH|SETREGS|SETOPTIONS)|EXITKILL' "$T/strace.log")" 0 "strace: no write, ATTACH, SETOPTIONS or EXITKILL"
 	is "$(grep -E '(kill|tgkill|tkill|rt_sigqueueinfo|rt_tgsigqueueinfo|pidfd_send_signal)\(' "$T/strace.log" | grep -c "$pid")" 0 "strace: no signal sent to the target"
 	ok "strace: the freeze is SEIZE + INTERRUPT + DETACH" grep -q 'PTRACE_INTERRUPT' "$T/strace.log"

@@ -51,6 +51,16 @@ ok "Pages tab: the resident map" wait_for "one cell = .*# all present" 10
 TM send-keys q
 ok "q goes back to the table" wait_for "^START" 10
 
+# d: dump the selected region (the heap) to a file, present pages only.
+TM send-keys d
+ok "d asks for a file name" wait_for "dump to \\(Esc cancels\\): regionwatch-$pid-" 10
+TM send-keys C-u 2>/dev/null
+for i in $(seq 40); do TM send-keys BSpace; done
+TM send-keys "$T/heap.bin" Enter
+ok "d writes the dump and says how much was read" wait_for "wrote $T/heap.bin: [0-9.]+[KM] read" 10
+is "$(stat -c %a "$T/heap.bin" 2>/dev/null)" 600 "the monitor's dump has mode 0600"
+ok "it holds the records" grep -q "user_session id=" "$T/heap.bin"
+
 # Resize down to 40x10 and back.
 TM resize-window -x 40 -y 10
 sleep 0.8

@@ -95,6 +95,10 @@ void snapshot_label_stack(struct snapshot *s, int tid, uint64_t sp, const char *
  * A heuristic used by diff and timeline. */
 int region_joinable(const struct region *tail, const struct region *r);
 
+/* r names a group of regions better than cur (NULL: yes): most RSS, then not a guard,
+ * then the larger. Used by diff rows and timeline areas. */
+int region_better_rep(const struct region *r, const struct region *cur);
+
 const char *region_kind_name(enum region_kind k);
 const char *region_field_name(enum region_field f);    /* smaps key, e.g. "Rss" */
 const char *region_field_json(enum region_field f);    /* json key, e.g. "rss" */

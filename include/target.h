@@ -35,6 +35,9 @@ int target_freeze(const struct procfs *p, double timeout_ms, struct target_freez
 /* Detach every thread (re-injecting pending signals). Safe to call twice. */
 void target_thaw(struct target_freeze *f);
 
+/* TracerPid of the process (proc(5) /proc/PID/status), 0 if none or unknown. */
+pid_t target_tracer(const struct procfs *p);
+
 /* Async-signal-safe: detach whatever is frozen right now. For signal handlers. */
 void target_emergency_thaw(void);
 

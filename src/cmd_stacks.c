@@ -219,21 +219,6 @@ static void print_text(FILE *fp, const struct unwind_thread *v, size_t n)
 	}
 }
 
-/* TracerPid of the process is not 0 (proc(5) /proc/PID/status). */
-static int traced(const struct procfs *p)
-{
-	char *buf, *t;
-	size_t len;
-	int tracer = 0;
-
-	if (procfs_read(p, "status", &buf, &len, NULL))
-		return 0;
-	t = strstr(buf, "\nTracerPid:");
-	if (t)
-		tracer = atoi(t + 11);
-	free(buf);
-	return tracer != 0;
-}
 
 static void announce(int pid, size_t nthreads, const char *comm)
 {
@@ -334,7 +319,7 @@ int cmd_stacks(int argc, char **argv)
 		goto out;
 	}
 	/* Traced by someone else: the freeze will be refused, so do not announce one. */
-	announced = !traced(&p);
+	announced = target_tracer(&p) == 0;
 	if (announced)
 		announce(pid, ntasks, snap->meta.comm);
 	t0 = now_mono();

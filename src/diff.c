@@ -25,19 +25,6 @@ int diff_row_shown(const struct diff_row *row, int all, uint64_t min_delta)
 	return 1;
 }
 
-/* Prefer the region a person would name the row after: most RSS, then not a guard,
- * then the largest. */
-static int better_rep(const struct region *r, const struct region *cur)
-{
-	if (!cur)
-		return 1;
-	if (r->f[RF_RSS] != cur->f[RF_RSS])
-		return r->f[RF_RSS] > cur->f[RF_RSS];
-	if ((r->kind == KIND_GUARD) != (cur->kind == KIND_GUARD))
-		return cur->kind == KIND_GUARD;
-	return r->f[RF_SIZE] > cur->f[RF_SIZE];
-}
-
 static void add_member(struct diff_row *row, const struct region *r, int side_b,
 		       const struct region **rep_b, const struct region **rep_a,
 		       const struct region **tail)
@@ -56,7 +43,7 @@ static void add_member(struct diff_row *row, const struct region *r, int side_b,
 		row->anon_b += r->f[RF_ANONYMOUS];
 		row->swap_b += r->f[RF_SWAP];
 		row->nregions_b++;
-		if (better_rep(r, *rep_b))
+		if (region_better_rep(r, *rep_b))
 			*rep_b = r;
 	} else {
 		row->size_a += size;
@@ -64,7 +51,7 @@ static void add_member(struct diff_row *row, const struct region *r, int side_b,
 		row->anon_a += r->f[RF_ANONYMOUS];
 		row->swap_a += r->f[RF_SWAP];
 		row->nregions_a++;
-		if (better_rep(r, *rep_a))
+		if (region_better_rep(r, *rep_a))
 			*rep_a = r;
 	}
 }

@@ -301,6 +301,17 @@ int region_joinable(const struct region *tail, const struct region *r)
 	return 0;
 }
 
+int region_better_rep(const struct region *r, const struct region *cur)
+{
+	if (!cur)
+		return 1;
+	if (r->f[RF_RSS] != cur->f[RF_RSS])
+		return r->f[RF_RSS] > cur->f[RF_RSS];
+	if ((r->kind == KIND_GUARD) != (cur->kind == KIND_GUARD))
+		return cur->kind == KIND_GUARD;
+	return r->end - r->start > cur->end - cur->start;
+}
+
 void snapshot_label_stack(struct snapshot *s, int tid, uint64_t sp, const char *comm)
 {
 	long r = sp ? snapshot_find(s, sp) : -1;

@@ -78,7 +78,7 @@ static void forget(struct target_freeze *f, pid_t tid)
 		}
 }
 
-static pid_t tracer_of(const struct procfs *p)
+pid_t target_tracer(const struct procfs *p)
 {
 	char *buf, *t;
 	size_t len;
@@ -187,7 +187,7 @@ int target_freeze(const struct procfs *p, double timeout_ms, struct target_freez
 							   * thread gives EPERM: kernel/ptrace.c) */
 				closedir(d);
 				if (e2 == EPERM) {
-					pid_t tracer = tracer_of(p);
+					pid_t tracer = target_tracer(p);
 					if (tracer > 0)
 						rc = rw_err_set(err, EPERM, "cannot freeze process %d: it is already "
 								"traced by pid %d (a debugger or strace)",

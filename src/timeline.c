@@ -81,18 +81,6 @@ static uint32_t *new_ring(struct timeline *tl)
 	return r;
 }
 
-/* The region a person would name the area after: most RSS, then not a guard, then largest. */
-static int better_rep(const struct region *r, const struct region *cur)
-{
-	if (!cur)
-		return 1;
-	if (r->f[RF_RSS] != cur->f[RF_RSS])
-		return r->f[RF_RSS] > cur->f[RF_RSS];
-	if ((r->kind == KIND_GUARD) != (cur->kind == KIND_GUARD))
-		return cur->kind == KIND_GUARD;
-	return r->end - r->start > cur->end - cur->start;
-}
-
 struct group {
 	size_t first, last;          /* region indexes, inclusive */
 	uint64_t start, end;
@@ -174,7 +162,7 @@ void timeline_add(struct timeline *tl, const struct snapshot *s, double t)
 					const struct region *reg = &s->regions[r];
 					crss += reg->f[RF_RSS];
 					csize += reg->end - reg->start;
-					if (better_rep(reg, rep))
+					if (region_better_rep(reg, rep))
 						rep = reg;
 				}
 				nvmas += g.last - g.first + 1;

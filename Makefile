@@ -37,21 +37,23 @@ deps:
 regionwatch: $(OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
 
-$(B)/%.o: src/%.c $(wildcard include/*.h) | $(B)
+# Each rule makes its own directory: `make fuzz` creates build/ before any of them.
+$(B)/%.o: src/%.c $(wildcard include/*.h)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(B):
-	@mkdir -p $(B)/tests $(B)/fixtures
-
 # Unit tests link the core objects; the libraries they do not use are linked all the same.
-$(B)/tests/%: tests/unit/%.c tests/tap.h $(CORE_OBJS) | $(B)
+$(B)/tests/%: tests/unit/%.c tests/tap.h $(CORE_OBJS)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(CORE_OBJS) $(LIBS)
 
 # Fixture targets: programs with known memory behaviour (see fixtures/targets/README.md).
-$(B)/fixtures/%: fixtures/targets/%.c | $(B)
+$(B)/fixtures/%: fixtures/targets/%.c
+	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE -O1 -g -pthread -Wall -Wextra $(CFLAGS) -o $@ $<
 
-$(B)/fixtures/go_leak: $(wildcard fixtures/targets/go/leak/*) | $(B)
+$(B)/fixtures/go_leak: $(wildcard fixtures/targets/go/leak/*)
+	@mkdir -p $(@D)
 	@if command -v go >/dev/null 2>&1; then \
 		cd fixtures/targets/go/leak && GOTOOLCHAIN=local GOFLAGS=-mod=mod GO111MODULE=on \
 		GOCACHE=$(CURDIR)/$(B)/gocache go build -o $(CURDIR)/$@ . ; \

@@ -98,7 +98,7 @@ fuzz: deps
 	@mkdir -p $(B)/fuzz $(B)/fuzz/corpus
 	clang $(WARN) -O1 -g -Iinclude -fsanitize=fuzzer,address,undefined \
 		-o $(B)/fuzz/fuzz_smaps contrib/fuzz/fuzz_smaps.c src/smaps.c src/region.c src/util.c -lm
-	cp fixtures/smaps/*.smaps fixtures/smaps/*.pmap_* fixtures/smaps/bad/* $(B)/fuzz/corpus/ 2>/dev/null || true
+	cp fixtures/smaps/*.smaps fixtures/smaps/*.pmap_* fixtures/smaps/bad/* fixtures/smaps/fuzz/* $(B)/fuzz/corpus/ 2>/dev/null || true
 	$(B)/fuzz/fuzz_smaps -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 \
 		-print_final_stats=1 $(B)/fuzz/corpus
 

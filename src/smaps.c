@@ -445,7 +445,7 @@ static int parse_pmap_x(struct snapshot *s, struct lines *it, struct rw_err *err
 
 		if (p == end)
 			continue;
-		if (*p == '-' || !strncmp(p, "total", 5))
+		if (*p == '-' || (end - p >= 5 && !memcmp(p, "total", 5)))
 			break;                          /* the totals footer */
 		r = snapshot_add(s);
 		if (take_hex(&p, end, &r->start) || p >= end || *p != ' ')

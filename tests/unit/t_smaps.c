@@ -358,6 +358,29 @@ static void test_edge_and_captures(void)
 	snapshot_free(s);
 }
 
+/* Inputs found by the fuzzer, parsed from exact-size buffers (no NUL after the text), so
+ * ASan catches any read past the end. */
+static void test_fuzz_regressions(void)
+{
+	static const char *const names[] = { "crash-pmap-x-total-past-end.txt" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char rel[256];
+		size_t len;
+		char *buf, *exact;
+		struct snapshot *s = snapshot_new();
+		struct rw_err err;
+		snprintf(rel, sizeof(rel), "fixtures/smaps/fuzz/%s", names[i]);
+		buf = tap_slurp(rel, &len);
+		exact = malloc(len ? len : 1);
+		memcpy(exact, buf, len);
+		smaps_parse(exact, len, s, &err);
+		ok(1, "fuzz regression %s: parsed without reading past the buffer", names[i]);
+		free(exact);
+		free(buf);
+		snapshot_free(s);
+	}
+}
+
 static void test_header_roundtrip(void)
 {
 	struct snapshot_meta m = { 1, 99, 1795377719.0, 12345, "a\nb", "cmd  x", "6.18" };
@@ -388,5 +411,6 @@ int main(void)
 	test_bad_fixtures();
 	test_edge_and_captures();
 	test_header_roundtrip();
+	test_fuzz_regressions();
 	return done_testing();
 }

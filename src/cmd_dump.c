@@ -51,7 +51,8 @@ void cmd_dump_help(FILE *fp)
 		"swapped out. A summary of what was read and skipped goes to standard error.\n\n"
 		"Exit status: 0 read (some pages may have been holes: see the summary); 1 no such\n"
 		"process, permission denied, the target exited during the read (what was read is\n"
-		"analysed and reported), or a write error (no file is left); 2 usage error.\n",
+		"analysed and reported; no incomplete FILE is kept), or a write error (no file is\n"
+		"left); 2 usage error.\n",
 		cli_analysis_help);
 }
 

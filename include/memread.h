@@ -42,7 +42,7 @@ struct memread_stats {
 
 struct memread_opts {
 	int include_dontdump;            /* read VmFlags dd regions too */
-	uint64_t max_bytes;              /* stop after about this many bytes read (0: no limit) */
+	uint64_t max_bytes;              /* stop within 1 MiB past this many bytes (0: no limit) */
 	/* Record of runs read (for the dump manifest): called per run, bounded by the caller. */
 	void (*run)(void *ctx, uint64_t start, uint64_t end);
 	void *run_ctx;

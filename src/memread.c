@@ -445,8 +445,10 @@ int memread_range(const struct procfs *p, const struct snapshot *s, uint64_t sta
 		if (why) {
 			queue_hole(rd, rs, re - rs, MEMREAD_HOLE_SKIPPED);
 		} else {
-			for (uint64_t ws = rs; ws < re && !rd->exited; ws += WINDOW) {
-				uint64_t we = ws + WINDOW < re ? ws + WINDOW : re;
+			/* With a byte cap, 1 MiB windows: the read stops within 1 MiB of the cap. */
+			uint64_t win = o && o->max_bytes ? (1ULL << 20) : WINDOW;
+			for (uint64_t ws = rs; ws < re && !rd->exited; ws += win) {
+				uint64_t we = ws + win < re ? ws + win : re;
 				if (o && o->max_bytes && st->bytes_read + rd->used >= o->max_bytes) {
 					st->truncated = 1;
 					st->stopped_at = ws;

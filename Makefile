@@ -48,7 +48,7 @@ $(B)/tests/%: tests/unit/%.c tests/tap.h $(CORE_OBJS)
 	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(CORE_OBJS) $(LIBS)
 
 # Fixture targets: programs with known memory behaviour (see fixtures/targets/README.md).
-$(B)/fixtures/%: fixtures/targets/%.c
+$(B)/fixtures/%: fixtures/targets/%.c fixtures/targets/fixture.h
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE -O1 -g -pthread -Wall -Wextra $(CFLAGS) -o $@ $<
 

@@ -74,4 +74,45 @@ static __attribute__((unused)) char *tap_slurp(const char *rel, size_t *len)
 	return buf;
 }
 
+/* Run a shell command and return its whole standard output (malloc'd, NUL-terminated), or
+ * NULL when it cannot run or, unless any_status, exits non-zero (grep's "no match" is 1). */
+static __attribute__((unused)) char *tap_run_cmd(const char *cmd, size_t *len, int any_status)
+{
+	FILE *p = popen(cmd, "r");
+	char *buf = NULL;
+	size_t n = 0, cap = 0, r;
+	int st;
+
+	*len = 0;
+	if (!p)
+		return NULL;
+	do {
+		if (n + 65536 > cap) {
+			cap = (n + 65536) * 2;
+			buf = realloc(buf, cap + 1);
+			if (!buf)
+				exit(1);
+		}
+		r = fread(buf + n, 1, cap - n, p);
+		n += r;
+	} while (r > 0);
+	buf[n] = '\0';
+	st = pclose(p);
+	if (st != 0 && !any_status) {
+		free(buf);
+		return NULL;
+	}
+	*len = n;
+	return buf;
+}
+
+static __attribute__((unused)) void tap_write_file(const char *path, const unsigned char *d, size_t n)
+{
+	FILE *fp = fopen(path, "wb");
+	if (!fp || (n && fwrite(d, 1, n, fp) != n) || fclose(fp)) {
+		printf("Bail out! cannot write %s\n", path);
+		exit(1);
+	}
+}
+
 #endif

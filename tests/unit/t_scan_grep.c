@@ -93,31 +93,6 @@ static uint64_t run(const char *pattern, const unsigned char *d, size_t n, size_
 	return count;
 }
 
-static char *run_cmd(const char *cmd, size_t *len)
-{
-	FILE *p = popen(cmd, "r");
-	char *buf = NULL;
-	size_t n = 0, cap = 0, r;
-
-	*len = 0;
-	if (!p)
-		return NULL;
-	do {
-		if (n + 65536 > cap) {
-			cap = (n + 65536) * 2;
-			buf = realloc(buf, cap + 1);
-			if (!buf)
-				exit(1);
-		}
-		r = fread(buf + n, 1, cap - n, p);
-		n += r;
-	} while (r > 0);
-	buf[n] = '\0';
-	pclose(p);
-	*len = n;
-	return buf;
-}
-
 /* ---- tests ------------------------------------------------------------------------------ */
 
 static void test_boundary(void)
@@ -316,7 +291,7 @@ static void test_against_grep(void)
 
 		/* grep -o -b prints every match with its byte offset; texts cut at 256 like ours */
 		snprintf(cmd, sizeof(cmd), "LC_ALL=C grep -o -b -a -P '%s' '%s'", patterns[p], path);
-		want = run_cmd(cmd, &wl);
+		want = tap_run_cmd(cmd, &wl, 1);
 		if (!want) {
 			ok(0, "ran %s", cmd);
 			continue;

@@ -16,43 +16,6 @@ static uint64_t rng(void)
 	return z ^ (z >> 31);
 }
 
-static char *run_cmd(const char *cmd, size_t *len)
-{
-	FILE *p = popen(cmd, "r");
-	char *buf = NULL;
-	size_t n = 0, cap = 0, r;
-
-	*len = 0;
-	if (!p)
-		return NULL;
-	do {
-		if (n + 65536 > cap) {
-			cap = (n + 65536) * 2;
-			buf = realloc(buf, cap + 1);
-			if (!buf)
-				exit(1);
-		}
-		r = fread(buf + n, 1, cap - n, p);
-		n += r;
-	} while (r > 0);
-	buf[n] = '\0';
-	if (pclose(p) != 0) {
-		free(buf);
-		return NULL;
-	}
-	*len = n;
-	return buf;
-}
-
-static void write_file(const char *path, const unsigned char *d, size_t n)
-{
-	FILE *fp = fopen(path, "wb");
-	if (!fp || (n && fwrite(d, 1, n, fp) != n) || fclose(fp)) {
-		printf("Bail out! cannot write %s\n", path);
-		exit(1);
-	}
-}
-
 /* Feed d in chunks (0: random sizes 1..9000); with zeros_as_holes, chunks that are all zero
  * go through scan_hexdump_zeros. Returns the output (memstream). */
 static char *run(const unsigned char *d, size_t n, size_t chunk, int zeros_as_holes, uint64_t base,
@@ -154,9 +117,9 @@ static void test_against_hexdump(const char *dir)
 		int all = 1, all_z = 1;
 
 		snprintf(path, sizeof(path), "%s/f%zu.bin", dir, f);
-		write_file(path, d, n);
+		tap_write_file(path, d, n);
 		snprintf(cmd, sizeof(cmd), "LC_ALL=C hexdump -C '%s'", path);
-		want = run_cmd(cmd, &wl);
+		want = tap_run_cmd(cmd, &wl, 0);
 		ok(want != NULL, "ran hexdump -C on %s", files[f].name);
 		for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
 			size_t ch = chunks[c] == SIZE_MAX ? (n ? n : 1) : chunks[c];

@@ -112,43 +112,6 @@ static char *run(const unsigned char *d, size_t n, size_t chunk, int enc, int gn
 	return o.buf;
 }
 
-static char *run_cmd(const char *cmd, size_t *len)
-{
-	FILE *p = popen(cmd, "r");
-	char *buf = NULL;
-	size_t n = 0, cap = 0, r;
-
-	*len = 0;
-	if (!p)
-		return NULL;
-	do {
-		if (n + 65536 > cap) {
-			cap = (n + 65536) * 2;
-			buf = realloc(buf, cap + 1);
-			if (!buf)
-				exit(1);
-		}
-		r = fread(buf + n, 1, cap - n, p);
-		n += r;
-	} while (r > 0);
-	buf[n] = '\0';
-	if (pclose(p) != 0) {
-		free(buf);
-		return NULL;
-	}
-	*len = n;
-	return buf;
-}
-
-static void write_file(const char *path, const unsigned char *d, size_t n)
-{
-	FILE *fp = fopen(path, "wb");
-	if (!fp || fwrite(d, 1, n, fp) != n || fclose(fp)) {
-		printf("Bail out! cannot write %s\n", path);
-		exit(1);
-	}
-}
-
 /* Where two outputs first differ, for the diagnostics. */
 static void show_diff(const char *what, const char *got, const char *want)
 {
@@ -347,7 +310,7 @@ static void test_holes(void)
 			if (i < 5)
 				pos += hole_len[i];
 		}
-		write_file(path, file, total);
+		tap_write_file(path, file, total);
 		for (int e = 0; e < 2; e++) {
 			struct out oo = { .with_addr = 1 };
 			struct scan_strings_opts op = { .min_len = 3, .encodings = enc_modes[e], .gnu = 1,
@@ -369,7 +332,7 @@ static void test_holes(void)
 			out_end(&oo);
 			got = oo.buf;
 			snprintf(cmd, sizeof(cmd), "LC_ALL=C strings -a -t x -n 3 %s '%s'", e ? "-e l" : "", path);
-			want = run_cmd(cmd, &wl);
+			want = tap_run_cmd(cmd, &wl, 0);
 			same(got, want, e ? "holes: same as `strings -a -t x -n 3 -e l` on the file with zeros in the holes"
 					  : "holes: same as `strings -a -t x -n 3` on the file with zeros in the holes");
 			free(got);
@@ -534,12 +497,12 @@ static void test_gnu(const char *dir, const unsigned char *d, size_t n, const ch
 	static const size_t chunks[] = { 0, 7, 4096, SIZE_MAX };
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	write_file(path, d, n);
+	tap_write_file(path, d, n);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		size_t wl;
 		char *want;
 		snprintf(cmd, sizeof(cmd), "LC_ALL=C strings -a %s '%s'", cases[i].args, path);
-		want = run_cmd(cmd, &wl);
+		want = tap_run_cmd(cmd, &wl, 0);
 		ok(want != NULL, "ran `strings -a %s %s`", cases[i].args, name);
 		for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
 			size_t ch = chunks[c] == SIZE_MAX ? n : chunks[c];

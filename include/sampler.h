@@ -23,7 +23,14 @@ struct sampler {
 	struct unwind_task *tasks;
 	size_t ntasks;
 	unsigned tasks_age;
+	/* The cgroup v2 directory whose memory.max applies, found by walking up from the
+	 * process's cgroup; looked up again every SAMPLER_CGROUP_EVERY calls, not each sample. */
+	char cg_dir[512];
+	unsigned cg_age;
+	int cg_known;
 };
+
+#define SAMPLER_CGROUP_EVERY 60
 
 #define SAMPLER_TASKS_EVERY 10
 
@@ -44,7 +51,8 @@ void sampler_close(struct sampler *sm);
 int sampler_take(struct sampler *sm, struct rw_err *err);
 
 /* cgroup v2 memory.max (walking up to the first set limit) and memory.current, else the
- * system's MemAvailable. Small reads; never fails (kind 0 when nothing is known). */
-void sampler_mem_limit(const struct sampler *sm, struct mem_limit *out);
+ * system's MemAvailable. One or two small reads per call; never fails (kind 0 when nothing
+ * is known). */
+void sampler_mem_limit(struct sampler *sm, struct mem_limit *out);
 
 #endif

@@ -71,8 +71,10 @@ int read_fd_all(int fd, char **buf, size_t *len, size_t max_len, struct rw_err *
 int write_all(int fd, const void *buf, size_t len);
 
 /* Copy s into out with control bytes and backslash escaped as \xNN / \\;
- * always NUL-terminates; returns out. */
+ * always NUL-terminates (truncating); returns out. */
 char *escape_ctl(const char *s, char *out, size_t outlen);
+/* The same for len bytes that may contain NULs (written as \x00). */
+char *escape_ctln(const char *s, size_t len, char *out, size_t outlen);
 
 /* An unnamed file in final's directory (O_TMPFILE): if we die, nothing is left behind.
  * Where the filesystem refuses O_TMPFILE, a named ".BASE.XXXXXX" temp file instead, whose

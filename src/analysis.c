@@ -62,9 +62,7 @@ static void on_string(void *ctx, uint64_t addr, const char *text, size_t len, en
 		char esc[4096];
 		for (size_t off = 0; off < len; off += 1000) {
 			size_t n = len - off < 1000 ? len - off : 1000;
-			char *t = xstrndup(text + off, n);
-			fputs(escape_ctl(t, esc, sizeof(esc)), a->o.out);
-			free(t);
+			fputs(escape_ctln(text + off, n, esc, sizeof(esc)), a->o.out);
 		}
 	}
 }
@@ -103,7 +101,7 @@ static void on_block(void *ctx, const struct scan_block *b)
 static void on_match(void *ctx, uint64_t addr, const unsigned char *text, size_t len)
 {
 	struct analysis *a = ctx;
-	char *raw, esc[1100];
+	char esc[1100];
 
 	if (a->nmatches >= MAX_MATCHES)
 		return;
@@ -113,12 +111,7 @@ static void on_match(void *ctx, uint64_t addr, const unsigned char *text, size_t
 	}
 	if (len > 256)
 		len = 256;
-	raw = xmalloc(len + 1);
-	for (size_t i = 0; i < len; i++)        /* NULs would end the string early */
-		raw[i] = text[i] ? (char)text[i] : '\x01';
-	raw[len] = '\0';
-	escape_ctl(raw, esc, sizeof(esc));
-	free(raw);
+	escape_ctln((const char *)text, len, esc, sizeof(esc));
 	a->matches[a->nmatches++] = (struct analysis_match){ addr, xstrdup(esc) };
 }
 
@@ -223,14 +216,13 @@ static void print_top(struct analysis *a, const char *what, struct scan_top *t, 
 		approx ? "are upper bounds: the table overflowed, see ERROR" : "exact");
 	fprintf(a->o.out, "%10s %s%s\n", "COUNT", approx ? "     ERROR " : "", "STRING");
 	for (size_t i = 0; i < n; i++) {
-		char esc[1100], *t0 = xstrndup(e[i].text, e[i].len);
+		char esc[1100];
+		escape_ctln(e[i].text, e[i].len, esc, sizeof(esc));
 		if (approx)
 			fprintf(a->o.out, "%10llu %10llu %s\n", (unsigned long long)e[i].count,
-				(unsigned long long)e[i].error, escape_ctl(t0, esc, sizeof(esc)));
+				(unsigned long long)e[i].error, esc);
 		else
-			fprintf(a->o.out, "%10llu %s\n", (unsigned long long)e[i].count,
-				escape_ctl(t0, esc, sizeof(esc)));
-		free(t0);
+			fprintf(a->o.out, "%10llu %s\n", (unsigned long long)e[i].count, esc);
 	}
 	free(e);
 }

@@ -136,43 +136,67 @@ static int read_small(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-void sampler_mem_limit(const struct sampler *sm, struct mem_limit *out)
+/* Find the cgroup directory (under /sys/fs/cgroup) with a memory.max other than "max",
+ * walking up from the process's cgroup ("0::/path", cgroups(7)); "" when there is none. */
+static void find_cgroup_limit(struct sampler *sm)
 {
-	char *cg = NULL, path[4096], val[256];
+	char *cg = NULL, path[1024], val[64];
 	size_t len;
 
-	memset(out, 0, sizeof(*out));
-	/* cgroup v2: the line "0::/path" (proc(5), cgroups(7)). */
-	if (!procfs_read(&sm->proc, "cgroup", &cg, &len, NULL)) {
+	sm->cg_dir[0] = '\0';
+	if (procfs_read(&sm->proc, "cgroup", &cg, &len, NULL))
+		return;
+	{
 		char *line = strstr(cg, "0::");
 		if (line && (line == cg || line[-1] == '\n')) {
 			char *p = line + 3, *nl = strchr(p, '\n');
 			if (nl)
 				*nl = '\0';
 			for (;;) {
+				char *slash;
 				snprintf(path, sizeof(path), "/sys/fs/cgroup%s/memory.max", p);
 				if (!read_small(path, val, sizeof(val)) && strncmp(val, "max", 3)) {
-					uint64_t lim = strtoull(val, NULL, 10), cur;
-					snprintf(path, sizeof(path), "/sys/fs/cgroup%s/memory.current", p);
-					if (!read_small(path, val, sizeof(val))) {
-						cur = strtoull(val, NULL, 10);
-						out->kind = 1;
-						out->limit = lim;
-						out->headroom = lim > cur ? lim - cur : 0;
-						free(cg);
-						return;
-					}
+					snprintf(sm->cg_dir, sizeof(sm->cg_dir), "/sys/fs/cgroup%s", p);
+					break;
 				}
-				char *slash = strrchr(p, '/');
+				slash = strrchr(p, '/');
 				if (!slash || slash == p)
 					break;
 				*slash = '\0';
 			}
 		}
-		free(cg);
 	}
-	if (!read_small("/proc/meminfo", path, sizeof(path))) {
-		char *m = strstr(path, "MemAvailable:");
+	free(cg);
+}
+
+void sampler_mem_limit(struct sampler *sm, struct mem_limit *out)
+{
+	char path[1024], val[64], info[4096];
+
+	memset(out, 0, sizeof(*out));
+	if (!sm->cg_known || ++sm->cg_age >= SAMPLER_CGROUP_EVERY) {
+		find_cgroup_limit(sm);
+		sm->cg_known = 1;
+		sm->cg_age = 0;
+	}
+	if (sm->cg_dir[0]) {
+		uint64_t lim, cur;
+		snprintf(path, sizeof(path), "%s/memory.max", sm->cg_dir);
+		if (!read_small(path, val, sizeof(val)) && strncmp(val, "max", 3)) {
+			lim = strtoull(val, NULL, 10);
+			snprintf(path, sizeof(path), "%s/memory.current", sm->cg_dir);
+			if (!read_small(path, val, sizeof(val))) {
+				cur = strtoull(val, NULL, 10);
+				out->kind = 1;
+				out->limit = lim;
+				out->headroom = lim > cur ? lim - cur : 0;
+				return;
+			}
+		}
+		sm->cg_known = 0;    /* the limit went away: look again next time */
+	}
+	if (!read_small("/proc/meminfo", info, sizeof(info))) {
+		char *m = strstr(info, "MemAvailable:");
 		if (m) {
 			out->kind = 2;
 			out->headroom = strtoull(m + 13, NULL, 10) * 1024;

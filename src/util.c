@@ -260,14 +260,14 @@ int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-char *escape_ctl(const char *s, char *out, size_t outlen)
+char *escape_ctln(const char *s, size_t len, char *out, size_t outlen)
 {
 	size_t o = 0;
 
 	if (!outlen)
 		return out;
-	for (; *s && o + 5 < outlen; s++) {
-		unsigned char c = (unsigned char)*s;
+	for (size_t i = 0; i < len && o + 5 < outlen; i++) {
+		unsigned char c = (unsigned char)s[i];
 		if (c < 0x20 || c == 0x7f) {
 			snprintf(out + o, outlen - o, "\\x%02x", c);
 			o += 4;
@@ -280,6 +280,11 @@ char *escape_ctl(const char *s, char *out, size_t outlen)
 	}
 	out[o] = '\0';
 	return out;
+}
+
+char *escape_ctl(const char *s, char *out, size_t outlen)
+{
+	return escape_ctln(s, strlen(s), out, outlen);
 }
 
 #define CLEANUP_SLOTS 4

@@ -27,6 +27,7 @@ struct watch_view {
 	struct totals_stats tot;
 	struct mem_limit lim;
 	double cost_ms;                /* own CPU time of this sample */
+	size_t torn;                   /* torn records in this sample (summary: in all samples) */
 	const struct area **areas;     /* ranked, best first */
 	const struct area_stats *st;
 	size_t n;                      /* entries in areas/st */

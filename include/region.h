@@ -49,6 +49,8 @@ struct snapshot_meta {
 	double time;                  /* unix seconds, 0 if unknown */
 	unsigned long long start_ticks; /* /proc/PID/stat field 22, 0 if unknown */
 	const char *comm, *cmdline, *kernel; /* "" if unknown */
+	int end_seen;                 /* our closing "# end" line was read */
+	size_t end_regions, end_torn; /* what it says */
 };
 
 struct pool_block;
@@ -65,6 +67,8 @@ struct snapshot {
 	size_t count, cap;
 	enum snapshot_format format;
 	uint32_t fields_present;      /* bit (1u << RF_x) when any region carried field x */
+	size_t torn;                  /* records replaced by a later, overlapping record of the
+	                               * same read (a torn /proc read; smaps_parse) */
 	struct snapshot_meta meta;
 	struct pool_block *pool;      /* owns every string above */
 	struct pool_block *spare;     /* blocks kept by snapshot_reset for reuse */

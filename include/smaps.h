@@ -9,14 +9,37 @@
 
 /* Parse [buf, buf+len) into s (which must be fresh from snapshot_new()).
  * The format is detected from the text. '#' lines before the first region are our header
- * (see smaps_format_header). Returns 0, or -EINVAL with err->msg naming the line. */
+ * (see smaps_format_header). A record that overlaps records before it (a torn /proc read:
+ * design §5) replaces them; s->torn counts the replaced ones. A snapshot of ours from
+ * format version 2 on must close with its end line (smaps_format_end): without it the file
+ * was cut short. Returns 0, or -EINVAL with err->msg naming the line. */
 int smaps_parse(const char *buf, size_t len, struct snapshot *s, struct rw_err *err);
 
 /* Format our snapshot header ('#' lines, newline-terminated) into out.
  * Returns the length it needed (like snprintf). */
 size_t smaps_format_header(char *out, size_t outlen, const struct snapshot_meta *m);
 
+/* The closing line of our snapshot, written after the smaps text:
+ * "# end REGIONS regions, TORN torn". Returns the length it needed (like snprintf). */
+size_t smaps_format_end(char *out, size_t outlen, size_t regions, size_t torn);
+
+/* Counts regions and torn records of smaps text fed in pieces of any size, as smaps_parse
+ * would resolve them, without parsing fields (snap streams the text it copies through it).
+ * Its memory is 16 bytes per region. */
+struct smaps_tally {
+	uint64_t *spans;              /* [2 * n]: start, end of the regions kept so far */
+	size_t n, cap;
+	size_t torn;
+	char head[40];                /* the start of a line cut by the end of a piece */
+	size_t head_len;
+	int in_line;                  /* the last piece ended inside a line */
+};
+void smaps_tally_feed(struct smaps_tally *t, const char *buf, size_t len);
+/* Regions (after torn records are resolved); frees the tally's memory. */
+size_t smaps_tally_finish(struct smaps_tally *t);
+
 #define SMAPS_HEADER_MAGIC "# regionwatch-snapshot"
-#define SMAPS_FORMAT_VERSION 1
+/* 2: the closing "# end" line. Version 1 files (no end line) are still read. */
+#define SMAPS_FORMAT_VERSION 2
 
 #endif

@@ -19,10 +19,12 @@ int snapfile_capture(const struct procfs *p, struct snapshot **out, struct rw_er
 
 enum snapfile_flags { SNAPFILE_FORCE = 1 };
 
-/* Write our header + the kernel's smaps text verbatim to path, through a temporary file in
- * the same directory and rename(2); mode 0644; refuses to replace an existing file unless
- * SNAPFILE_FORCE. path NULL or "-" writes to stdout. *bytes_out gets the smaps byte count. */
+/* Write our header + the kernel's smaps text verbatim + our closing '# end' line (regions
+ * and torn records counted on the way) to path, through a temporary file in the same
+ * directory and rename(2); mode 0644; refuses to replace an existing file unless
+ * SNAPFILE_FORCE. path NULL or "-" writes to stdout. *bytes_out gets the smaps byte count,
+ * *torn_out (if not NULL) the torn records. */
 int snapfile_write(const struct procfs *p, const char *path, int flags, size_t *bytes_out,
-		   struct rw_err *err);
+		   size_t *torn_out, struct rw_err *err);
 
 #endif

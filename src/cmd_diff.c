@@ -108,6 +108,14 @@ int cmd_diff(int argc, char **argv)
 		snapshot_free(a);
 		return RW_EXIT_FAIL;
 	}
+	/* A torn read is data, not an error (design §5): say so once per file. */
+	for (int i = 0; i < 2; i++) {
+		const struct snapshot *x = i ? b : a;
+		if (x->torn)
+			cli_error("diff", "%s: %zu torn record%s (a mapping changed while it was read; "
+				  "the later record of each was kept)", argv[optind + i], x->torn,
+				  x->torn == 1 ? "" : "s");
+	}
 	diff_compute(a, b, &res);
 	diff_sort(&res, sort);
 	if (json) {

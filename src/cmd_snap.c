@@ -74,7 +74,7 @@ int cmd_snap(int argc, char **argv)
 		cli_error("snap", "%s", err.msg);
 		return RW_EXIT_FAIL;
 	}
-	rc = snapfile_write(&p, out, flags, NULL, &err);
+	rc = snapfile_write(&p, out, flags, NULL, NULL, &err);
 	procfs_close(&p);
 	if (rc) {
 		cli_error("snap", "%s", err.msg);

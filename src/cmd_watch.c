@@ -197,7 +197,7 @@ int cmd_watch(int argc, char **argv)
 	struct rw_err err;
 	const struct area **ranked = NULL;
 	struct area_stats *st = NULL;
-	size_t ranked_cap = 0;
+	size_t ranked_cap = 0, torn_total = 0;
 	struct watch_view v;
 
 	optind = 1;
@@ -338,6 +338,8 @@ int cmd_watch(int argc, char **argv)
 		timeline_totals(&tl, &v.tot);
 		sampler_mem_limit(&sm, &v.lim);
 		v.cost_ms = sm.cost_ms;
+		v.torn = sm.snap->torn;
+		torn_total += sm.snap->torn;
 		v.areas = ranked;
 		v.st = st;
 		v.n = n;
@@ -363,6 +365,7 @@ int cmd_watch(int argc, char **argv)
 	}
 
 	v.end = exited ? "exited" : stop_signal ? "interrupted" : "count";
+	v.torn = torn_total;
 	if (tl.seq) {
 		size_t n = timeline_rank(&tl, ranked, st, json ? tl.nareas : top);
 		v.n = n;

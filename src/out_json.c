@@ -69,6 +69,7 @@ static json_t *snapshot_json(const char *name, const struct snapshot *s)
 	json_object_set_new(o, "time", s->meta.time > 0 ? json_real(s->meta.time) : json_null());
 	json_object_set_new(o, "comm", jstr(s->meta.comm));
 	json_object_set_new(o, "regions", jint(s->count));
+	json_object_set_new(o, "torn_records", jint(s->torn));
 	return o;
 }
 
@@ -194,6 +195,7 @@ static void watch_common(json_t *doc, const struct watch_view *v)
 		json_object_set_new(doc, "limit", json_null());
 	}
 	json_object_set_new(doc, "cost_ms", json_real(round(v->cost_ms * 1000) / 1000));
+	json_object_set_new(doc, "torn_records", jint(v->torn));
 }
 
 int out_json_watch_sample(FILE *fp, const struct watch_view *v)

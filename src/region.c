@@ -50,6 +50,7 @@ void snapshot_reset(struct snapshot *s)
 		s->spare = b;
 	}
 	s->count = 0;
+	s->torn = 0;
 	s->nthreads = 0;
 	s->fields_present = 0;
 	s->format = SNAP_FMT_SMAPS;

@@ -128,18 +128,37 @@ static int is_comment_or_blank(const struct line *ln)
 	return p == ln->end || *p == '#';
 }
 
+static void parse_meta_line(struct snapshot *s, const struct line *ln);
+
 static int perr(struct rw_err *err, const struct line *ln, const char *what)
 {
 	return rw_err_set(err, EINVAL, "line %zu: %s", ln->no, what);
 }
 
+/* The region just added (the last one) against those before it. /proc/PID/smaps and maps
+ * are not read atomically: the kernel fills about a page per read() and drops the mmap lock
+ * in between (fs/proc/task_mmu.c, m_start/m_stop), so a VMA that grew or merged between two
+ * reads is printed again with the same start and a larger end, overlapping what was already
+ * printed. pmap copies that text. The later record is the fresher view of the range: it
+ * replaces every earlier record it overlaps, and each replaced record is counted in
+ * s->torn (a torn read). A record wholly below the previous one cannot come from such a
+ * read (the kernel resumes at or above where it stopped): that is unsorted text. */
 static int check_order(struct snapshot *s, const struct region *r, const struct line *ln,
 		       struct rw_err *err)
 {
+	size_t keep = s->count - 1;
+
 	if (r->end <= r->start)
 		return perr(err, ln, "region end is not above its start");
-	if (s->count >= 2 && r->start < s->regions[s->count - 2].end)
-		return perr(err, ln, "region overlaps or precedes the previous one (not sorted)");
+	if (!keep || r->start >= s->regions[keep - 1].end)
+		return 0;
+	if (r->end <= s->regions[keep - 1].start)
+		return perr(err, ln, "region precedes the previous one (not sorted)");
+	while (keep && s->regions[keep - 1].end > r->start)
+		keep--;
+	s->torn += s->count - 1 - keep;
+	s->regions[keep] = *r;
+	s->count = keep + 1;
 	return 0;
 }
 
@@ -339,9 +358,13 @@ static int parse_smaps(struct snapshot *s, struct lines *it, struct rw_err *err)
 		if (ln.p == ln.end)
 			continue;
 		if (is_region_header(&ln)) {
+			if (s->meta.end_seen)
+				return perr(err, &ln, "region after the snapshot's closing '# end' line");
 			rc = parse_header(s, &ln, &last_path, &last_path_len, err);
 			hint = 0;
 		} else if (*ln.p == '#') {
+			if (s->meta.version >= 2)
+				parse_meta_line(s, &ln);
 			continue;
 		} else {
 			rc = parse_field(s, &ln, &hint, err);
@@ -617,6 +640,18 @@ static void parse_meta_line(struct snapshot *s, const struct line *ln)
 		s->meta.cmdline = snapshot_strdup(s, v, (size_t)(ln->end - v));
 	} else if (klen == 6 && !memcmp(k, "kernel", 6)) {
 		s->meta.kernel = snapshot_strdup(s, v, (size_t)(ln->end - v));
+	} else if (klen == 3 && !memcmp(k, "end", 3)) {
+		/* "# end N regions, M torn" */
+		uint64_t regions, torn;
+		const char *q = v;
+		if (take_dec(&q, ln->end, &regions) || ln->end - q < 9 || memcmp(q, " regions,", 9))
+			return;
+		q = skip_sp(q + 9, ln->end);
+		if (take_dec(&q, ln->end, &torn))
+			return;
+		s->meta.end_seen = 1;
+		s->meta.end_regions = (size_t)regions;
+		s->meta.end_torn = (size_t)torn;
 	} else if (klen == 6 && !memcmp(k, "thread", 6)) {
 		/* "# thread TID 0xSP COMM" */
 		uint64_t tid, sp;
@@ -651,6 +686,83 @@ size_t smaps_format_header(char *out, size_t outlen, const struct snapshot_meta 
 	return n < 0 ? 0 : (size_t)n;
 }
 
+size_t smaps_format_end(char *out, size_t outlen, size_t regions, size_t torn)
+{
+	int n = snprintf(out, outlen, "# end %zu regions, %zu torn\n", regions, torn);
+	return n < 0 ? 0 : (size_t)n;
+}
+
+/* One line start (at least the "START-END " part, or the whole line if shorter). */
+static void tally_line(struct smaps_tally *t, const char *p, size_t len)
+{
+	struct line ln = { p, p + len, 0 };
+	uint64_t start, end;
+	const char *q = p;
+
+	if (!is_region_header(&ln) || take_hex(&q, ln.end, &start) || q >= ln.end || *q++ != '-' ||
+	    take_hex(&q, ln.end, &end) || end <= start)
+		return;
+	/* The rule of check_order: the later record replaces those it overlaps. */
+	while (t->n && t->spans[2 * t->n - 1] > start && t->spans[2 * t->n - 2] < end) {
+		t->n--;
+		t->torn++;
+	}
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 1024;
+		t->spans = xreallocarray(t->spans, t->cap, 2 * sizeof(*t->spans));
+	}
+	t->spans[2 * t->n] = start;
+	t->spans[2 * t->n + 1] = end;
+	t->n++;
+}
+
+void smaps_tally_feed(struct smaps_tally *t, const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *stop = nl ? nl : end;
+		if (t->in_line) {
+			/* finish the line the last piece cut */
+			size_t n = (size_t)(stop - p);
+			if (n > sizeof(t->head) - t->head_len)
+				n = sizeof(t->head) - t->head_len;
+			memcpy(t->head + t->head_len, p, n);
+			t->head_len += n;
+			if (nl) {
+				tally_line(t, t->head, t->head_len);
+				t->in_line = 0;
+			}
+		} else if (nl) {
+			size_t n = (size_t)(nl - p);
+			tally_line(t, p, n < sizeof(t->head) ? n : sizeof(t->head));
+		} else {
+			size_t n = (size_t)(end - p);
+			if (n > sizeof(t->head))
+				n = sizeof(t->head);
+			memcpy(t->head, p, n);
+			t->head_len = n;
+			t->in_line = 1;
+		}
+		p = nl ? nl + 1 : end;
+	}
+}
+
+size_t smaps_tally_finish(struct smaps_tally *t)
+{
+	size_t n;
+
+	if (t->in_line)
+		tally_line(t, t->head, t->head_len);
+	n = t->n;
+	free(t->spans);
+	t->spans = NULL;
+	t->n = t->cap = 0;
+	t->in_line = 0;
+	return n;
+}
+
 int smaps_parse(const char *buf, size_t len, struct snapshot *s, struct rw_err *err)
 {
 	struct lines it = { buf, buf + len, 0 };
@@ -676,8 +788,20 @@ int smaps_parse(const char *buf, size_t len, struct snapshot *s, struct rw_err *
 			parse_meta_line(s, &ln);
 		it = peek;
 	}
-	if (is_region_header(&ln))
-		return parse_smaps(s, &it, err);
+	if (is_region_header(&ln)) {
+		int rc = parse_smaps(s, &it, err);
+		if (rc || s->meta.version < 2)
+			return rc;
+		/* Ours, from version 2: the closing line is written last, so a file without it
+		 * (or with other numbers) was cut short or edited. */
+		if (!s->meta.end_seen)
+			return rw_err_set(err, EINVAL, "line %zu: snapshot cut short: it ends here, "
+					  "without its closing '# end' line", it.no);
+		if (s->meta.end_regions != s->count)
+			return rw_err_set(err, EINVAL, "snapshot incomplete: its '# end' line says %zu "
+					  "regions, %zu were read", s->meta.end_regions, s->count);
+		return 0;
+	}
 	/* pmap: an optional "PID:   cmd" title, then its column header. Anything else is
 	 * parsed as smaps, which names the first line that is not. */
 	if (!looks_like_pmap_header(&ln)) {

@@ -142,8 +142,9 @@ static char tmp_path[PATH_MAX];
 
 #define COPY_BUF (1u << 20)
 
-/* Stream smaps to fd; returns bytes copied or -errno (-ESRCH: target gone). */
-static long long copy_smaps(int smaps_fd, int out_fd, int *werr)
+/* Stream smaps to fd, counting its regions and torn records on the way; returns bytes
+ * copied or -errno (-ESRCH: target gone). */
+static long long copy_smaps(int smaps_fd, int out_fd, struct smaps_tally *tally, int *werr)
 {
 	char *buf = xmalloc(COPY_BUF);
 	long long total = 0;
@@ -160,6 +161,7 @@ static long long copy_smaps(int smaps_fd, int out_fd, int *werr)
 		}
 		if (n == 0)
 			break;
+		smaps_tally_feed(tally, buf, (size_t)n);
 		int rc = write_all(out_fd, buf, (size_t)n);
 		if (rc) {
 			*werr = -rc;
@@ -173,16 +175,18 @@ static long long copy_smaps(int smaps_fd, int out_fd, int *werr)
 }
 
 int snapfile_write(const struct procfs *p, const char *path, int flags, size_t *bytes_out,
-		   struct rw_err *err)
+		   size_t *torn_out, struct rw_err *err)
 {
 	struct snapshot *meta_holder = snapshot_new();
 	char *comm = NULL, *cmdline = NULL, kernel[128], header[4096];
 	int smaps_fd = -1, out_fd = -1, rc = 0, werr = 0, direct = 0;
-	size_t hlen;
+	size_t hlen, regions;
 	long long copied;
 	struct stat st;
+	struct smaps_tally tally;
 
 	tmp_path[0] = '\0';
+	memset(&tally, 0, sizeof(tally));
 	smaps_fd = procfs_openat(p, "smaps", err);
 	if (smaps_fd < 0) {
 		rc = smaps_fd;
@@ -251,7 +255,8 @@ int snapfile_write(const struct procfs *p, const char *path, int flags, size_t *
 			goto write_failed;
 		}
 	}
-	copied = copy_smaps(smaps_fd, out_fd, &werr);
+	copied = copy_smaps(smaps_fd, out_fd, &tally, &werr);
+	regions = smaps_tally_finish(&tally);
 	if (werr)
 		goto write_failed;
 	if (copied < 0) {
@@ -271,6 +276,15 @@ int snapfile_write(const struct procfs *p, const char *path, int flags, size_t *
 		rc = rw_err_set(err, ESRCH, "process %d exited during the snapshot", (int)p->pid);
 		goto out_tmp;
 	}
+	/* The closing line goes last: a file cut short before it is refused when read. */
+	hlen = smaps_format_end(header, sizeof(header), regions, tally.torn);
+	rc = write_all(out_fd, header, hlen);
+	if (rc) {
+		werr = -rc;
+		goto write_failed;
+	}
+	if (torn_out)
+		*torn_out = tally.torn;
 	if (!direct) {
 		int e;
 		if (fsync(out_fd) < 0) {

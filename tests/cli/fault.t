@@ -1,15 +1,18 @@
 #!/bin/sh
 # The fault suite: attack regionwatch during a freeze and check that the target is never
-# harmed. Each case ends by checking, within 200 ms, that no thread of the target is traced
+# harmed. Each case ends by checking, within 2 s, that no thread of the target is traced
 # or stopped (unless it was stopped before), that the target still makes progress (its
-# heartbeat rises), and that no file is left behind.
+# heartbeat rises again, within a bound a loaded machine meets), and that no file is left
+# behind.
 . "$(dirname "$0")/../lib.sh"
 
-# released PID [STATE]: within 200 ms every thread has TracerPid 0 and is not in t/T
+# released PID [STATE]: within 2 s every thread has TracerPid 0 and is not in t/T
 # (or, with STATE=T, every thread is in T: stopped as it was before).
 released() {
 	i=0
-	while [ $i -lt 20 ]; do
+	# The release itself takes a few ms (make bench measures it); 2 s is the bound that a
+	# machine with both cores busy still meets.
+	while [ $i -lt 200 ]; do
 		traced=$(grep -h '^TracerPid:' /proc/$1/task/*/status 2>/dev/null | grep -vc 'TracerPid:[[:space:]]*0$')
 		states=$(cat /proc/$1/task/*/stat 2>/dev/null | sed 's/.*) //' | cut -d' ' -f1 | sort -u | tr -d '\n')
 		if [ "$traced" = 0 ]; then
@@ -22,13 +25,21 @@ released() {
 		sleep 0.01
 		i=$((i + 1))
 	done
-	echo "# after 200 ms: traced=$traced states=$states"
+	echo "# after 2 s: traced=$traced states=$states"
 	return 1
 }
 beat() { tail -1 "$beatfile" 2>/dev/null | sed -n 's/^beat \([0-9]*\).*/\1/p'; }
-alive() { # the heartbeat still rises
-	b0=$(beat); sleep 0.2; b1=$(beat)
-	[ -n "$b0" ] && [ -n "$b1" ] && [ "$b1" -gt "$b0" ]
+alive() { # the heartbeat rises again: an "eventually" property, so the bound is generous
+	# (10 s) for a loaded machine; the safety bound is released() above.
+	b0=$(beat); i=0
+	while [ $i -lt 100 ]; do
+		sleep 0.1
+		b1=$(beat)
+		[ -n "$b0" ] && [ -n "$b1" ] && [ "$b1" -gt "$b0" ] && return 0
+		i=$((i + 1))
+	done
+	echo "# heartbeat stuck at ${b1:-none} for 10 s"
+	return 1
 }
 no_files() { [ -z "$(ls -A "$T/out")" ]; }
 wait_err() { # FILE TEXT: until FILE contains TEXT (5 s)
@@ -51,7 +62,7 @@ for phase in seized interrupted frozen detaching; do
 	dump_bg $phase
 	ok "SIGKILL at '$phase': regionwatch was paused there" grep -q "paused at $phase" "$T/err"
 	kill -9 $rw; wait $rw 2>/dev/null
-	ok "SIGKILL at '$phase': target released within 200 ms" released "$pid"
+	ok "SIGKILL at '$phase': target released within 2 s" released "$pid"
 	ok "SIGKILL at '$phase': target still makes progress" alive
 	ok "SIGKILL at '$phase': no file left" no_files
 done
@@ -61,7 +72,7 @@ for sig in INT TERM HUP PIPE; do
 	dump_bg frozen
 	kill -$sig $rw; wait $rw; st=$?
 	ok "SIG$sig while frozen: non-zero exit ($st)" test "$st" -ne 0
-	ok "SIG$sig while frozen: target released within 200 ms" released "$pid"
+	ok "SIG$sig while frozen: target released within 2 s" released "$pid"
 	ok "SIG$sig while frozen: target still makes progress" alive
 	ok "SIG$sig while frozen: no file left" no_files
 done

@@ -8,7 +8,7 @@ pid=$TPID
 # To stdout: our header, then the kernel's smaps text.
 "$RW" snap -p "$pid" > "$T/s1" 2> "$T/err"
 is "$?" 0 "snap to stdout exits 0"
-is "$(head -1 "$T/s1")" "# regionwatch-snapshot 1" "first line is the format header"
+is "$(head -1 "$T/s1")" "# regionwatch-snapshot 2" "first line is the format header"
 like "$(grep '^# pid ' "$T/s1")" "^# pid $pid\$" "header names the pid"
 like "$(grep '^# comm ' "$T/s1")" "^# comm grow_brk\$" "header names the comm"
 like "$(grep '^# start_ticks ' "$T/s1")" "^# start_ticks [0-9]+\$" "header has the start time"
@@ -100,6 +100,38 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=16k tmpfs "$T/full" 2>/dev/null;
 else
 	diag "full-disk case not run: needs root to mount a small tmpfs"
 fi
+
+# Torn reads in a snapshot: counted on its closing line, accepted by diff with one note.
+start_target grow_fast -a 8 -m 16 -t 60
+fpid=$TPID
+torn=0; bad=0; i=0
+while [ $i -lt 300 ]; do
+	i=$((i + 1))
+	"$RW" snap -p "$fpid" -o "$T/f$i.snap" || bad=$((bad + 1))
+	[ $i -le 2 ] || rm -f "$T/f$((i - 1)).snap"
+	t=$(sed -n 's/^# end [0-9]* regions, \([0-9]*\) torn$/\1/p' "$T/f$i.snap")
+	[ -n "$t" ] || bad=$((bad + 1))
+	if [ "${t:-0}" -gt 0 ]; then torn=$i; break; fi
+done
+stop_target "$fpid"
+is "$bad" 0 "torn: every snap of fast-growing mappings succeeds and ends with its '# end' line"
+if [ $torn -gt 0 ]; then
+	"$RW" diff "$T/f1.snap" "$T/f$torn.snap" > /dev/null 2> "$T/err"
+	is "$?" 0 "torn: diff accepts a snapshot with torn records"
+	like "$(cat "$T/err")" "f$torn.snap: [0-9]+ torn records? \(a mapping changed" "torn: ... with one line saying how many"
+	"$RW" diff --json "$T/f1.snap" "$T/f$torn.snap" > "$T/d.json" 2>/dev/null
+	is "$(json_get "$T/d.json" '$d->{b}{torn_records}')" "$(sed -n 's/^# end [0-9]* regions, \([0-9]*\) torn$/\1/p' "$T/f$torn.snap")" \
+		"torn: diff --json torn_records matches the snapshot's end line"
+else
+	t_result 1 "torn: no torn record seen in 300 snapshots of fast-growing mappings"
+fi
+
+# A snapshot cut short is refused at the line where it stops (format 2 ends with '# end').
+"$RW" snap -p "$pid" -o "$T/whole.snap"
+head -40 "$T/whole.snap" > "$T/cut.snap"
+"$RW" diff "$T/whole.snap" "$T/cut.snap" > /dev/null 2> "$T/err"
+is "$?" 1 "cut-short snapshot: diff exits 1"
+like "$(cat "$T/err")" "cut.snap: line 40: snapshot cut short" "cut-short snapshot: refused at its last line"
 
 ok "target still runs after all of this" kill -0 "$pid"
 stop_target "$pid"

@@ -18,7 +18,9 @@ for i in $(seq "$N"); do
 done
 is "$fails" 0 "$N freeze/thaw cycles of a thread-churning target: none failed"
 is "$left" 0 "... and none left a thread traced"
-b0=$(tail -1 "$beatfile" | cut -d' ' -f2); sleep 0.3; b1=$(tail -1 "$beatfile" | cut -d' ' -f2)
+# "eventually": the heartbeat rises again within 10 s, a bound a loaded machine meets
+b0=$(tail -1 "$beatfile" | cut -d' ' -f2); b1=$b0; n=0
+while [ "$b1" -le "$b0" ] && [ $n -lt 100 ]; do sleep 0.1; b1=$(tail -1 "$beatfile" | cut -d' ' -f2); n=$((n + 1)); done
 ok "the target still makes progress" test "$b1" -gt "$b0"
 is "$(cat /proc/$pid/task/*/stat | sed 's/.*) //' | cut -d' ' -f1 | grep -c '[tT]')" 0 "no thread stopped"
 done_testing

@@ -7,7 +7,6 @@
 #include <sys/types.h>
 #include "procfs.h"
 #include "region.h"
-#include "unwind.h"
 #include "util.h"
 
 struct sampler {
@@ -18,9 +17,9 @@ struct sampler {
 	struct snapshot *snap;        /* the latest sample; reused */
 	char comm[64];
 	double cost_ms;               /* own CPU time (user+sys) of the latest sample */
-	/* Thread stacks, without stopping anything (unwind_task_list): refreshed every
+	/* Thread stacks, without stopping anything (procfs_task_list): refreshed every
 	 * SAMPLER_TASKS_EVERY samples, since it opens two files per thread. */
-	struct unwind_task *tasks;
+	struct procfs_task *tasks;
 	size_t ntasks;
 	unsigned tasks_age;
 	/* The cgroup v2 directory whose memory.max applies, found by walking up from the

@@ -1,5 +1,5 @@
-/* unwind: backtraces of the threads of a stopped process (libunwind-ptrace), and a look at
- * where each thread's stack pointer is without stopping anything.
+/* unwind: backtraces of the threads of a stopped process (libunwind-ptrace). Where each
+ * thread's stack pointer is without stopping anything is procfs_task_list's.
  * Only src/unwind.c includes libunwind; this header does not, so other modules (and
  * out_json) can use these types without it. */
 #ifndef RW_UNWIND_H
@@ -10,41 +10,6 @@
 #include <sys/types.h>
 #include "procfs.h"
 #include "util.h"
-
-/* ---- Without stopping: who the threads are and where their stack pointers point. ---- */
-
-enum unwind_sp_source {
-	UNWIND_SP_NONE,          /* unknown: the thread was running, or the files said nothing */
-	UNWIND_SP_KSTKESP,       /* /proc/PID/task/TID/stat field 29 (non-zero only while the
-				  * kernel dumps core: fs/proc/array.c do_task_stat) */
-	UNWIND_SP_SYSCALL,       /* /proc/PID/task/TID/syscall: the user SP saved on entry to the
-				  * syscall (or fault) the thread is blocked in */
-};
-
-struct unwind_task {
-	pid_t tid;
-	char comm[64];           /* as the kernel wrote it (at most 15 bytes), may hold any byte
-				  * but NUL; escape before printing */
-	char state;              /* stat field 3: R S D T t Z X I ..., '?' if unknown */
-	uint64_t sp;             /* 0 when unknown */
-	enum unwind_sp_source sp_source;
-};
-
-/* Every thread of the process, sorted by tid, read from /proc/PID/task/TID/stat and .../syscall
- * without ptrace: nothing is stopped or traced. A thread that exits while it is read is
- * left out. -ESRCH: the process is gone. *tasks is malloc'd (free() it). */
-int unwind_task_list(const struct procfs *p, struct unwind_task **tasks, size_t *count,
-		     struct rw_err *err);
-
-/* Pure parsers, for the above and its tests, over [text, end).
- * stat: "TID (COMM) S f4 ... f29 ...": fills comm, state and sp (kstkesp, when non-zero).
- * Returns 0 or -EINVAL. */
-int unwind_parse_task_stat(const char *text, const char *end, struct unwind_task *t);
-/* syscall: "running" -> -EAGAIN (no SP while running); "NR A1..A6 SP PC" or "-1 SP PC"
- * -> *sp (the next-to-last field: proc(5) "/proc/pid/syscall"). -EINVAL otherwise. */
-int unwind_parse_syscall(const char *text, const char *end, uint64_t *sp);
-
-const char *unwind_sp_source_name(enum unwind_sp_source s);
 
 /* ---- Backtraces of a frozen process (target_freeze first). ---- */
 
@@ -74,7 +39,7 @@ enum unwind_stop {
 };
 
 struct unwind_thread {
-	struct unwind_task task; /* from unwind_task_list before the freeze (state = what the
+	struct procfs_task task; /* from procfs_task_list before the freeze (state = what the
 				  * thread was doing, not the ptrace stop) */
 	uint64_t sp;             /* SP register when frozen (0 if it could not be read) */
 	uint64_t stack_start, stack_end;   /* the mapping holding sp; 0, 0 if unknown */

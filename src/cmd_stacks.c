@@ -82,7 +82,7 @@ static int thread_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static const struct unwind_task *find_task(const struct unwind_task *v, size_t n, pid_t tid)
+static const struct procfs_task *find_task(const struct procfs_task *v, size_t n, pid_t tid)
 {
 	for (size_t i = 0; i < n; i++)
 		if (v[i].tid == tid)
@@ -256,7 +256,7 @@ int cmd_stacks(int argc, char **argv)
 	size_t max_frames = STACKS_DEFAULT_FRAMES, ntasks = 0, nthreads = 0, ngone = 0;
 	struct procfs p;
 	struct rw_err err;
-	struct unwind_task *tasks = NULL;
+	struct procfs_task *tasks = NULL;
 	struct unwind_thread *threads = NULL;
 	struct snapshot *snap = NULL;
 	struct unwind_ctx *uw = NULL;
@@ -307,7 +307,7 @@ int cmd_stacks(int argc, char **argv)
 	}
 	/* Everything that needs no stop is read before it: names, states (what the threads
 	 * were doing, not the ptrace stop), and the map. */
-	if (unwind_task_list(&p, &tasks, &ntasks, &err) || snapfile_capture(&p, &snap, &err)) {
+	if (procfs_task_list(&p, &tasks, &ntasks, &err) || snapfile_capture(&p, &snap, &err)) {
 		cli_error("stacks", "%s", err.msg);
 		rc = RW_EXIT_FAIL;
 		goto out;
@@ -334,7 +334,7 @@ int cmd_stacks(int argc, char **argv)
 	/* Frozen threads, plus those listed before that exited before they could be stopped. */
 	threads = xcalloc(frz.count + ntasks, sizeof(*threads));
 	for (size_t i = 0; i < frz.count; i++) {
-		const struct unwind_task *tk = find_task(tasks, ntasks, frz.threads[i].tid);
+		const struct procfs_task *tk = find_task(tasks, ntasks, frz.threads[i].tid);
 		struct unwind_thread *t = &threads[nthreads++];
 		if (tk) {
 			t->task = *tk;
@@ -388,14 +388,14 @@ int cmd_stacks(int argc, char **argv)
 	}
 	/* Threads born after the first list: their names, now that they run again. */
 	{
-		struct unwind_task *now = NULL;
+		struct procfs_task *now = NULL;
 		size_t nnow = 0;
 		int missing = 0;
 		for (size_t i = 0; i < nthreads; i++)
 			missing |= threads[i].task.state == '?';
-		if (missing && !unwind_task_list(&p, &now, &nnow, NULL))
+		if (missing && !procfs_task_list(&p, &now, &nnow, NULL))
 			for (size_t i = 0; i < nthreads; i++) {
-				const struct unwind_task *tk = find_task(now, nnow, threads[i].task.tid);
+				const struct procfs_task *tk = find_task(now, nnow, threads[i].task.tid);
 				if (threads[i].task.state == '?' && tk)
 					threads[i].task = *tk;
 			}

@@ -61,9 +61,9 @@ static void label_stacks(struct sampler *sm)
 	struct snapshot *s = sm->snap;
 
 	if (!sm->tasks || ++sm->tasks_age >= SAMPLER_TASKS_EVERY) {
-		struct unwind_task *t = NULL;
+		struct procfs_task *t = NULL;
 		size_t n = 0;
-		if (unwind_task_list(&sm->proc, &t, &n, NULL) == 0) {
+		if (procfs_task_list(&sm->proc, &t, &n, NULL) == 0) {
 			/* keep the SPs of threads that are running now from the previous list */
 			for (size_t i = 0; i < n; i++)
 				for (size_t j = 0; !t[i].sp && j < sm->ntasks; j++)

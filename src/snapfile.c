@@ -2,7 +2,6 @@
  * kernel's smaps text verbatim (design §5), so `cat /proc/PID/smaps` is one too. */
 #include "snapfile.h"
 #include "smaps.h"
-#include "unwind.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -235,9 +234,9 @@ int snapfile_write(const struct procfs *p, const char *path, int flags, size_t *
 	/* Thread stack pointers, read without stopping anything, so diff can name thread
 	 * stacks: "# thread TID 0xSP COMM" (blocked threads only; running ones have no SP). */
 	{
-		struct unwind_task *tasks = NULL;
+		struct procfs_task *tasks = NULL;
 		size_t ntasks = 0;
-		if (unwind_task_list(p, &tasks, &ntasks, NULL) == 0) {
+		if (procfs_task_list(p, &tasks, &ntasks, NULL) == 0) {
 			for (size_t i = 0; i < ntasks && !rc; i++) {
 				char line[200], esc[80];
 				int n;

@@ -2,16 +2,13 @@
  * detaching", "Group-stop", "PTRACE_EVENT_STOP"). */
 #include "target.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 /* What a signal handler must release: the set currently seized. Written only outside
  * handlers, with the count published last. */
@@ -80,37 +77,20 @@ static void forget(struct target_freeze *f, pid_t tid)
 
 pid_t target_tracer(const struct procfs *p)
 {
-	char *buf, *t;
-	size_t len;
-	pid_t tracer = 0;
+	struct procfs_status st;
 
-	if (procfs_read(p, "status", &buf, &len, NULL))
-		return 0;
-	t = strstr(buf, "\nTracerPid:");
-	if (t)
-		tracer = (pid_t)strtol(t + 11, NULL, 10);
-	free(buf);
-	return tracer;
+	procfs_status(p, &st, NULL);      /* tracer_pid stays 0 when unknown */
+	return st.tracer_pid;
 }
 
 /* A thread that is gone, a zombie or dead: ptrace refuses it with EPERM, harmlessly. */
 static int thread_exiting(const struct procfs *p, pid_t tid)
 {
-	char path[64], buf[512], *q;
-	int fd;
-	ssize_t n;
+	struct procfs_stat st;
 
-	snprintf(path, sizeof(path), "task/%d/stat", (int)tid);
-	fd = openat(p->dirfd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (procfs_task_stat(p, tid, &st, NULL))
 		return 1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 1;
-	buf[n] = '\0';
-	q = strrchr(buf, ')');
-	return !q || q[1] != ' ' || q[2] == 'Z' || q[2] == 'X' || q[2] == 'x';
+	return st.state == 'Z' || st.state == 'X' || st.state == 'x';
 }
 
 /* Wait until thread t is in a ptrace stop, or the deadline. 1 stopped, 0 gone, -1 timeout. */
@@ -159,33 +139,25 @@ int target_freeze(const struct procfs *p, double timeout_ms, struct target_freez
 	memset(f, 0, sizeof(*f));
 	f->pid = p->pid;
 	for (;;) {
-		int task_fd = openat(p->dirfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		DIR *d;
-		struct dirent *e;
+		pid_t *tids;
+		size_t ntids;
 		int added = 0;
 
-		if (task_fd < 0) {
-			rc = rw_err_set(err, ESRCH, "process %d exited", (int)p->pid);
+		rc = procfs_tids(p, &tids, &ntids, err);
+		if (rc)
 			goto fail;
-		}
-		d = fdopendir(task_fd);
-		if (!d) {
-			close(task_fd);
-			rc = rw_err_set(err, errno, "reading /proc/%d/task: %s", (int)p->pid, strerror(errno));
-			goto fail;
-		}
-		while ((e = readdir(d))) {
-			pid_t tid = (pid_t)atoi(e->d_name);
+		for (size_t k = 0; k < ntids; k++) {
+			pid_t tid = tids[k];
 			struct target_thread *t;
 
-			if (tid <= 0 || find(f, tid))
+			if (find(f, tid))
 				continue;
 			if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) < 0) {
 				int e2 = errno;
 				if (e2 == ESRCH || (e2 == EPERM && thread_exiting(p, tid)))
 					continue;         /* the thread exited meanwhile (an exiting
 							   * thread gives EPERM: kernel/ptrace.c) */
-				closedir(d);
+				free(tids);
 				if (e2 == EPERM) {
 					pid_t tracer = target_tracer(p);
 					if (tracer > 0)
@@ -211,7 +183,7 @@ int target_freeze(const struct procfs *p, double timeout_ms, struct target_freez
 			publish(f);
 			added++;
 		}
-		closedir(d);
+		free(tids);
 		if (!rounds)
 			target_test_pause("seized");
 		for (size_t i = 0; i < f->count; i++)

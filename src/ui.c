@@ -5,12 +5,12 @@
 #include "ui.h"
 #include "analysis.h"
 #include "memread.h"
+#include "procfs.h"
 #include "sampler.h"
 #include "timeline.h"
 #include "util.h"
 
 #include <curses.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <langinfo.h>
@@ -922,15 +922,13 @@ static void show_stacks(struct ui *u)
 	if (u->exited)
 		return;
 	{
-		char dir[64];
-		DIR *d;
-		struct dirent *e;
-		snprintf(dir, sizeof(dir), "/proc/%d/task", u->o->pid);
-		d = opendir(dir);
-		while (d && (e = readdir(d)))
-			nthreads += e->d_name[0] != '.';
-		if (d)
-			closedir(d);
+		/* Through the sampler's pinned dir fd: by path, a reused pid would count
+		 * another process's threads. A process gone meanwhile counts 0. */
+		pid_t *tids = NULL;
+		size_t ntids = 0;
+		if (!procfs_tids(&u->sm.proc, &tids, &ntids, NULL))
+			nthreads = (int)ntids;
+		free(tids);
 	}
 	snprintf(label, sizeof(label), "backtraces stop all %d threads of %d for a few ms "
 		 "(about 1 ms per thread). Go on? y/n: ", nthreads, u->o->pid);

@@ -1,14 +1,11 @@
-/* unwind: thread backtraces through libunwind-ptrace (the only includer of libunwind), and
- * each thread's stack pointer from /proc without stopping anything.
+/* unwind: thread backtraces through libunwind-ptrace (the only includer of libunwind).
  *
  * libunwind's ptrace accessors read registers (PTRACE_GETREGS / PEEKUSER) and memory
  * (PTRACE_PEEKDATA) of a thread in a ptrace-stop; the unwinder never asks them to write
  * because we never call unw_resume or unw_set_reg. */
 #include "unwind.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <libunwind-ptrace.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -16,213 +13,6 @@
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/user.h>
-#include <unistd.h>
-
-/* ---- /proc: no ptrace ---- */
-
-/* Skip spaces, then return the end of the token at *p (both within [*p, end)). */
-static const char *token(const char **p, const char *end)
-{
-	const char *q;
-
-	while (*p < end && (**p == ' ' || **p == '\n' || **p == '\t'))
-		(*p)++;
-	q = *p;
-	while (q < end && *q != ' ' && *q != '\n' && *q != '\t')
-		q++;
-	return q;
-}
-
-/* Unsigned number in [p, end): decimal, or hex after 0x. 0 or -EINVAL (also on overflow). */
-static int parse_u64(const char *p, const char *end, uint64_t *out)
-{
-	uint64_t v = 0;
-	int base = 10, digits = 0;
-
-	if (end - p > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-		base = 16;
-		p += 2;
-	}
-	for (; p < end; p++, digits++) {
-		unsigned d;
-		if (*p >= '0' && *p <= '9')
-			d = (unsigned)(*p - '0');
-		else if (base == 16 && *p >= 'a' && *p <= 'f')
-			d = (unsigned)(*p - 'a' + 10);
-		else if (base == 16 && *p >= 'A' && *p <= 'F')
-			d = (unsigned)(*p - 'A' + 10);
-		else
-			return -EINVAL;
-		if (v > (UINT64_MAX - d) / (unsigned)base)
-			return -EINVAL;
-		v = v * (unsigned)base + d;
-	}
-	if (!digits)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-int unwind_parse_task_stat(const char *text, const char *end, struct unwind_task *t)
-{
-	const char *open = memchr(text, '(', (size_t)(end - text)), *close = NULL, *p, *q;
-	size_t n;
-	int field;
-
-	/* comm may hold ')' and spaces: it ends at the last ')' (proc(5)). */
-	for (p = end; p > text; p--)
-		if (p[-1] == ')') {
-			close = p - 1;
-			break;
-		}
-	if (!open || !close || close < open)
-		return -EINVAL;
-	n = (size_t)(close - open - 1);
-	if (n >= sizeof(t->comm))
-		n = sizeof(t->comm) - 1;
-	memcpy(t->comm, open + 1, n);
-	t->comm[n] = '\0';
-	p = close + 1;
-	q = token(&p, end);
-	if (q - p != 1)
-		return -EINVAL;
-	t->state = *p;
-	/* Field 3 was the state; walk to field 29 (kstkesp). */
-	for (field = 3; field < 29; field++) {
-		p = q;
-		q = token(&p, end);
-		if (p == q)
-			return 0;          /* an older or shorter format: no kstkesp, not an error */
-	}
-	{
-		uint64_t sp;
-		if (!parse_u64(p, q, &sp) && sp) {
-			t->sp = sp;
-			t->sp_source = UNWIND_SP_KSTKESP;
-		}
-	}
-	return 0;
-}
-
-int unwind_parse_syscall(const char *text, const char *end, uint64_t *sp)
-{
-	const char *p = text, *q, *prev_start = NULL, *prev_end = NULL, *last_start = NULL,
-		   *last_end = NULL;
-	int ntok = 0;
-
-	for (;;) {
-		q = token(&p, end);
-		if (p == q)
-			break;
-		if (!ntok && q - p == 7 && !memcmp(p, "running", 7))
-			return -EAGAIN;
-		prev_start = last_start;
-		prev_end = last_end;
-		last_start = p;
-		last_end = q;
-		ntok++;
-		p = q;
-	}
-	/* "NR A1 A2 A3 A4 A5 A6 SP PC" (9 tokens) or "-1 SP PC" (3): SP is next to last. */
-	if (ntok != 9 && ntok != 3)
-		return -EINVAL;
-	return parse_u64(prev_start, prev_end, sp);
-}
-
-const char *unwind_sp_source_name(enum unwind_sp_source s)
-{
-	switch (s) {
-	case UNWIND_SP_KSTKESP:
-		return "kstkesp";
-	case UNWIND_SP_SYSCALL:
-		return "syscall";
-	case UNWIND_SP_NONE:
-		break;
-	}
-	return "none";
-}
-
-static int task_cmp(const void *a, const void *b)
-{
-	const struct unwind_task *x = a, *y = b;
-	return (x->tid > y->tid) - (x->tid < y->tid);
-}
-
-/* One thread: 0, or -ESRCH when it exited meanwhile. */
-static int read_task(const struct procfs *p, pid_t tid, struct unwind_task *t)
-{
-	char name[64], *buf;
-	size_t len;
-
-	memset(t, 0, sizeof(*t));
-	t->tid = tid;
-	t->state = '?';
-	snprintf(name, sizeof(name), "task/%d/stat", (int)tid);
-	if (procfs_read(p, name, &buf, &len, NULL))
-		return -ESRCH;
-	if (unwind_parse_task_stat(buf, buf + len, t))
-		snprintf(t->comm, sizeof(t->comm), "?");
-	free(buf);
-	if (t->sp_source != UNWIND_SP_NONE)
-		return 0;
-	/* kstkesp is 0 on current kernels unless the thread is dumping core, so ask the
-	 * syscall file: it needs the same ptrace-read permission but stops nothing. A running
-	 * thread, or a file we may not read, leaves the SP unknown. */
-	snprintf(name, sizeof(name), "task/%d/syscall", (int)tid);
-	if (!procfs_read(p, name, &buf, &len, NULL)) {
-		uint64_t sp;
-		if (!unwind_parse_syscall(buf, buf + len, &sp) && sp) {
-			t->sp = sp;
-			t->sp_source = UNWIND_SP_SYSCALL;
-		}
-		free(buf);
-	}
-	return 0;
-}
-
-int unwind_task_list(const struct procfs *p, struct unwind_task **tasks, size_t *count,
-		     struct rw_err *err)
-{
-	int fd = openat(p->dirfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	struct unwind_task *v = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *e;
-	DIR *d;
-
-	*tasks = NULL;
-	*count = 0;
-	if (fd < 0)
-		return rw_err_set(err, ESRCH, "process %d exited", (int)p->pid);
-	d = fdopendir(fd);
-	if (!d) {
-		int e2 = errno;
-		close(fd);
-		return rw_err_set(err, e2, "reading /proc/%d/task: %s", (int)p->pid, strerror(e2));
-	}
-	while ((e = readdir(d))) {
-		pid_t tid = (pid_t)atoi(e->d_name);
-
-		if (tid <= 0)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			v = xreallocarray(v, cap, sizeof(*v));
-		}
-		if (read_task(p, tid, &v[n]) == 0)
-			n++;
-	}
-	closedir(d);
-	if (!n) {
-		free(v);
-		return rw_err_set(err, ESRCH, "process %d exited", (int)p->pid);
-	}
-	qsort(v, n, sizeof(*v), task_cmp);
-	*tasks = v;
-	*count = n;
-	return 0;
-}
-
-/* ---- libunwind ---- */
 
 /* libunwind reads the target's memory one word per PTRACE_PEEKDATA: about 140 syscalls a
  * frame here, mostly the binary search of .eh_frame_hdr and the FDE/CIE parse, all while
@@ -418,18 +208,9 @@ void unwind_thread_clear(struct unwind_thread *t)
  * strace of us would count as a signal sent to the target). */
 static int thread_alive(const struct procfs *p, pid_t tid)
 {
-	struct unwind_task t;
-	char name[64], *buf;
-	size_t len;
-	int alive;
+	struct procfs_stat st;
 
-	snprintf(name, sizeof(name), "task/%d/stat", (int)tid);
-	if (procfs_read(p, name, &buf, &len, NULL))
-		return 0;
-	memset(&t, 0, sizeof(t));
-	alive = !unwind_parse_task_stat(buf, buf + len, &t) && t.state != 'Z' && t.state != 'X';
-	free(buf);
-	return alive;
+	return !procfs_task_stat(p, tid, &st, NULL) && st.state != 'Z' && st.state != 'X';
 }
 
 /* Why libunwind gave up, in words a person can act on. */

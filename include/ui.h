@@ -6,6 +6,7 @@ struct ui_opts {
 	int pid;
 	double interval;              /* seconds between samples */
 	double window;                /* seconds of statistics */
+	double max_cost;              /* cost budget, percent of one core (watch_opts) */
 	unsigned long iterations;     /* quit after this many samples (0: never) */
 	int color;                    /* -1 auto (NO_COLOR honoured), 0 never, 1 always */
 	int ascii;                    /* no Unicode sparklines */

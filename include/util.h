@@ -62,6 +62,8 @@ const char *fmt_delta(int64_t bytes, char *buf, size_t len);
 /* Monotonic and wall clocks in seconds. */
 double now_mono(void);
 double now_wall(void);
+/* CPU time this process has used (user + system), in milliseconds. */
+double cpu_self_ms(void);
 
 /* Read a whole fd until EOF into a malloc'd, NUL-terminated buffer.
  * Fails with -EFBIG beyond max_len bytes. */

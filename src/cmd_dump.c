@@ -5,10 +5,9 @@
 #include "cli.h"
 #include "memread.h"
 #include "out_json.h"
-#include "sampler.h"
 #include "snapfile.h"
 #include "target.h"
-#include "timeline.h"
+#include "watch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -120,37 +119,67 @@ static void on_run(void *ctx, uint64_t start, uint64_t end)
 	d->nruns++;
 }
 
-/* --region top: watch for 2 s (8 samples) and take the area ranked first. */
-static int resolve_top(pid_t pid, uint64_t *start, uint64_t *end, struct rw_err *err)
+/* --region top: watch for 2 s (9 samples, 0.25 s apart) and take the first row if it grows.
+ * It is then resolved against a fresh read of smaps, just before the read: an area that
+ * moved or vanished since its last sample (mremap, munmap) is picked again from a new
+ * sample, up to 3 times. Leaves the fresh snapshot in *snap. */
+static int resolve_top(const struct procfs *p, pid_t pid, struct snapshot **snap,
+		       uint64_t *start, uint64_t *end, struct rw_err *err)
 {
-	struct sampler sm;
-	struct timeline tl;
-	const struct area *top[1];
-	struct area_stats st[1];
-	int rc = 0;
+	struct watch w;
+	struct watch_opts wo = { pid, 0.25, 2.0, 0 };
+	int rc;
 
-	if (sampler_open(&sm, pid, err))
-		return -1;
-	timeline_init(&tl, 9);
+	rc = watch_open(&w, &wo, err);
 	for (int i = 0; i < 9 && !rc; i++) {
-		rc = sampler_take(&sm, err);
-		if (!rc)
-			timeline_add(&tl, sm.snap, now_mono());
+		rc = watch_step(&w, err);
 		if (!rc && i < 8)
 			usleep(250000);
 	}
-	if (!rc && timeline_rank(&tl, top, st, 1) == 1) {
-		char r[32];
-		*start = top[0]->start;
-		*end = top[0]->end;
-		fprintf(stderr, "regionwatch: dump: --region top: %llx-%llx (%s %s, %s/s over 2 s)\n",
-			(unsigned long long)*start, (unsigned long long)*end, trend_name(st[0].trend),
-			region_kind_name(top[0]->kind), fmt_delta((int64_t)st[0].rate, r, sizeof(r)));
-	} else if (!rc) {
-		rc = rw_err_set(err, ENOENT, "--region top: the process has no memory areas");
+	for (int tries = 0; !rc; tries++) {
+		const struct area_stats *st;
+		const struct area *a;
+		char spec[32], r[32];
+		size_t first;
+
+		watch_rank(&w, 1);
+		a = watch_top_growing(&w, &st);
+		if (!a) {
+			rc = rw_err_set(err, ENOENT, "--region top: nothing grows (%llu samples over "
+					"%.1f s): no area to choose; give an address or a name",
+					(unsigned long long)w.tl.seq, w.t_last - w.t0);
+			break;
+		}
+		snapshot_free(*snap);
+		*snap = NULL;
+		rc = snapfile_capture(p, snap, err);
+		if (rc)
+			break;
+		if (snapshot_find(*snap, a->start) >= 0) {
+			snprintf(spec, sizeof(spec), "0x%llx", (unsigned long long)a->start);
+			rc = memread_resolve(*snap, spec, start, end, &first, err);
+			if (!rc)
+				fprintf(stderr, "regionwatch: dump: --region top: %llx-%llx (%s %s, %s/s "
+					"over %.1f s)\n", (unsigned long long)*start,
+					(unsigned long long)*end, trend_name(st->trend),
+					region_kind_name(a->kind), fmt_delta((int64_t)st->rate, r, sizeof(r)),
+					w.t_last - w.t0);
+			break;
+		}
+		if (tries == 2) {
+			rc = rw_err_set(err, ESTALE, "--region top: the area ranked first kept moving "
+					"(last at %llx-%llx, gone from the map when it was to be read)",
+					(unsigned long long)a->start, (unsigned long long)a->end);
+			break;
+		}
+		fprintf(stderr, "regionwatch: dump: --region top: %llx-%llx moved or was unmapped "
+			"after its last sample; choosing again\n", (unsigned long long)a->start,
+			(unsigned long long)a->end);
+		rc = watch_step(&w, err);
 	}
-	timeline_free(&tl);
-	sampler_close(&sm);
+	if (w.exited && rc == -ESRCH)
+		rc = rw_err_set(err, ESRCH, "process %d exited while --region top watched it", (int)pid);
+	watch_close(&w);
 	return rc;
 }
 
@@ -289,18 +318,17 @@ int cmd_dump(int argc, char **argv)
 		cli_error("dump", "%s", err.msg);
 		return RW_EXIT_FAIL;
 	}
-	if (snapfile_capture(&p, &snap, &err)) {
-		cli_error("dump", "%s", err.msg);
-		procfs_close(&p);
-		return RW_EXIT_FAIL;
-	}
 	if (!strcmp(spec, "top")) {
-		if (resolve_top(pid, &start, &end, &err)) {
+		if (resolve_top(&p, pid, &snap, &start, &end, &err)) {
 			cli_error("dump", "%s", err.msg);
 			rc = RW_EXIT_FAIL;
 			goto out_snap;
 		}
 		first = 0;
+	} else if (snapfile_capture(&p, &snap, &err)) {
+		cli_error("dump", "%s", err.msg);
+		rc = RW_EXIT_FAIL;
+		goto out_snap;
 	} else if ((r = memread_resolve(snap, spec, &start, &end, &first, &err))) {
 		cli_error("dump", "%s", err.msg);
 		rc = r == -EINVAL ? RW_EXIT_USAGE : RW_EXIT_FAIL;
@@ -365,6 +393,21 @@ int cmd_dump(int argc, char **argv)
 	}
 	if (r && !st.exited) {
 		cli_error("dump", "%s", err.msg);
+		rc = RW_EXIT_FAIL;
+		goto out_file;
+	}
+	if (!st.bytes_read && !st.exited) {
+		/* Exit 0 with empty analyses would look like an answer: say why nothing was read. */
+		char why[256] = "";
+		size_t n = 0;
+		for (int h = 0; h < MEMREAD_HOLE_COUNT; h++)
+			if (st.pages[h] && n < sizeof(why))
+				n += (size_t)snprintf(why + n, sizeof(why) - n, "%s%llu %s", n ? ", " : "",
+						      (unsigned long long)st.pages[h],
+						      memread_hole_name((enum memread_hole)h));
+		cli_error("dump", "read nothing from %llx-%llx (pages: %s)%s",
+			  (unsigned long long)start, (unsigned long long)end, n ? why : "none",
+			  out ? "; no file written" : "");
 		rc = RW_EXIT_FAIL;
 		goto out_file;
 	}

@@ -4,8 +4,7 @@
 #include "cli.h"
 #include "out_json.h"
 #include "out_table.h"
-#include "sampler.h"
-#include "timeline.h"
+#include "watch.h"
 #include "ui.h"
 
 #include <errno.h>
@@ -39,6 +38,9 @@ void cmd_watch_help(FILE *fp)
 		"      --window S       statistics over the last S seconds (default 120; at most 512\n"
 		"                       samples are kept, so a short interval shortens the window)\n"
 		"      --top K          areas shown per sample and in the final text ranking (default 10)\n"
+		"      --max-cost PCT   CPU budget, percent of one core (default 5; 0: none): a sample\n"
+		"                       that costs more stretches the interval to stay within it, and\n"
+		"                       the header and the JSON say so\n"
 		"      --json           JSON Lines: {\"type\":\"sample\"} per sample, then {\"type\":\"summary\"}\n"
 		"                       with every live area ranked by score\n"
 		"      --batch          with regionwatch -p PID: print this output even on a terminal\n"
@@ -183,21 +185,19 @@ int cmd_watch(int argc, char **argv)
 		{ "iterations", required_argument, NULL, 'n' },
 		{ "color", required_argument, NULL, 'C' },
 		{ "ascii", no_argument, NULL, 'a' },
+		{ "max-cost", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *name = strcmp(argv[0], "watch") ? NULL : "watch";
-	int pid = 0, json = 0, c, rc = RW_EXIT_OK, exec_errno = 0, exited = 0, batch = 0, color = -1;
+	int pid = 0, json = 0, c, rc = RW_EXIT_OK, exec_errno = 0, batch = 0, color = -1;
 	int ascii = 0;
 	unsigned long count = 0, top = 10;
-	double interval = 1.0, window = 120.0, t0 = 0, next;
+	double next;
 	pid_t child = 0;
-	struct sampler sm;
-	struct timeline tl;
+	struct watch w;
+	struct watch_opts wo = { 0, 1.0, 120.0, WATCH_MAX_COST_DEFAULT };
 	struct rw_err err;
-	const struct area **ranked = NULL;
-	struct area_stats *st = NULL;
-	size_t ranked_cap = 0, torn_total = 0;
 	struct watch_view v;
 
 	optind = 1;
@@ -211,7 +211,7 @@ int cmd_watch(int argc, char **argv)
 			}
 			break;
 		case 'i':
-			if (parse_seconds(optarg, &interval) || interval < 0.01) {
+			if (parse_seconds(optarg, &wo.interval) || wo.interval < 0.01) {
 				cli_error(name, "invalid interval '%s' (seconds, at least 0.01)", optarg);
 				return RW_EXIT_USAGE;
 			}
@@ -223,7 +223,7 @@ int cmd_watch(int argc, char **argv)
 			}
 			break;
 		case 'w':
-			if (parse_seconds(optarg, &window)) {
+			if (parse_seconds(optarg, &wo.window)) {
 				cli_error(name, "invalid window '%s' (seconds)", optarg);
 				return RW_EXIT_USAGE;
 			}
@@ -255,6 +255,17 @@ int cmd_watch(int argc, char **argv)
 		case 'a':
 			ascii = 1;
 			break;
+		case 'M': {
+			char *e;
+			errno = 0;
+			wo.max_cost = strtod(optarg, &e);
+			if (errno || e == optarg || *e || !(wo.max_cost >= 0) || wo.max_cost > 100) {
+				cli_error(name, "--max-cost takes a percentage of one core from 0 (no "
+					  "budget) to 100, not '%s'", optarg);
+				return RW_EXIT_USAGE;
+			}
+			break;
+		}
 		case 'h':
 			cmd_watch_help(stdout);
 			return RW_EXIT_OK;
@@ -279,7 +290,7 @@ int cmd_watch(int argc, char **argv)
 
 	/* regionwatch -p PID on a terminal: the live monitor. */
 	if (!name && pid && !json && !batch && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
-		struct ui_opts uo = { pid, interval, window, count, color, ascii };
+		struct ui_opts uo = { pid, wo.interval, wo.window, wo.max_cost, count, color, ascii };
 		return ui_run(&uo);
 	}
 	install_stop_handlers();
@@ -296,66 +307,37 @@ int cmd_watch(int argc, char **argv)
 		}
 		pid = child;
 	}
-	if (sampler_open(&sm, pid, &err)) {
+	wo.pid = pid;
+	if (watch_open(&w, &wo, &err)) {
 		cli_error(name, "%s", err.msg);
 		return child ? wait_child(child) : RW_EXIT_FAIL;
 	}
-	{
-		double n = ceil(window / interval) + 1;
-		timeline_init(&tl, n > 100000 ? 100000 : (size_t)n);
-	}
-	memset(&v, 0, sizeof(v));
-	v.pid = pid;
-	v.comm = sm.comm;
 	next = now_mono();
 	for (;;) {
-		int r = sampler_take(&sm, &err);
-		double t = now_mono();
-		size_t n;
+		int r = watch_step(&w, &err);
 
-		if (r == -ESRCH) {
-			exited = 1;
+		if (r == -ESRCH)
 			break;
-		}
 		if (r) {
 			cli_error(name, "%s", err.msg);
 			rc = RW_EXIT_FAIL;
 			break;
 		}
-		if (!tl.seq)
-			t0 = t;
-		timeline_add(&tl, sm.snap, t);
-		if (ranked_cap < tl.nareas || !ranked) {
-			ranked_cap = tl.nareas * 2 + 16;
-			ranked = xreallocarray(ranked, ranked_cap, sizeof(*ranked));
-			st = xreallocarray(st, ranked_cap, sizeof(*st));
-		}
-		n = timeline_rank(&tl, ranked, st, top);
-		v.seq = tl.seq;
-		v.elapsed = t - t0;
-		v.window_s = timeline_window_seconds(&tl);
-		v.window_samples = timeline_window_samples(&tl);
-		timeline_totals(&tl, &v.tot);
-		sampler_mem_limit(&sm, &v.lim);
-		v.cost_ms = sm.cost_ms;
-		v.torn = sm.snap->torn;
-		torn_total += sm.snap->torn;
-		v.areas = ranked;
-		v.st = st;
-		v.n = n;
-		v.nareas = tl.nareas;
-		v.vanished = tl.vanished;
+		watch_rank(&w, top);
+		watch_fill_view(&w, &v);
 		if (json)
 			out_json_watch_sample(stdout, &v);
 		else
 			out_table_watch_sample(stdout, &v);
 		if (fflush(stdout) || ferror(stdout)) {
+			cli_error(name, "writing standard output: %s", strerror(errno ? errno : EIO));
 			rc = RW_EXIT_FAIL;
 			break;
 		}
-		if (count && tl.seq >= count)
+		if (count && w.tl.seq >= count)
 			break;
-		next += interval;
+		/* as asked, or stretched by the cost budget (--max-cost) */
+		next += watch_interval(&w);
 		if (next < now_mono())
 			next = now_mono();
 		while (!stop_signal && now_mono() < next)
@@ -364,31 +346,24 @@ int cmd_watch(int argc, char **argv)
 			break;
 	}
 
-	v.end = exited ? "exited" : stop_signal ? "interrupted" : "count";
-	v.torn = torn_total;
-	if (tl.seq) {
-		size_t n = timeline_rank(&tl, ranked, st, json ? tl.nareas : top);
-		v.n = n;
-		v.nareas = tl.nareas;
-		v.vanished = tl.vanished;
-		v.window_s = timeline_window_seconds(&tl);
-		v.window_samples = timeline_window_samples(&tl);
-		timeline_totals(&tl, &v.tot);
+	if (w.tl.seq) {
+		watch_rank(&w, json ? SIZE_MAX : top);
+		watch_fill_view(&w, &v);
+		v.end = w.exited ? "exited" : stop_signal ? "interrupted" : "count";
+		v.torn = w.torn_total;
 		if (json)
 			out_json_watch_summary(stdout, &v);
 		else
 			out_table_watch_summary(stdout, &v);
 		fflush(stdout);
 	}
-	if (exited && !child)
-		cli_error(name, "process %d exited after %llu samples; the ranking covers them", pid,
-			  (unsigned long long)tl.seq);
-	if (exited && !child)
+	if (w.exited && !child) {
+		cli_error(name, "process %d exited after %llu sample%s; the ranking covers %s", pid,
+			  (unsigned long long)w.tl.seq, w.tl.seq == 1 ? "" : "s",
+			  w.tl.seq == 1 ? "it" : "them");
 		rc = RW_EXIT_FAIL;
-	free(ranked);
-	free(st);
-	timeline_free(&tl);
-	sampler_close(&sm);
+	}
+	watch_close(&w);
 	if (child)
 		return wait_child(child);
 	return rc;

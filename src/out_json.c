@@ -196,6 +196,9 @@ static void watch_common(json_t *doc, const struct watch_view *v)
 	}
 	json_object_set_new(doc, "cost_ms", json_real(round(v->cost_ms * 1000) / 1000));
 	json_object_set_new(doc, "torn_records", jint(v->torn));
+	json_object_set_new(doc, "interval_s", json_real(v->interval));
+	json_object_set_new(doc, "interval_stretched", json_boolean(v->stretched));
+	json_object_set_new(doc, "max_cost_pct", json_real(v->max_cost));
 }
 
 int out_json_watch_sample(FILE *fp, const struct watch_view *v)

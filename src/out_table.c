@@ -141,7 +141,11 @@ static void watch_header(FILE *fp, const struct watch_view *v)
 			fprintf(fp, " (~%s at this rate)",
 				fmt_duration((double)v->lim.headroom / v->tot.rss_rate, b, sizeof(b)));
 	}
-	fprintf(fp, "  cost %.2f ms\n", v->cost_ms);
+	fprintf(fp, "  cost %.2f ms", v->cost_ms);
+	if (v->stretched)
+		fprintf(fp, "  interval stretched to %.2fs (over the %g%% CPU budget)", v->interval,
+			v->max_cost);
+	fputc('\n', fp);
 }
 
 static void watch_rows(FILE *fp, const struct watch_view *v, int ranks)

@@ -171,4 +171,26 @@ start_target grow_brk -r 4096 -t 120
 "$RW" dump -p "$TPID" --region top --histogram > /dev/null 2> "$T/top.err"
 is "$?" 0 "--region top exits 0"
 like "$(cat "$T/top.err")" "--region top: [0-9a-f]+-[0-9a-f]+ \\(growing heap" "--region top picks the growing heap"
+heap=$(sed -n 's/.*top: \([0-9a-f]*\)-.*/\1/p' "$T/top.err")
+like "$(grep '\[heap\]' /proc/$TPID/maps)" "^0*$heap-" "... and the span it read starts where [heap] starts now"
+stop_target "$TPID"
+
+# 12. Nothing grows: --region top says so and exits 1 (it used to pick a flat file mapping).
+start_target flat -s 64 -t 120
+"$RW" dump -p "$TPID" --region top --histogram > "$T/top.out" 2> "$T/top.err"
+is "$?" 1 "--region top where nothing grows: exit 1"
+like "$(cat "$T/top.err")" "--region top: nothing grows \\([0-9]+ samples" "... says nothing grows"
+is "$(cat "$T/top.out")" "" "... and prints no analysis"
+
+# 13. A read that gets none of the bytes asked for exits 1 and says why (no file kept).
+# The reservation tail of grow_mmap is PROT_NONE and never touched: not one page present.
+stop_target "$TPID"
+start_target grow_mmap -r 1024 -m 256 -t 120
+tail_start=$(awk -v a="$(ready_field addr | sed 's/^0x//')" '$1 ~ "^"a"-" { split($1, r, "-"); getline; split($1, t, "-"); print t[1]; exit }' /proc/$TPID/maps)
+"$RW" dump -p "$TPID" --region "0x$tail_start-0x$(printf %x $((0x$tail_start + 1048576)))" --histogram \
+	-o "$T/out/none.bin" > /dev/null 2> "$T/none.err"
+is "$?" 1 "a dump that reads nothing: exit 1"
+like "$(cat "$T/none.err")" "read nothing from $tail_start-[0-9a-f]+ \\(pages: 256 (skipped|not present)\\); no file written" \
+	"... says why, page by page"
+ok "... and leaves no file" test ! -e "$T/out/none.bin"
 done_testing

@@ -137,10 +137,27 @@ is "$fails" 0 "torn reads: watch -i 0.05 -n 80 of fast-growing mappings never fa
 ok "torn reads: ... and counts the torn records it resolved ($torn)" test "$torn" -gt 0
 is "$(cat "$T/torn.err")" "" "torn reads: nothing on stderr"
 
-# 12. Usage errors.
+# 12. The cost budget: a sample that costs more than --max-cost stretches the interval, and
+# the JSON and the header say so; at the default budget a small process is not stretched.
+start_target grow_brk -r 1024 -t 60
+"$RW" watch -p "$TPID" -i 0.05 -n 1 --max-cost 0.0001 --json > "$T/cost.json" 2>/dev/null
+head -1 "$T/cost.json" > "$T/s1.json"
+is "$(json_get "$T/s1.json" '$d->{interval_stretched} ? 1 : 0')" 1 "--max-cost 0.0001: the interval is stretched"
+ok "... to cost_ms / budget (interval_s > 0.05)" test "$(json_get "$T/s1.json" '$d->{interval_s} > 0.05 && abs($d->{interval_s} - $d->{cost_ms} / 1000 * 100 / 0.0001) < 1e-6 * $d->{interval_s} + 1e-9 ? 1 : 0')" = 1
+"$RW" watch -p "$TPID" -i 0.05 -n 1 --max-cost 0.0001 > "$T/cost.txt" 2>/dev/null
+like "$(head -1 "$T/cost.txt")" "interval stretched to [0-9.]+s \\(over the 0.0001% CPU budget\\)" "... and the text header says so"
+"$RW" watch -p "$TPID" -i 0.5 -n 2 --json > "$T/cost.json" 2>/dev/null
+head -1 "$T/cost.json" > "$T/s1.json"
+is "$(json_get "$T/s1.json" '$d->{interval_stretched} ? 1 : 0')" 0 "default budget (5%): a small process is not stretched"
+is "$(json_get "$T/s1.json" '$d->{max_cost_pct}')" 5 "... and the budget is in the JSON"
+stop_target "$TPID"
+
+# 13. Usage errors.
 "$RW" watch 2> /dev/null; is "$?" 2 "no -p: exit 2"
 "$RW" watch -p 1 -i 0 2> /dev/null; is "$?" 2 "-i 0: exit 2"
 "$RW" watch -p 1 -n x 2> /dev/null; is "$?" 2 "-n x: exit 2"
 "$RW" watch -p 1 --window -3 2> /dev/null; is "$?" 2 "--window -3: exit 2"
 "$RW" watch -p 1 -- true 2> /dev/null; is "$?" 2 "-p and -- CMD together: exit 2"
+"$RW" watch -p 1 --max-cost 101 2> "$T/e"; is "$?" 2 "--max-cost 101: exit 2"
+like "$(cat "$T/e")" "--max-cost takes a percentage" "--max-cost 101: says what it takes"
 done_testing

@@ -1,0 +1,102 @@
+/* watch: the live model of one process (design §3): the sampler, the timeline, the ranked
+ * rows, the baseline, the memory limit and the cost budget. Used by `watch`,
+ * `dump --region top` and the monitor; later by triggers and metrics. It never prints. */
+#ifndef RW_WATCH_H
+#define RW_WATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "sampler.h"
+#include "timeline.h"
+#include "util.h"
+
+#define WATCH_MAX_COST_DEFAULT 5.0   /* percent of one core */
+
+struct watch_opts {
+	pid_t pid;
+	double interval;              /* seconds between samples, as asked */
+	double window;                /* seconds of statistics */
+	double max_cost;              /* percent of one core a sample may cost before the
+	                               * interval stretches (0: never stretch) */
+};
+
+/* One watch sample or the final ranking, as the text table, JSON and the monitor show it. */
+struct watch_view {
+	int pid;
+	const char *comm;
+	uint64_t seq;                  /* samples taken so far */
+	double elapsed;                /* seconds since the first sample */
+	double window_s;               /* seconds covered by the statistics */
+	size_t window_samples;
+	struct totals_stats tot;
+	struct mem_limit lim;
+	double cost_ms;                /* own CPU time of this sample */
+	double interval;               /* seconds to the next sample, stretched or as asked */
+	int stretched;                 /* the interval was stretched by the cost budget */
+	double max_cost;               /* the budget, percent of one core */
+	size_t torn;                   /* torn records in this sample (summary: in all samples) */
+	const struct area **areas;     /* ranked, best first */
+	const struct area_stats *st;
+	size_t n;                      /* entries in areas/st */
+	size_t nareas;                 /* areas alive in total */
+	uint64_t vanished;
+	const char *end;               /* summary only: "count", "interrupted", "exited" */
+};
+
+struct watch_baseline {
+	uint64_t id, rss;
+};
+
+struct watch {
+	struct watch_opts o;
+	struct sampler sm;
+	struct timeline tl;
+	int exited;                    /* the process exited (or was replaced) */
+	double t0, t_last;             /* monotonic times of the first and the latest sample */
+	double cost_ms;                /* own CPU time of the latest step and the ranks after it */
+	double cost_avg_ms;            /* moving average of cost_ms over the steps before it */
+	size_t torn_total;
+	struct totals_stats tot;       /* of the latest sample */
+	struct mem_limit lim;
+	/* Every area present in the latest sample, ranked best first (watch_rank). */
+	const struct area **rank;
+	struct area_stats *rank_st;
+	size_t nrank, rank_cap;
+	/* RSS per area id at the baseline (the first sample, or watch_set_baseline) */
+	struct watch_baseline *base;
+	size_t nbase;
+	double base_time;
+};
+
+/* Open the process and size the timeline for o->window / o->interval. Takes no sample. */
+int watch_open(struct watch *w, const struct watch_opts *o, struct rw_err *err);
+void watch_close(struct watch *w);
+
+/* Take one sample, add it to the timeline, refresh totals and the limit. The first sample
+ * is the baseline.
+ * Returns 0, -ESRCH when the process has exited (w->exited), or -errno. */
+int watch_step(struct watch *w, struct rw_err *err);
+
+/* Rank the areas present in the latest sample, best first, into w->rank / w->rank_st:
+ * the first max of them (all with max = SIZE_MAX). Returns how many. */
+size_t watch_rank(struct watch *w, size_t max);
+
+/* Seconds to wait before the next step: o.interval, stretched while steps (with their
+ * ranking; a moving average, so one dear sample does not stall the next) cost more than
+ * o.max_cost percent of one core. */
+double watch_interval(const struct watch *w);
+
+/* The baseline is now: deltas (watch_baseline_rss) are measured from the latest sample. */
+void watch_set_baseline(struct watch *w);
+/* RSS of area id at the baseline; *found 0 when the area was born after it. */
+uint64_t watch_baseline_rss(const struct watch *w, uint64_t id, int *found);
+
+/* After watch_rank: the first ranked row if it grows (score > 0), or NULL: "nothing
+ * grows" (rows are ranked by score, so no later row grows either). */
+const struct area *watch_top_growing(const struct watch *w, const struct area_stats **st);
+
+/* Fill v from the latest step and the rows of the latest watch_rank. */
+void watch_fill_view(const struct watch *w, struct watch_view *v);
+
+#endif

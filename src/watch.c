@@ -1,0 +1,169 @@
+/* watch: one live process sampled into a timeline, ranked, with a baseline and a cost
+ * budget. The loop that drives it (and the printing) belongs to its callers. */
+#include "watch.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int watch_open(struct watch *w, const struct watch_opts *o, struct rw_err *err)
+{
+	double n;
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	w->o = *o;
+	rc = sampler_open(&w->sm, o->pid, err);
+	if (rc)
+		return rc;
+	n = ceil(o->window / o->interval) + 1;
+	timeline_init(&w->tl, n > 100000 ? 100000 : (size_t)n);
+	return 0;
+}
+
+void watch_close(struct watch *w)
+{
+	timeline_free(&w->tl);
+	sampler_close(&w->sm);
+	free(w->rank);
+	free(w->rank_st);
+	free(w->base);
+	memset(w, 0, sizeof(*w));
+}
+
+static int cmp_base(const void *a, const void *b)
+{
+	const struct watch_baseline *x = a, *y = b;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+void watch_set_baseline(struct watch *w)
+{
+	const struct timeline *tl = &w->tl;
+
+	free(w->base);
+	w->base = xcalloc(tl->nareas + 1, sizeof(*w->base));
+	w->nbase = 0;
+	for (size_t i = 0; i < tl->nareas; i++) {
+		uint64_t r = timeline_area_rss(tl, &tl->areas[i], tl->seq - 1);
+		w->base[w->nbase++] = (struct watch_baseline){ tl->areas[i].id, r == UINT64_MAX ? 0 : r };
+	}
+	/* Areas are sorted by address, ids by birth: sort for the binary search. */
+	qsort(w->base, w->nbase, sizeof(*w->base), cmp_base);
+	w->base_time = w->t_last;
+}
+
+uint64_t watch_baseline_rss(const struct watch *w, uint64_t id, int *found)
+{
+	size_t lo = 0, hi = w->nbase;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (w->base[mid].id == id) {
+			*found = 1;
+			return w->base[mid].rss;
+		}
+		if (w->base[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = 0;
+	return 0;
+}
+
+/* cost_ms folded into the average of the steps before (weight 1/4; the first is itself). */
+static double watch_cost_avg(const struct watch *w)
+{
+	return w->tl.seq <= 1 ? w->cost_ms : 0.75 * w->cost_avg_ms + 0.25 * w->cost_ms;
+}
+
+/* The cost budget: a sample that cost more than max_cost % of one core stretches the
+ * interval so that sampling stays within the budget; cheaper samples bring it back. */
+double watch_interval(const struct watch *w)
+{
+	double need;
+
+	if (w->o.max_cost <= 0)
+		return w->o.interval;
+	need = watch_cost_avg(w) / 1e3 * 100.0 / w->o.max_cost;
+	return need > w->o.interval ? need : w->o.interval;
+}
+
+int watch_step(struct watch *w, struct rw_err *err)
+{
+	double c0 = cpu_self_ms();
+	int rc;
+
+	if (w->exited)
+		return rw_err_set(err, ESRCH, "process %d exited", (int)w->o.pid);
+	if (w->tl.seq)
+		w->cost_avg_ms = watch_cost_avg(w);
+	rc = sampler_take(&w->sm, err);
+	if (rc == -ESRCH)
+		w->exited = 1;
+	if (rc)
+		return rc;
+	w->t_last = now_mono();
+	if (!w->tl.seq)
+		w->t0 = w->t_last;
+	timeline_add(&w->tl, w->sm.snap, w->t_last);
+	w->torn_total += w->sm.snap->torn;
+	timeline_totals(&w->tl, &w->tot);
+	sampler_mem_limit(&w->sm, &w->lim);
+	if (!w->base)
+		watch_set_baseline(w);
+	w->nrank = 0;
+	w->cost_ms = cpu_self_ms() - c0;
+	return 0;
+}
+
+size_t watch_rank(struct watch *w, size_t max)
+{
+	double c0 = cpu_self_ms();
+	size_t n = w->tl.nareas;
+
+	if (max > n)
+		max = n;
+	if (w->rank_cap < max + 1) {
+		w->rank_cap = max * 2 + 16;
+		w->rank = xreallocarray(w->rank, w->rank_cap, sizeof(*w->rank));
+		w->rank_st = xreallocarray(w->rank_st, w->rank_cap, sizeof(*w->rank_st));
+	}
+	w->nrank = timeline_rank(&w->tl, w->rank, w->rank_st, max);
+	w->cost_ms += cpu_self_ms() - c0;
+	return w->nrank;
+}
+
+const struct area *watch_top_growing(const struct watch *w, const struct area_stats **st)
+{
+	if (!w->nrank || !(w->rank_st[0].score > 0) || w->rank_st[0].trend != TREND_GROWING)
+		return NULL;
+	if (st)
+		*st = &w->rank_st[0];
+	return w->rank[0];
+}
+
+void watch_fill_view(const struct watch *w, struct watch_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->pid = (int)w->o.pid;
+	v->comm = w->sm.comm;
+	v->seq = w->tl.seq;
+	v->elapsed = w->t_last - w->t0;
+	v->window_s = timeline_window_seconds(&w->tl);
+	v->window_samples = timeline_window_samples(&w->tl);
+	v->tot = w->tot;
+	v->lim = w->lim;
+	v->cost_ms = w->cost_ms;
+	v->interval = watch_interval(w);
+	v->stretched = v->interval > w->o.interval;
+	v->max_cost = w->o.max_cost;
+	v->torn = w->sm.snap ? w->sm.snap->torn : 0;
+	v->areas = w->rank;
+	v->st = w->rank_st;
+	v->n = w->nrank;
+	v->nareas = w->tl.nareas;
+	v->vanished = w->tl.vanished;
+}

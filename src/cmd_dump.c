@@ -184,22 +184,21 @@ static int write_manifest(const char *path, const struct dump_info *info, int fo
 	return 0;
 }
 
-int cmd_dump(int argc, char **argv)
+enum { OPT_FORCE = CLI_OPT_OWN, OPT_FREEZE, OPT_DONTDUMP };
+
+int cmd_dump(struct cli_ctx *cx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "pid", required_argument, NULL, 'p' },
 		{ "region", required_argument, NULL, 'r' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "freeze", no_argument, NULL, OPT_FREEZE },
 		{ "include-dontdump", no_argument, NULL, OPT_DONTDUMP },
-		{ "help", no_argument, NULL, 'h' },
-		CLI_ANALYSIS_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct analysis_opts ao;
 	const char *spec = NULL, *out = NULL;
-	int pid = 0, force = 0, freeze = 0, dontdump = 0, c, rc = RW_EXIT_OK, r;
+	int pid, force = 0, freeze = 0, dontdump = 0, c, rc = RW_EXIT_OK, r;
 	struct procfs p;
 	struct snapshot *snap = NULL;
 	struct rw_err err;
@@ -218,21 +217,9 @@ int cmd_dump(int argc, char **argv)
 	memset(&ao, 0, sizeof(ao));
 	memset(&dc, 0, sizeof(dc));
 	dc.fd = -1;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "p:r:o:h" CLI_ANALYSIS_SHORT, opts, NULL)) != -1) {
-		r = cli_analysis_opt("dump", c, optarg, &ao);
-		if (r < 0)
-			return RW_EXIT_USAGE;
-		if (r > 0)
-			continue;
+	cx->analysis = &ao;
+	while ((c = cli_getopt(cx, argc, argv, "r:o:", opts)) > 0) {
 		switch (c) {
-		case 'p':
-			if (parse_pid(optarg, &pid)) {
-				cli_error("dump", "invalid pid '%s'", optarg);
-				return RW_EXIT_USAGE;
-			}
-			break;
 		case 'r':
 			spec = optarg;
 			break;
@@ -248,24 +235,16 @@ int cmd_dump(int argc, char **argv)
 		case OPT_DONTDUMP:
 			dontdump = 1;
 			break;
-		case 'h':
-			cmd_dump_help(stdout);
-			return RW_EXIT_OK;
-		default:
-			cli_error("dump", "unknown or incomplete option '%s' (see 'regionwatch dump --help')",
-				  argv[optind - 1]);
-			return RW_EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		cli_error("dump", "unexpected argument '%s'", argv[optind]);
-		return RW_EXIT_USAGE;
-	}
+	if (c < 0)
+		return cx->status;
+	pid = cx->pid;
 	if (!pid || !spec) {
-		cli_error("dump", "give -p PID and --region SPEC (an address, START-END, [heap], or top)");
+		cli_error(cx->name, "give -p PID and --region SPEC (an address, START-END, [heap], or top)");
 		return RW_EXIT_USAGE;
 	}
-	if (cli_analysis_check("dump", &ao))
+	if (cli_analysis_check(cx))
 		return RW_EXIT_USAGE;
 	if (out) {
 		struct stat ost;

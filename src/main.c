@@ -63,12 +63,12 @@ int main(int argc, char **argv)
 		c->help(stdout);
 		return RW_EXIT_OK;
 	}
-	/* regionwatch -p PID / regionwatch [options] -- CMD: the monitor's form. The ncurses
-	 * monitor is not built yet, so this prints the watch output. */
+	/* regionwatch -p PID / regionwatch [options] -- CMD: the monitor's form, watch's options
+	 * with errors that name no command (a terminal gets the ncurses monitor). */
 	if (argv[1][0] == '-')
-		return cmd_watch(argc, argv);
+		return cli_run(cli_find("watch"), NULL, argc, argv);
 	c = cli_find(argv[1]);
 	if (!c)
 		return unknown_command(argv[1]);
-	return c->run(argc - 1, argv + 1);
+	return cli_run(c, c->name, argc - 1, argv + 1);
 }

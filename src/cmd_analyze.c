@@ -82,24 +82,24 @@ int cmd_analyze(struct cli_ctx *cx, int argc, char **argv)
 	if (c < 0)
 		return cx->status;
 	if (argc - optind != 1) {
-		cli_error("analyze", "give one FILE to analyse");
+		cli_error(cx->name, "give one FILE to analyse");
 		return RW_EXIT_USAGE;
 	}
 	if (cli_analysis_check(cx))
 		return RW_EXIT_USAGE;
 	if (!(ao.strings || ao.top || ao.hexdump || ao.histogram || ao.grep)) {
-		cli_error("analyze", "nothing to do: give --strings, --top N, --hexdump, --histogram "
+		cli_error(cx->name, "nothing to do: give --strings, --top N, --hexdump, --histogram "
 			  "or --grep REGEX");
 		return RW_EXIT_USAGE;
 	}
 	path = argv[optind];
 	fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		cli_error("analyze", "%s: %s", path, strerror(errno));
+		cli_error(cx->name, "%s: %s", path, strerror(errno));
 		return RW_EXIT_FAIL;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		cli_error("analyze", "%s: is a directory", path);
+		cli_error(cx->name, "%s: is a directory", path);
 		close(fd);
 		return RW_EXIT_FAIL;
 	}
@@ -108,7 +108,7 @@ int cmd_analyze(struct cli_ctx *cx, int argc, char **argv)
 	ao.out = stdout;
 	a = analysis_new(&ao, &err);
 	if (!a) {
-		cli_error("analyze", "%s", err.msg);
+		cli_error(cx->name, "%s", err.msg);
 		close(fd);
 		return RW_EXIT_USAGE;
 	}
@@ -154,7 +154,7 @@ int cmd_analyze(struct cli_ctx *cx, int argc, char **argv)
 		a->o.size = off;
 	}
 	if (r) {
-		cli_error("analyze", "%s: %s", path, strerror(-r));
+		cli_error(cx->name, "%s: %s", path, strerror(-r));
 		rc = RW_EXIT_FAIL;
 	}
 	analysis_finish(a);
@@ -169,7 +169,7 @@ int cmd_analyze(struct cli_ctx *cx, int argc, char **argv)
 		out_json_dump(stdout, &info, a);
 	}
 	if (fflush(stdout) || ferror(stdout)) {
-		cli_error("analyze", "writing standard output failed");
+		cli_error(cx->name, "writing standard output failed");
 		rc = RW_EXIT_FAIL;
 	}
 	free(buf);

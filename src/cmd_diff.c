@@ -83,16 +83,16 @@ int cmd_diff(struct cli_ctx *cx, int argc, char **argv)
 		return cx->status;
 	json = cx->json;
 	if (argc - optind != 2) {
-		cli_error("diff", "need two inputs, A and B (got %d)", argc - optind);
+		cli_error(cx->name, "need two inputs, A and B (got %d)", argc - optind);
 		return RW_EXIT_USAGE;
 	}
 	if (same_file(argv[optind], argv[optind + 1])) {
-		cli_error("diff", "A and B are the same file ('%s'); give two snapshots",
+		cli_error(cx->name, "A and B are the same file ('%s'); give two snapshots",
 			  argv[optind]);
 		return RW_EXIT_USAGE;
 	}
 	if (snapfile_load(argv[optind], &a, &err) || snapfile_load(argv[optind + 1], &b, &err)) {
-		cli_error("diff", "%s", err.msg);
+		cli_error(cx->name, "%s", err.msg);
 		snapshot_free(a);
 		return RW_EXIT_FAIL;
 	}
@@ -107,7 +107,7 @@ int cmd_diff(struct cli_ctx *cx, int argc, char **argv)
 		out_table_diff(stdout, a, b, &res, &to);
 	}
 	if (fflush(stdout) || ferror(stdout)) {
-		cli_error("diff", "writing standard output failed");
+		cli_error(cx->name, "writing standard output failed");
 		rc = RW_EXIT_FAIL;
 	}
 	diff_free(&res);

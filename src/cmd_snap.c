@@ -48,17 +48,17 @@ int cmd_snap(struct cli_ctx *cx, int argc, char **argv)
 		return cx->status;
 	pid = cx->pid;
 	if (!pid) {
-		cli_error("snap", "which process? give -p PID");
+		cli_error(cx->name, "which process? give -p PID");
 		return RW_EXIT_USAGE;
 	}
 	if (procfs_open(pid, &p, &err)) {
-		cli_error("snap", "%s", err.msg);
+		cli_error(cx->name, "%s", err.msg);
 		return RW_EXIT_FAIL;
 	}
 	rc = snapfile_write(&p, out, flags, NULL, &err);
 	procfs_close(&p);
 	if (rc) {
-		cli_error("snap", "%s", err.msg);
+		cli_error(cx->name, "%s", err.msg);
 		return RW_EXIT_FAIL;
 	}
 	return RW_EXIT_OK;

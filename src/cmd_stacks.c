@@ -276,23 +276,23 @@ int cmd_stacks(struct cli_ctx *cx, int argc, char **argv)
 	pid = cx->pid;
 	json = cx->json;
 	if (!pid) {
-		cli_error("stacks", "give -p PID");
+		cli_error(cx->name, "give -p PID");
 		return RW_EXIT_USAGE;
 	}
 	if (procfs_open(pid, &p, &err)) {
-		cli_error("stacks", "%s", err.msg);
+		cli_error(cx->name, "%s", err.msg);
 		return RW_EXIT_FAIL;
 	}
 	/* Everything that needs no stop is read before it: names, states (what the threads
 	 * were doing, not the ptrace stop), and the map. */
 	if (unwind_task_list(&p, &tasks, &ntasks, &err) || snapfile_capture(&p, &snap, &err)) {
-		cli_error("stacks", "%s", err.msg);
+		cli_error(cx->name, "%s", err.msg);
 		rc = RW_EXIT_FAIL;
 		goto out;
 	}
 	uw = unwind_new(pid);
 	if (!uw) {
-		cli_error("stacks", "libunwind could not create an address space");
+		cli_error(cx->name, "libunwind could not create an address space");
 		rc = RW_EXIT_FAIL;
 		goto out;
 	}
@@ -302,7 +302,7 @@ int cmd_stacks(struct cli_ctx *cx, int argc, char **argv)
 		announce(pid, ntasks, snap->meta.comm);
 	t0 = now_mono();
 	if (target_freeze(&p, STACKS_FREEZE_MS, &frz, &err)) {
-		cli_error("stacks", "%s", err.msg);
+		cli_error(cx->name, "%s", err.msg);
 		rc = RW_EXIT_FAIL;
 		goto out;
 	}
@@ -401,14 +401,14 @@ int cmd_stacks(struct cli_ctx *cx, int argc, char **argv)
 	else
 		print_text(stdout, threads, nthreads);
 	if (fflush(stdout) || ferror(stdout)) {
-		cli_error("stacks", "writing standard output failed");
+		cli_error(cx->name, "writing standard output failed");
 		rc = RW_EXIT_FAIL;
 	}
 	if (ngone)
 		fprintf(stderr, "regionwatch: stacks: %zu thread%s exited while %d was being read "
 			"(listed, without frames)\n", ngone, ngone == 1 ? "" : "s", pid);
 	if (ngone == nthreads) {
-		cli_error("stacks", "process %d exited while its stacks were read", pid);
+		cli_error(cx->name, "process %d exited while its stacks were read", pid);
 		rc = RW_EXIT_FAIL;
 	}
 out:

@@ -1,29 +1,62 @@
-/* cli: the command table (it also feeds --help) and diagnostics. */
+/* cli: the command table (it also feeds --help), the option parser it drives, diagnostics. */
 #include "cli.h"
 #include "analysis.h"
 
 #include <errno.h>
-#include <stdlib.h>
-
+#include <math.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *rw_version = RW_VERSION;
 
 const struct cli_command cli_commands[] = {
 	{ "snap", "snap -p PID [-o FILE] [--force]",
-	  "write one snapshot of /proc/PID/smaps (with a '#' header)", cmd_snap, cmd_snap_help },
+	  "write one snapshot of /proc/PID/smaps (with a '#' header)",
+	  CLI_PID | CLI_IN_ORDER, cmd_snap, cmd_snap_help },
 	{ "diff", "diff A B [--json] [--all] [--sort delta|rss|addr] [--min-delta SIZE]",
-	  "compare two snapshots, smaps copies or pmap -x/-X outputs", cmd_diff, cmd_diff_help },
+	  "compare two snapshots, smaps copies or pmap -x/-X outputs",
+	  CLI_JSON | CLI_OPERANDS, cmd_diff, cmd_diff_help },
 	{ "watch", "watch -p PID [-i S] [-n COUNT] [--window S] [--top K] [--json]",
-	  "sample repeatedly and rank the areas that grow like a leak", cmd_watch, cmd_watch_help },
+	  "sample repeatedly and rank the areas that grow like a leak",
+	  /* operands: -- CMD [ARG...]; in order, so CMD's own options stay CMD's */
+	  CLI_PID | CLI_JSON | CLI_INTERVAL | CLI_OPERANDS | CLI_IN_ORDER, cmd_watch, cmd_watch_help },
 	{ "dump", "dump -p PID --region SPEC [-o FILE] [--strings[=gnu]] [--top N] [--hexdump] [--histogram] [--grep RE] [--freeze] [--json]",
-	  "read a region's resident pages; write them and/or analyse them", cmd_dump, cmd_dump_help },
+	  "read a region's resident pages; write them and/or analyse them",
+	  CLI_PID | CLI_JSON | CLI_ANALYSIS, cmd_dump, cmd_dump_help },
 	{ "analyze", "analyze FILE [--base ADDR] [--strings[=gnu]] [--top N] [--hexdump] [--histogram] [--grep RE] [--json]",
-	  "the same analyses on a dump file (ours, gdb's, a core's segment)", cmd_analyze, cmd_analyze_help },
+	  "the same analyses on a dump file (ours, gdb's, a core's segment)",
+	  CLI_JSON | CLI_ANALYSIS | CLI_OPERANDS, cmd_analyze, cmd_analyze_help },
 	{ "stacks", "stacks -p PID [--json] [--max-frames N]",
-	  "thread backtraces (stops the threads for a moment; libunwind-ptrace)", cmd_stacks, cmd_stacks_help },
-	{ NULL, NULL, NULL, NULL, NULL },
+	  "thread backtraces (stops the threads for a moment; libunwind-ptrace)",
+	  CLI_PID | CLI_JSON, cmd_stacks, cmd_stacks_help },
+	{ NULL, NULL, NULL, 0, NULL, NULL },
+};
+
+/* Codes of the options the parser handles; a command's own start at CLI_OPT_OWN. */
+enum {
+	OPT_JSON = 256, OPT_STRINGS, OPT_ENCODING, OPT_TOP, OPT_HEXDUMP, OPT_OFFSETS,
+	OPT_HISTOGRAM, OPT_GREP, OPT_END_
+};
+_Static_assert((int)OPT_END_ <= (int)CLI_OPT_OWN, "parser codes overlap the commands' own");
+
+/* The long options the parser handles, each with the table flag that asks for it (0: every
+ * command). Their short letters are in merge_options(). */
+static const struct {
+	int flag;
+	struct option opt;
+} common_opts[] = {
+	{ 0, { "help", no_argument, NULL, 'h' } },
+	{ CLI_PID, { "pid", required_argument, NULL, 'p' } },
+	{ CLI_JSON, { "json", no_argument, NULL, OPT_JSON } },
+	{ CLI_INTERVAL, { "interval", required_argument, NULL, 'i' } },
+	{ CLI_ANALYSIS, { "strings", optional_argument, NULL, OPT_STRINGS } },
+	{ CLI_ANALYSIS, { "encoding", required_argument, NULL, OPT_ENCODING } },
+	{ CLI_ANALYSIS, { "top", required_argument, NULL, OPT_TOP } },
+	{ CLI_ANALYSIS, { "hexdump", no_argument, NULL, OPT_HEXDUMP } },
+	{ CLI_ANALYSIS, { "offsets", required_argument, NULL, OPT_OFFSETS } },
+	{ CLI_ANALYSIS, { "histogram", no_argument, NULL, OPT_HISTOGRAM } },
+	{ CLI_ANALYSIS, { "grep", required_argument, NULL, OPT_GREP } },
 };
 
 const char cli_analysis_help[] =
@@ -47,8 +80,10 @@ const char cli_analysis_help[] =
 	"Pages that were not read (not present, skipped) are holes: they break strings, read as\n"
 	"zeros in the hexdump, and are not counted in the histogram.\n";
 
-int cli_analysis_opt(const char *cmd, int c, const char *arg, struct analysis_opts *o)
+/* 1 handled, 0 not an analysis option, -1 usage error (reported). */
+static int analysis_opt(const struct cli_ctx *cx, int c, const char *arg)
 {
+	struct analysis_opts *o = cx->analysis;
 	char *end;
 	unsigned long v;
 
@@ -58,7 +93,7 @@ int cli_analysis_opt(const char *cmd, int c, const char *arg, struct analysis_op
 		if (arg && !strcmp(arg, "gnu"))
 			o->gnu = 1;
 		else if (arg) {
-			cli_error(cmd, "--strings takes no value or =gnu, not '%s'", arg);
+			cli_error(cx->name, "--strings takes no value or =gnu, not '%s'", arg);
 			return -1;
 		}
 		return 1;
@@ -66,14 +101,14 @@ int cli_analysis_opt(const char *cmd, int c, const char *arg, struct analysis_op
 		errno = 0;
 		v = strtoul(arg, &end, 10);
 		if (errno || *end || v < 1 || v > 4096) {
-			cli_error(cmd, "-n takes a length from 1 to 4096, not '%s'", arg);
+			cli_error(cx->name, "-n takes a length from 1 to 4096, not '%s'", arg);
 			return -1;
 		}
 		o->min_len = v;
 		return 1;
 	case 't':
 		if (strcmp(arg, "x")) {
-			cli_error(cmd, "-t takes x (hexadecimal offsets), not '%s'", arg);
+			cli_error(cx->name, "-t takes x (hexadecimal offsets), not '%s'", arg);
 			return -1;
 		}
 		o->gnu_radix_hex = 1;
@@ -86,7 +121,7 @@ int cli_analysis_opt(const char *cmd, int c, const char *arg, struct analysis_op
 		else if (!strcmp(arg, "both"))
 			o->encodings = SCAN_ENC_BOTH;
 		else {
-			cli_error(cmd, "--encoding takes ascii, utf16le or both, not '%s'", arg);
+			cli_error(cx->name, "--encoding takes ascii, utf16le or both, not '%s'", arg);
 			return -1;
 		}
 		return 1;
@@ -94,7 +129,7 @@ int cli_analysis_opt(const char *cmd, int c, const char *arg, struct analysis_op
 		errno = 0;
 		v = strtoul(arg, &end, 10);
 		if (errno || *end || v < 1 || v > 10000) {
-			cli_error(cmd, "--top takes a count from 1 to 10000, not '%s'", arg);
+			cli_error(cx->name, "--top takes a count from 1 to 10000, not '%s'", arg);
 			return -1;
 		}
 		o->top = v;
@@ -108,7 +143,7 @@ int cli_analysis_opt(const char *cmd, int c, const char *arg, struct analysis_op
 		else if (!strcmp(arg, "address"))
 			o->hexdump_file_offsets = 0;
 		else {
-			cli_error(cmd, "--offsets takes file or address, not '%s'", arg);
+			cli_error(cx->name, "--offsets takes file or address, not '%s'", arg);
 			return -1;
 		}
 		return 1;
@@ -118,38 +153,151 @@ int cli_analysis_opt(const char *cmd, int c, const char *arg, struct analysis_op
 	case OPT_GREP:
 		o->grep = arg;
 		return 1;
-	case OPT_JSON:
-		o->json = 1;
-		return 1;
 	default:
 		return 0;
 	}
 }
 
-int cli_analysis_check(const char *cmd, struct analysis_opts *o)
+int cli_analysis_check(const struct cli_ctx *cx)
 {
+	const struct analysis_opts *o = cx->analysis;
+
 	if (o->hexdump && o->json) {
-		cli_error(cmd, "--hexdump is text; it does not combine with --json");
+		cli_error(cx->name, "--hexdump is text; it does not combine with --json");
 		return -1;
 	}
 	if (o->hexdump && o->strings && !o->json) {
-		cli_error(cmd, "--hexdump and --strings both stream text: run one at a time (or write "
+		cli_error(cx->name, "--hexdump and --strings both stream text: run one at a time (or write "
 			  "the region with -o and analyze the file twice)");
 		return -1;
 	}
 	if (o->gnu && o->encodings == SCAN_ENC_BOTH) {
-		cli_error(cmd, "--strings=gnu reads one encoding at a time, like strings -e");
+		cli_error(cx->name, "--strings=gnu reads one encoding at a time, like strings -e");
 		return -1;
 	}
 	if (o->gnu_radix_hex && !o->gnu) {
-		cli_error(cmd, "-t x goes with --strings=gnu");
+		cli_error(cx->name, "-t x goes with --strings=gnu");
 		return -1;
 	}
 	if (o->hexdump_file_offsets && !o->hexdump) {
-		cli_error(cmd, "--offsets goes with --hexdump");
+		cli_error(cx->name, "--offsets goes with --hexdump");
 		return -1;
 	}
 	return 0;
+}
+
+int cli_parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v <= 0 || v > 86400 * 365)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static void add_option(struct cli_ctx *cx, size_t *n, const struct option *o)
+{
+	if (*n + 1 >= CLI_MAX_OPTS) {
+		/* A programming error, found by the first run of the command. */
+		fprintf(stderr, "regionwatch: %s: more than %d options: raise CLI_MAX_OPTS\n",
+			cx->cmd->name, CLI_MAX_OPTS - 1);
+		abort();
+	}
+	cx->opts[(*n)++] = *o;
+}
+
+/* The command's options and the common ones its table entry declares, in one table. */
+static void merge_options(struct cli_ctx *cx, const char *shortopts, const struct option *longopts)
+{
+	int f = cx->cmd->flags;
+	size_t n = 0;
+
+	if ((f & CLI_ANALYSIS) && !cx->analysis) {
+		fprintf(stderr, "regionwatch: %s: CLI_ANALYSIS without cx->analysis\n", cx->cmd->name);
+		abort();
+	}
+	snprintf(cx->shortopts, sizeof(cx->shortopts), "%sh%s%s%s%s", f & CLI_IN_ORDER ? "+" : "",
+		 f & CLI_PID ? "p:" : "", f & CLI_INTERVAL ? "i:" : "",
+		 f & CLI_ANALYSIS ? "n:t:" : "", shortopts);
+	for (size_t i = 0; i < sizeof(common_opts) / sizeof(common_opts[0]); i++)
+		if (!common_opts[i].flag || (f & common_opts[i].flag))
+			add_option(cx, &n, &common_opts[i].opt);
+	for (; longopts->name; longopts++)
+		add_option(cx, &n, longopts);
+	memset(&cx->opts[n], 0, sizeof(cx->opts[n]));
+}
+
+static int stop(struct cli_ctx *cx, int status)
+{
+	cx->status = status;
+	return -1;
+}
+
+int cli_getopt(struct cli_ctx *cx, int argc, char **argv, const char *shortopts,
+	       const struct option *longopts)
+{
+	int f = cx->cmd->flags, c, r;
+
+	if (!cx->opts[0].name) {
+		merge_options(cx, shortopts, longopts);
+		optind = 1;
+		opterr = 0;
+	}
+	for (;;) {
+		c = getopt_long(argc, argv, cx->shortopts, cx->opts, NULL);
+		if (c == -1) {
+			if (optind < argc && !(f & CLI_OPERANDS)) {
+				cli_error(cx->name, "unexpected argument '%s'", argv[optind]);
+				return stop(cx, RW_EXIT_USAGE);
+			}
+			return 0;
+		}
+		if (c == '?') {
+			/* getopt_long's '?': not an option of this command, an ambiguous
+			 * abbreviation, or an argument missing. */
+			cli_error(cx->name, "unknown or incomplete option '%s' (see 'regionwatch %s --help')",
+				  argv[optind - 1], cx->cmd->name);
+			return stop(cx, RW_EXIT_USAGE);
+		}
+		if (c == 'h') {
+			cx->cmd->help(stdout);
+			return stop(cx, RW_EXIT_OK);
+		}
+		if (c == 'p' && (f & CLI_PID)) {
+			if (parse_pid(optarg, &cx->pid)) {
+				cli_error(cx->name, "invalid pid '%s'", optarg);
+				return stop(cx, RW_EXIT_USAGE);
+			}
+		} else if (c == 'i' && (f & CLI_INTERVAL)) {
+			if (cli_parse_seconds(optarg, &cx->interval) || cx->interval < 0.01) {
+				cli_error(cx->name, "invalid interval '%s' (seconds, at least 0.01)", optarg);
+				return stop(cx, RW_EXIT_USAGE);
+			}
+		} else if (c == OPT_JSON && (f & CLI_JSON)) {
+			cx->json = 1;
+			if (f & CLI_ANALYSIS)
+				cx->analysis->json = 1;
+		} else if ((f & CLI_ANALYSIS) && (r = analysis_opt(cx, c, optarg))) {
+			if (r < 0)
+				return stop(cx, RW_EXIT_USAGE);
+		} else {
+			return c;
+		}
+	}
+}
+
+int cli_run(const struct cli_command *c, const char *name, int argc, char **argv)
+{
+	struct cli_ctx cx;
+
+	memset(&cx, 0, sizeof(cx));
+	cx.cmd = c;
+	cx.name = name;
+	return c->run(&cx, argc, argv);
 }
 
 const struct cli_command *cli_find(const char *name)

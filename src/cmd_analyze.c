@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -50,12 +49,12 @@ static int feed_range(int fd, unsigned char *buf, off_t off, off_t len, uint64_t
 	return 0;
 }
 
-int cmd_analyze(int argc, char **argv)
+enum { OPT_BASE = CLI_OPT_OWN };
+
+int cmd_analyze(struct cli_ctx *cx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "base", required_argument, NULL, OPT_BASE },
-		{ "help", no_argument, NULL, 'h' },
-		CLI_ANALYSIS_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct analysis_opts ao;
@@ -65,53 +64,42 @@ int cmd_analyze(int argc, char **argv)
 	const char *path;
 	uint64_t base = 0;
 	unsigned char *buf;
-	int c, r = 0, fd, rc = RW_EXIT_OK;
+	int c, r, fd, rc = RW_EXIT_OK;
 	double t0;
 
 	memset(&ao, 0, sizeof(ao));
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h" CLI_ANALYSIS_SHORT, opts, NULL)) != -1) {
-		r = cli_analysis_opt("analyze", c, optarg, &ao);
-		if (r < 0)
-			return RW_EXIT_USAGE;
-		if (r > 0)
-			continue;
+	cx->analysis = &ao;
+	while ((c = cli_getopt(cx, argc, argv, "", opts)) > 0) {
 		switch (c) {
 		case OPT_BASE:
 			if (parse_addr(optarg, &base)) {
-				cli_error("analyze", "invalid address '%s' for --base", optarg);
+				cli_error(cx->name, "invalid address '%s' for --base", optarg);
 				return RW_EXIT_USAGE;
 			}
 			break;
-		case 'h':
-			cmd_analyze_help(stdout);
-			return RW_EXIT_OK;
-		default:
-			cli_error("analyze", "unknown or incomplete option '%s' (see 'regionwatch analyze --help')",
-				  argv[optind - 1]);
-			return RW_EXIT_USAGE;
 		}
 	}
+	if (c < 0)
+		return cx->status;
 	if (argc - optind != 1) {
-		cli_error("analyze", "give one FILE to analyse");
+		cli_error(cx->name, "give one FILE to analyse");
 		return RW_EXIT_USAGE;
 	}
-	if (cli_analysis_check("analyze", &ao))
+	if (cli_analysis_check(cx))
 		return RW_EXIT_USAGE;
 	if (!(ao.strings || ao.top || ao.hexdump || ao.histogram || ao.grep)) {
-		cli_error("analyze", "nothing to do: give --strings, --top N, --hexdump, --histogram "
+		cli_error(cx->name, "nothing to do: give --strings, --top N, --hexdump, --histogram "
 			  "or --grep REGEX");
 		return RW_EXIT_USAGE;
 	}
 	path = argv[optind];
 	fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		cli_error("analyze", "%s: %s", path, strerror(errno));
+		cli_error(cx->name, "%s: %s", path, strerror(errno));
 		return RW_EXIT_FAIL;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		cli_error("analyze", "%s: is a directory", path);
+		cli_error(cx->name, "%s: is a directory", path);
 		close(fd);
 		return RW_EXIT_FAIL;
 	}
@@ -120,7 +108,7 @@ int cmd_analyze(int argc, char **argv)
 	ao.out = stdout;
 	a = analysis_new(&ao, &err);
 	if (!a) {
-		cli_error("analyze", "%s", err.msg);
+		cli_error(cx->name, "%s", err.msg);
 		close(fd);
 		return RW_EXIT_USAGE;
 	}
@@ -166,7 +154,7 @@ int cmd_analyze(int argc, char **argv)
 		a->o.size = off;
 	}
 	if (r) {
-		cli_error("analyze", "%s: %s", path, strerror(-r));
+		cli_error(cx->name, "%s: %s", path, strerror(-r));
 		rc = RW_EXIT_FAIL;
 	}
 	analysis_finish(a);
@@ -181,7 +169,7 @@ int cmd_analyze(int argc, char **argv)
 		out_json_dump(stdout, &info, a);
 	}
 	if (fflush(stdout) || ferror(stdout)) {
-		cli_error("analyze", "writing standard output failed");
+		cli_error(cx->name, "writing standard output failed");
 		rc = RW_EXIT_FAIL;
 	}
 	free(buf);

@@ -5,7 +5,6 @@
 #include "out_table.h"
 #include "snapfile.h"
 
-#include <getopt.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -40,30 +39,23 @@ static int same_file(const char *a, const char *b)
 	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino && S_ISREG(sa.st_mode);
 }
 
-int cmd_diff(int argc, char **argv)
+int cmd_diff(struct cli_ctx *cx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "sort", required_argument, NULL, 's' },
 		{ "min-delta", required_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int json = 0, all = 0, c, rc = RW_EXIT_OK;
+	int json, all = 0, c, rc = RW_EXIT_OK;
 	enum diff_sort sort = DIFF_SORT_DELTA;
 	uint64_t min_delta = 0;
 	struct snapshot *a = NULL, *b = NULL;
 	struct diff_result res;
 	struct rw_err err;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "ah", opts, NULL)) != -1) {
+	while ((c = cli_getopt(cx, argc, argv, "a", opts)) > 0) {
 		switch (c) {
-		case 'j':
-			json = 1;
-			break;
 		case 'a':
 			all = 1;
 			break;
@@ -75,36 +67,32 @@ int cmd_diff(int argc, char **argv)
 			else if (!strcmp(optarg, "addr"))
 				sort = DIFF_SORT_ADDR;
 			else {
-				cli_error("diff", "--sort takes delta, rss or addr, not '%s'", optarg);
+				cli_error(cx->name, "--sort takes delta, rss or addr, not '%s'", optarg);
 				return RW_EXIT_USAGE;
 			}
 			break;
 		case 'm':
 			if (parse_size(optarg, &min_delta)) {
-				cli_error("diff", "invalid size '%s' for --min-delta (e.g. 512K, 4M)", optarg);
+				cli_error(cx->name, "invalid size '%s' for --min-delta (e.g. 512K, 4M)", optarg);
 				return RW_EXIT_USAGE;
 			}
 			break;
-		case 'h':
-			cmd_diff_help(stdout);
-			return RW_EXIT_OK;
-		default:
-			cli_error("diff", "unknown or incomplete option '%s' (see 'regionwatch diff --help')",
-				  argv[optind - 1]);
-			return RW_EXIT_USAGE;
 		}
 	}
+	if (c < 0)
+		return cx->status;
+	json = cx->json;
 	if (argc - optind != 2) {
-		cli_error("diff", "need two inputs, A and B (got %d)", argc - optind);
+		cli_error(cx->name, "need two inputs, A and B (got %d)", argc - optind);
 		return RW_EXIT_USAGE;
 	}
 	if (same_file(argv[optind], argv[optind + 1])) {
-		cli_error("diff", "A and B are the same file ('%s'); give two snapshots",
+		cli_error(cx->name, "A and B are the same file ('%s'); give two snapshots",
 			  argv[optind]);
 		return RW_EXIT_USAGE;
 	}
 	if (snapfile_load(argv[optind], &a, &err) || snapfile_load(argv[optind + 1], &b, &err)) {
-		cli_error("diff", "%s", err.msg);
+		cli_error(cx->name, "%s", err.msg);
 		snapshot_free(a);
 		return RW_EXIT_FAIL;
 	}
@@ -127,7 +115,7 @@ int cmd_diff(int argc, char **argv)
 		out_table_diff(stdout, a, b, &res, &to);
 	}
 	if (fflush(stdout) || ferror(stdout)) {
-		cli_error("diff", "writing standard output failed");
+		cli_error(cx->name, "writing standard output failed");
 		rc = RW_EXIT_FAIL;
 	}
 	diff_free(&res);

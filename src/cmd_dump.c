@@ -213,22 +213,21 @@ static int write_manifest(const char *path, const struct dump_info *info, int fo
 	return 0;
 }
 
-int cmd_dump(int argc, char **argv)
+enum { OPT_FORCE = CLI_OPT_OWN, OPT_FREEZE, OPT_DONTDUMP };
+
+int cmd_dump(struct cli_ctx *cx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "pid", required_argument, NULL, 'p' },
 		{ "region", required_argument, NULL, 'r' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "freeze", no_argument, NULL, OPT_FREEZE },
 		{ "include-dontdump", no_argument, NULL, OPT_DONTDUMP },
-		{ "help", no_argument, NULL, 'h' },
-		CLI_ANALYSIS_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct analysis_opts ao;
 	const char *spec = NULL, *out = NULL;
-	int pid = 0, force = 0, freeze = 0, dontdump = 0, c, rc = RW_EXIT_OK, r;
+	int pid, force = 0, freeze = 0, dontdump = 0, c, rc = RW_EXIT_OK, r;
 	struct procfs p;
 	struct snapshot *snap = NULL;
 	struct rw_err err;
@@ -247,21 +246,9 @@ int cmd_dump(int argc, char **argv)
 	memset(&ao, 0, sizeof(ao));
 	memset(&dc, 0, sizeof(dc));
 	dc.fd = -1;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "p:r:o:h" CLI_ANALYSIS_SHORT, opts, NULL)) != -1) {
-		r = cli_analysis_opt("dump", c, optarg, &ao);
-		if (r < 0)
-			return RW_EXIT_USAGE;
-		if (r > 0)
-			continue;
+	cx->analysis = &ao;
+	while ((c = cli_getopt(cx, argc, argv, "r:o:", opts)) > 0) {
 		switch (c) {
-		case 'p':
-			if (parse_pid(optarg, &pid)) {
-				cli_error("dump", "invalid pid '%s'", optarg);
-				return RW_EXIT_USAGE;
-			}
-			break;
 		case 'r':
 			spec = optarg;
 			break;
@@ -277,60 +264,52 @@ int cmd_dump(int argc, char **argv)
 		case OPT_DONTDUMP:
 			dontdump = 1;
 			break;
-		case 'h':
-			cmd_dump_help(stdout);
-			return RW_EXIT_OK;
-		default:
-			cli_error("dump", "unknown or incomplete option '%s' (see 'regionwatch dump --help')",
-				  argv[optind - 1]);
-			return RW_EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		cli_error("dump", "unexpected argument '%s'", argv[optind]);
-		return RW_EXIT_USAGE;
-	}
+	if (c < 0)
+		return cx->status;
+	pid = cx->pid;
 	if (!pid || !spec) {
-		cli_error("dump", "give -p PID and --region SPEC (an address, START-END, [heap], or top)");
+		cli_error(cx->name, "give -p PID and --region SPEC (an address, START-END, [heap], or top)");
 		return RW_EXIT_USAGE;
 	}
-	if (cli_analysis_check("dump", &ao))
+	if (cli_analysis_check(cx))
 		return RW_EXIT_USAGE;
 	if (out) {
 		struct stat ost;
 		char mpath[PATH_MAX];
 		if (!strcmp(out, "-")) {
-			cli_error("dump", "-o needs a file name: a dump is a sparse file, not a stream");
+			cli_error(cx->name, "-o needs a file name: a dump is a sparse file, not a stream");
 			return RW_EXIT_USAGE;
 		}
 		if (stat(out, &ost) == 0 && !S_ISREG(ost.st_mode)) {
-			cli_error("dump", "%s: not a regular file (a dump is written to a new file and renamed)", out);
+			cli_error(cx->name, "%s: not a regular file (a dump is written to a new file and renamed)", out);
 			return RW_EXIT_FAIL;
 		}
 		snprintf(mpath, sizeof(mpath), "%s.json", out);
 		if (!force && (access(out, F_OK) == 0 || access(mpath, F_OK) == 0)) {
-			cli_error("dump", "%s: file exists (use --force to replace it)",
+			cli_error(cx->name, "%s: file exists (use --force to replace it)",
 				  access(out, F_OK) == 0 ? out : mpath);
 			return RW_EXIT_FAIL;
 		}
 	}
 	if (procfs_open(pid, &p, &err)) {
-		cli_error("dump", "%s", err.msg);
+		cli_error(cx->name, "%s", err.msg);
 		return RW_EXIT_FAIL;
 	}
 	if (!strcmp(spec, "top")) {
 		if (resolve_top(&p, pid, &snap, &start, &end, &err)) {
-			cli_error("dump", "%s", err.msg);
+			cli_error(cx->name, "%s", err.msg);
 			rc = RW_EXIT_FAIL;
 			goto out_snap;
 		}
 		first = 0;
 	} else if (snapfile_capture(&p, &snap, &err)) {
-		cli_error("dump", "%s", err.msg);
+		cli_error(cx->name, "%s", err.msg);
 		rc = RW_EXIT_FAIL;
 		goto out_snap;
 	} else if ((r = memread_resolve(snap, spec, &start, &end, &first, &err))) {
-		cli_error("dump", "%s", err.msg);
+		cli_error(cx->name, "%s", err.msg);
 		rc = r == -EINVAL ? RW_EXIT_USAGE : RW_EXIT_FAIL;
 		goto out_snap;
 	}
@@ -340,7 +319,7 @@ int cmd_dump(int argc, char **argv)
 	if (ao.strings || ao.top || ao.hexdump || ao.histogram || ao.grep || ao.json) {
 		dc.an = analysis_new(&ao, &err);
 		if (!dc.an) {
-			cli_error("dump", "%s", err.msg);
+			cli_error(cx->name, "%s", err.msg);
 			rc = RW_EXIT_USAGE;
 			goto out_snap;
 		}
@@ -349,7 +328,7 @@ int cmd_dump(int argc, char **argv)
 		/* O_TMPFILE where possible: killed at any moment, we leave no file behind. */
 		dc.fd = tmpfile_open(out, 0600, tmp, sizeof(tmp));   /* dumps hold secrets */
 		if (dc.fd < 0) {
-			cli_error("dump", "%s: cannot create a file in its directory: %s", out, strerror(-dc.fd));
+			cli_error(cx->name, "%s: cannot create a file in its directory: %s", out, strerror(-dc.fd));
 			dc.fd = -1;
 			rc = RW_EXIT_FAIL;
 			goto out_an;
@@ -360,7 +339,7 @@ int cmd_dump(int argc, char **argv)
 		fprintf(stderr, "regionwatch: dump: stopping every thread of %d for the read "
 			"(--freeze)\n", pid);
 		if (target_freeze(&p, 2000, &frz, &err)) {
-			cli_error("dump", "%s", err.msg);
+			cli_error(cx->name, "%s", err.msg);
 			rc = RW_EXIT_FAIL;
 			goto out_file;
 		}
@@ -371,7 +350,7 @@ int cmd_dump(int argc, char **argv)
 		if (snapfile_capture(&p, &snap, &err)) {
 			target_thaw(&frz);
 			frozen = 0;
-			cli_error("dump", "%s", err.msg);
+			cli_error(cx->name, "%s", err.msg);
 			rc = RW_EXIT_FAIL;
 			goto out_file;
 		}
@@ -392,7 +371,7 @@ int cmd_dump(int argc, char **argv)
 		frozen = 0;
 	}
 	if (r && !st.exited) {
-		cli_error("dump", "%s", err.msg);
+		cli_error(cx->name, "%s", err.msg);
 		rc = RW_EXIT_FAIL;
 		goto out_file;
 	}
@@ -405,7 +384,7 @@ int cmd_dump(int argc, char **argv)
 				n += (size_t)snprintf(why + n, sizeof(why) - n, "%s%llu %s", n ? ", " : "",
 						      (unsigned long long)st.pages[h],
 						      memread_hole_name((enum memread_hole)h));
-		cli_error("dump", "read nothing from %llx-%llx (pages: %s)%s",
+		cli_error(cx->name, "read nothing from %llx-%llx (pages: %s)%s",
 			  (unsigned long long)start, (unsigned long long)end, n ? why : "none",
 			  out ? "; no file written" : "");
 		rc = RW_EXIT_FAIL;
@@ -436,7 +415,7 @@ int cmd_dump(int argc, char **argv)
 	if (out && st.exited) {
 		/* An incomplete dump is not kept under the final name: no partial file claimed
 		 * complete. The analyses above cover what was read. */
-		cli_error("dump", "process %d exited during the read: %s not written", pid, out);
+		cli_error(cx->name, "process %d exited during the read: %s not written", pid, out);
 		rc = RW_EXIT_FAIL;
 		goto out_file;
 	}
@@ -447,13 +426,13 @@ int cmd_dump(int argc, char **argv)
 		if (!dc.write_errno && fsync(dc.fd) < 0)
 			dc.write_errno = errno;
 		if (dc.write_errno) {
-			cli_error("dump", "writing %s: %s (nothing was kept)", out, strerror(dc.write_errno));
+			cli_error(cx->name, "writing %s: %s (nothing was kept)", out, strerror(dc.write_errno));
 			rc = RW_EXIT_FAIL;
 			goto out_file;
 		}
 		e = tmpfile_commit(dc.fd, tmp, out, force);
 		if (e) {
-			cli_error("dump", "%s: %s%s", out, strerror(-e),
+			cli_error(cx->name, "%s: %s%s", out, strerror(-e),
 				  e == -EEXIST ? " (use --force to replace it)" : "");
 			rc = RW_EXIT_FAIL;
 			goto out_file;
@@ -464,14 +443,14 @@ int cmd_dump(int argc, char **argv)
 		if (write_manifest(out, &info, force, &err)) {
 			/* A dump without its manifest would be a file claimed complete: remove it. */
 			unlink(out);
-			cli_error("dump", "%s (the dump was removed)", err.msg);
+			cli_error(cx->name, "%s (the dump was removed)", err.msg);
 			rc = RW_EXIT_FAIL;
 		}
 	}
 	if (ao.json && dc.an)
 		out_json_dump(stdout, &info, dc.an);
 	if (fflush(stdout) || ferror(stdout)) {
-		cli_error("dump", "writing standard output failed");
+		cli_error(cx->name, "writing standard output failed");
 		rc = RW_EXIT_FAIL;
 	}
 	{
@@ -490,7 +469,7 @@ int cmd_dump(int argc, char **argv)
 		fprintf(stderr, "\n");
 	}
 	if (st.exited) {
-		cli_error("dump", "process %d exited during the read; what was read before is above", pid);
+		cli_error(cx->name, "process %d exited during the read; what was read before is above", pid);
 		rc = RW_EXIT_FAIL;
 	}
 out_file:

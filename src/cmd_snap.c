@@ -4,7 +4,6 @@
 #include "snapfile.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <string.h>
 
 void cmd_snap_help(FILE *fp)
@@ -23,61 +22,43 @@ void cmd_snap_help(FILE *fp)
 		"during the read, or a write error (nothing is left under F); 2 usage error.\n");
 }
 
-int cmd_snap(int argc, char **argv)
+int cmd_snap(struct cli_ctx *cx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "pid", required_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "force", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out = NULL;
-	int pid = 0, flags = 0, c, rc;
+	int pid, flags = 0, c, rc;
 	struct procfs p;
 	struct rw_err err;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+p:o:fh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(cx, argc, argv, "o:f", opts)) > 0) {
 		switch (c) {
-		case 'p':
-			if (parse_pid(optarg, &pid)) {
-				cli_error("snap", "invalid pid '%s'", optarg);
-				return RW_EXIT_USAGE;
-			}
-			break;
 		case 'o':
 			out = optarg;
 			break;
 		case 'f':
 			flags |= SNAPFILE_FORCE;
 			break;
-		case 'h':
-			cmd_snap_help(stdout);
-			return RW_EXIT_OK;
-		default:
-			cli_error("snap", "unknown or incomplete option '%s' (see 'regionwatch snap --help')",
-				  argv[optind - 1]);
-			return RW_EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		cli_error("snap", "unexpected argument '%s'", argv[optind]);
-		return RW_EXIT_USAGE;
-	}
+	if (c < 0)
+		return cx->status;
+	pid = cx->pid;
 	if (!pid) {
-		cli_error("snap", "which process? give -p PID");
+		cli_error(cx->name, "which process? give -p PID");
 		return RW_EXIT_USAGE;
 	}
 	if (procfs_open(pid, &p, &err)) {
-		cli_error("snap", "%s", err.msg);
+		cli_error(cx->name, "%s", err.msg);
 		return RW_EXIT_FAIL;
 	}
 	rc = snapfile_write(&p, out, flags, NULL, NULL, &err);
 	procfs_close(&p);
 	if (rc) {
-		cli_error("snap", "%s", err.msg);
+		cli_error(cx->name, "%s", err.msg);
 		return RW_EXIT_FAIL;
 	}
 	return RW_EXIT_OK;

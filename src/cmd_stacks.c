@@ -12,7 +12,6 @@
 #include "util.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,7 +21,7 @@
 #define STACKS_DEFAULT_FRAMES 64
 #define STACKS_MAX_FRAMES 4096
 
-enum { OPT_MAX_FRAMES = 400 };
+enum { OPT_MAX_FRAMES = CLI_OPT_OWN };
 
 void cmd_stacks_help(FILE *fp)
 {
@@ -243,16 +242,13 @@ static int parse_frames(const char *s, size_t *out)
 	return 0;
 }
 
-int cmd_stacks(int argc, char **argv)
+int cmd_stacks(struct cli_ctx *cx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "json", no_argument, NULL, OPT_JSON },
 		{ "max-frames", required_argument, NULL, OPT_MAX_FRAMES },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int pid = 0, json = 0, c, rc = RW_EXIT_OK;
+	int pid, json, c, rc = RW_EXIT_OK;
 	size_t max_frames = STACKS_DEFAULT_FRAMES, ntasks = 0, nthreads = 0, ngone = 0;
 	struct procfs p;
 	struct rw_err err;
@@ -264,57 +260,39 @@ int cmd_stacks(int argc, char **argv)
 	int announced, was_stopped = 0;
 	double t0, t_frozen, t_unwound, t1;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(cx, argc, argv, "", opts)) > 0) {
 		switch (c) {
-		case 'p':
-			if (parse_pid(optarg, &pid)) {
-				cli_error("stacks", "invalid pid '%s'", optarg);
-				return RW_EXIT_USAGE;
-			}
-			break;
-		case OPT_JSON:
-			json = 1;
-			break;
 		case OPT_MAX_FRAMES:
 			if (parse_frames(optarg, &max_frames)) {
-				cli_error("stacks", "--max-frames wants a number from 1 to %d, not '%s'",
+				cli_error(cx->name, "--max-frames wants a number from 1 to %d, not '%s'",
 					  STACKS_MAX_FRAMES, optarg);
 				return RW_EXIT_USAGE;
 			}
 			break;
-		case 'h':
-			cmd_stacks_help(stdout);
-			return RW_EXIT_OK;
-		default:
-			cli_error("stacks", "unknown or incomplete option '%s' (see 'regionwatch stacks --help')",
-				  argv[optind - 1]);
-			return RW_EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		cli_error("stacks", "unexpected argument '%s'", argv[optind]);
-		return RW_EXIT_USAGE;
-	}
+	if (c < 0)
+		return cx->status;
+	pid = cx->pid;
+	json = cx->json;
 	if (!pid) {
-		cli_error("stacks", "give -p PID");
+		cli_error(cx->name, "give -p PID");
 		return RW_EXIT_USAGE;
 	}
 	if (procfs_open(pid, &p, &err)) {
-		cli_error("stacks", "%s", err.msg);
+		cli_error(cx->name, "%s", err.msg);
 		return RW_EXIT_FAIL;
 	}
 	/* Everything that needs no stop is read before it: names, states (what the threads
 	 * were doing, not the ptrace stop), and the map. */
 	if (procfs_task_list(&p, &tasks, &ntasks, &err) || snapfile_capture(&p, &snap, &err)) {
-		cli_error("stacks", "%s", err.msg);
+		cli_error(cx->name, "%s", err.msg);
 		rc = RW_EXIT_FAIL;
 		goto out;
 	}
 	uw = unwind_new(pid);
 	if (!uw) {
-		cli_error("stacks", "libunwind could not create an address space");
+		cli_error(cx->name, "libunwind could not create an address space");
 		rc = RW_EXIT_FAIL;
 		goto out;
 	}
@@ -324,7 +302,7 @@ int cmd_stacks(int argc, char **argv)
 		announce(pid, ntasks, snap->meta.comm);
 	t0 = now_mono();
 	if (target_freeze(&p, STACKS_FREEZE_MS, &frz, &err)) {
-		cli_error("stacks", "%s", err.msg);
+		cli_error(cx->name, "%s", err.msg);
 		rc = RW_EXIT_FAIL;
 		goto out;
 	}
@@ -423,14 +401,14 @@ int cmd_stacks(int argc, char **argv)
 	else
 		print_text(stdout, threads, nthreads);
 	if (fflush(stdout) || ferror(stdout)) {
-		cli_error("stacks", "writing standard output failed");
+		cli_error(cx->name, "writing standard output failed");
 		rc = RW_EXIT_FAIL;
 	}
 	if (ngone)
 		fprintf(stderr, "regionwatch: stacks: %zu thread%s exited while %d was being read "
 			"(listed, without frames)\n", ngone, ngone == 1 ? "" : "s", pid);
 	if (ngone == nthreads) {
-		cli_error("stacks", "process %d exited while its stacks were read", pid);
+		cli_error(cx->name, "process %d exited while its stacks were read", pid);
 		rc = RW_EXIT_FAIL;
 	}
 out:

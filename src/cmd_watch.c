@@ -75,19 +75,6 @@ static void install_stop_handlers(void)
 		sigaction(sigs[i], &sa, NULL);
 }
 
-static int parse_seconds(const char *s, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v <= 0 || v > 86400 * 365)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int parse_count(const char *s, unsigned long *out)
 {
 	char *end;
@@ -172,25 +159,21 @@ static void sleep_until(double t)
 	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 }
 
-int cmd_watch(int argc, char **argv)
+int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "interval", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "window", required_argument, NULL, 'w' },
 		{ "top", required_argument, NULL, 't' },
-		{ "json", no_argument, NULL, 'j' },
 		{ "batch", no_argument, NULL, 'b' },
 		{ "iterations", required_argument, NULL, 'n' },
 		{ "color", required_argument, NULL, 'C' },
 		{ "ascii", no_argument, NULL, 'a' },
 		{ "max-cost", required_argument, NULL, 'M' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *name = strcmp(argv[0], "watch") ? NULL : "watch";
-	int pid = 0, json = 0, c, rc = RW_EXIT_OK, exec_errno = 0, batch = 0, color = -1;
+	const char *name = cx->name;
+	int pid, json, c, rc = RW_EXIT_OK, exec_errno = 0, batch = 0, color = -1;
 	int ascii = 0;
 	unsigned long count = 0, top = 10;
 	double next;
@@ -200,22 +183,8 @@ int cmd_watch(int argc, char **argv)
 	struct rw_err err;
 	struct watch_view v;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+p:i:n:h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(cx, argc, argv, "n:", opts)) > 0) {
 		switch (c) {
-		case 'p':
-			if (parse_pid(optarg, &pid)) {
-				cli_error(name, "invalid pid '%s'", optarg);
-				return RW_EXIT_USAGE;
-			}
-			break;
-		case 'i':
-			if (parse_seconds(optarg, &wo.interval) || wo.interval < 0.01) {
-				cli_error(name, "invalid interval '%s' (seconds, at least 0.01)", optarg);
-				return RW_EXIT_USAGE;
-			}
-			break;
 		case 'n':
 			if (parse_count(optarg, &count)) {
 				cli_error(name, "invalid count '%s' (a positive number)", optarg);
@@ -223,7 +192,7 @@ int cmd_watch(int argc, char **argv)
 			}
 			break;
 		case 'w':
-			if (parse_seconds(optarg, &wo.window)) {
+			if (cli_parse_seconds(optarg, &wo.window)) {
 				cli_error(name, "invalid window '%s' (seconds)", optarg);
 				return RW_EXIT_USAGE;
 			}
@@ -233,9 +202,6 @@ int cmd_watch(int argc, char **argv)
 				cli_error(name, "invalid --top '%s' (a positive number)", optarg);
 				return RW_EXIT_USAGE;
 			}
-			break;
-		case 'j':
-			json = 1;
 			break;
 		case 'b':
 			batch = 1;
@@ -266,15 +232,14 @@ int cmd_watch(int argc, char **argv)
 			}
 			break;
 		}
-		case 'h':
-			cmd_watch_help(stdout);
-			return RW_EXIT_OK;
-		default:
-			cli_error(name, "unknown or incomplete option '%s' (see 'regionwatch watch --help')",
-				  argv[optind - 1]);
-			return RW_EXIT_USAGE;
 		}
 	}
+	if (c < 0)
+		return cx->status;
+	pid = cx->pid;
+	json = cx->json;
+	if (cx->interval)
+		wo.interval = cx->interval;
 	if (optind < argc && !strcmp(argv[optind - 1], "--")) {
 		if (pid) {
 			cli_error(name, "give either -p PID or -- CMD, not both");

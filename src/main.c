@@ -30,6 +30,12 @@ static void install_signals(void)
 		sigaction(sigs[i], &sa, NULL);
 }
 
+static int unknown_command(const char *name)
+{
+	cli_error(NULL, "unknown command '%s' (see 'regionwatch --help')", name);
+	return RW_EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
 	const struct cli_command *c;
@@ -48,21 +54,21 @@ int main(int argc, char **argv)
 		return RW_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "help")) {
-		if (argc > 2 && (c = cli_find(argv[2]))) {
-			c->help(stdout);
+		if (argc < 3) {
+			cli_usage(stdout);
 			return RW_EXIT_OK;
 		}
-		cli_usage(stdout);
-		return argc > 2 ? RW_EXIT_USAGE : RW_EXIT_OK;
+		if (!(c = cli_find(argv[2])))
+			return unknown_command(argv[2]);
+		c->help(stdout);
+		return RW_EXIT_OK;
 	}
-	/* regionwatch -p PID / regionwatch [options] -- CMD: the monitor's form. The ncurses
-	 * monitor is not built yet, so this prints the watch output. */
+	/* regionwatch -p PID / regionwatch [options] -- CMD: the monitor's form, watch's options
+	 * with errors that name no command (a terminal gets the ncurses monitor). */
 	if (argv[1][0] == '-')
-		return cmd_watch(argc, argv);
+		return cli_run(cli_find("watch"), NULL, argc, argv);
 	c = cli_find(argv[1]);
-	if (!c) {
-		cli_error(NULL, "unknown command '%s' (see 'regionwatch --help')", argv[1]);
-		return RW_EXIT_USAGE;
-	}
-	return c->run(argc - 1, argv + 1);
+	if (!c)
+		return unknown_command(argv[1]);
+	return cli_run(c, c->name, argc - 1, argv + 1);
 }

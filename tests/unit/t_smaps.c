@@ -382,7 +382,8 @@ static void test_fuzz_regressions(void)
 
 static void test_header_roundtrip(void)
 {
-	struct snapshot_meta m = { 1, 99, 1795377719.0, 12345, "a\nb", "cmd  x", "6.18" };
+	struct snapshot_meta m = { .version = 1, .pid = 99, .time = 1795377719.0, .start_ticks = 12345,
+				   .comm = "a\nb", .cmdline = "cmd  x", .kernel = "6.18" };
 	char buf[1024];
 	size_t n = smaps_format_header(buf, sizeof(buf), &m);
 	int rc;
@@ -391,11 +392,33 @@ static void test_header_roundtrip(void)
 
 	ok(n > 0 && n < sizeof(buf), "header formatted");
 	strcat(buf, "1000-2000 rw-p 00000000 00:00 0\nRss: 4 kB\n");
+	/* Format 2 closes with its end line; without it the file was cut short. */
 	s = parse_str(buf, &rc, &err);
-	ok(rc == 0 && s->meta.pid == 99 && s->meta.start_ticks == 12345, "header round-trips");
+	ok(rc < 0 && strstr(err.msg, "line 9: snapshot cut short"), "format 2 without '# end': refused at its last line (%s)",
+	   err.msg);
+	snapshot_free(s);
+	smaps_format_end(buf + strlen(buf), sizeof(buf) - strlen(buf), 1, 0);
+	s = parse_str(buf, &rc, &err);
+	ok(rc == 0 && s->meta.pid == 99 && s->meta.start_ticks == 12345 && s->meta.version == 2,
+	   "header round-trips");
 	is_str(s->meta.comm, "a\\x0ab", "control bytes in comm are escaped");
 	is_str(s->meta.cmdline, "cmd  x", "cmdline kept");
 	snapshot_free(s);
+	strcat(buf, "2000-3000 rw-p 00000000 00:00 0\n");
+	s = parse_str(buf, &rc, &err);
+	ok(rc < 0 && strstr(err.msg, "region after the snapshot's closing"), "a region after '# end': refused (%s)",
+	   err.msg);
+	snapshot_free(s);
+	{
+		char two[1024];
+		n = smaps_format_header(two, sizeof(two), &m);
+		strcat(two, "1000-2000 rw-p 00000000 00:00 0\n");
+		smaps_format_end(two + strlen(two), sizeof(two) - strlen(two), 2, 0);
+		s = parse_str(two, &rc, &err);
+		ok(rc < 0 && strstr(err.msg, "says 2 regions, 1 were read"), "'# end' with another count: refused (%s)",
+		   err.msg);
+		snapshot_free(s);
+	}
 }
 
 /* Torn /proc reads (design §5 "Torn read"): a later record overlapping earlier ones

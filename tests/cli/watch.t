@@ -158,6 +158,8 @@ stop_target "$TPID"
 "$RW" watch -p 1 -n x 2> /dev/null; is "$?" 2 "-n x: exit 2"
 "$RW" watch -p 1 --window -3 2> /dev/null; is "$?" 2 "--window -3: exit 2"
 "$RW" watch -p 1 -- true 2> /dev/null; is "$?" 2 "-p and -- CMD together: exit 2"
+"$RW" watch -p $$ -n 1 > /dev/full 2> "$T/e"; is "$?" 1 "stdout on a full disk: exit 1"
+like "$(cat "$T/e")" "writing standard output: No space left on device" "... and says so"
 "$RW" watch -p 1 --max-cost 101 2> "$T/e"; is "$?" 2 "--max-cost 101: exit 2"
 like "$(cat "$T/e")" "--max-cost takes a percentage" "--max-cost 101: says what it takes"
 done_testing

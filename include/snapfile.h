@@ -17,7 +17,9 @@ int snapfile_load(const char *path, struct snapshot **out, struct rw_err *err);
 /* Parse the live smaps of an opened process (one read() pass). */
 int snapfile_capture(const struct procfs *p, struct snapshot **out, struct rw_err *err);
 
-enum snapfile_flags { SNAPFILE_FORCE = 1 };
+/* SNAPFILE_ESCAPE: standard output is a terminal: the smaps text goes through escape_term
+ * (mapping names are the target's bytes); files and pipes get it verbatim. */
+enum snapfile_flags { SNAPFILE_FORCE = 1, SNAPFILE_ESCAPE = 2 };
 
 /* Write our header + the kernel's smaps text verbatim + our closing '# end' line (regions
  * and torn records counted on the way) to path, through a temporary file in the same

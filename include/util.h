@@ -72,8 +72,18 @@ int read_fd_all(int fd, char **buf, size_t *len, size_t max_len, struct rw_err *
 /* Write all bytes, retrying on EINTR and short writes. Returns 0 or -errno. */
 int write_all(int fd, const void *buf, size_t len);
 
-/* Copy s into out with control bytes and backslash escaped as \xNN / \\;
- * always NUL-terminates (truncating); returns out. */
+/* Bytes from the target (mapping names, strings, thread names) made safe for a terminal:
+ * C0 controls, DEL, raw bytes that are not valid UTF-8 (0x80-0x9f among them: 8-bit CSI on
+ * many terminals) as \xNN; the UTF-8 C1 controls U+0080-U+009F and the bidirectional
+ * controls U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069 as \uNNNN; a backslash as
+ * \\. Valid UTF-8 otherwise passes through. With ESCAPE_KEEP_NL, newline and tab pass too.
+ * Writes at most outlen - 1 bytes and a NUL (stopping before an escape that does not fit).
+ * Returns the input bytes consumed: all of them, except, when !final, an incomplete UTF-8
+ * sequence at the very end (for the caller's next piece), or what did not fit in out. */
+#define ESCAPE_KEEP_NL 1u
+size_t escape_term(const char *s, size_t len, char *out, size_t outlen, unsigned flags,
+		   int final);
+/* escape_term of a string; always NUL-terminates (truncating); returns out. */
 char *escape_ctl(const char *s, char *out, size_t outlen);
 /* The same for len bytes that may contain NULs (written as \x00). */
 char *escape_ctln(const char *s, size_t len, char *out, size_t outlen);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 void cmd_snap_help(FILE *fp)
 {
@@ -55,6 +56,8 @@ int cmd_snap(struct cli_ctx *cx, int argc, char **argv)
 		cli_error(cx->name, "%s", err.msg);
 		return RW_EXIT_FAIL;
 	}
+	if ((!out || !strcmp(out, "-")) && isatty(STDOUT_FILENO))
+		flags |= SNAPFILE_ESCAPE;
 	rc = snapfile_write(&p, out, flags, NULL, NULL, &err);
 	procfs_close(&p);
 	if (rc) {

@@ -15,7 +15,9 @@ static json_t *jaddr(uint64_t a)
 	return json_string(buf);
 }
 
-/* jansson wants UTF-8; paths are bytes. Invalid sequences become "\xNN" text. */
+/* jansson wants UTF-8; paths are bytes. A string that is valid UTF-8 is kept exactly. In
+ * one that is not, each byte outside a valid sequence becomes the text "\xNN" and each
+ * backslash "\\", so the bytes can be told apart from a path that spells "\x41". */
 static json_t *jstr(const char *s)
 {
 	size_t n = strlen(s), o = 0;
@@ -25,7 +27,7 @@ static json_t *jstr(const char *s)
 	j = json_stringn(s, n);
 	if (j)
 		return j;
-	buf = xmalloc(n * 4 + 1);
+	buf = xmalloc(n * 4 + 1);       /* \xNN for a byte is the most it grows */
 	for (size_t i = 0; i < n; ) {
 		unsigned char c = (unsigned char)s[i];
 		size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
@@ -34,7 +36,11 @@ static json_t *jstr(const char *s)
 			ok = ((unsigned char)s[i + k] >> 6) == 2;
 		if (ok && len > 1 && !json_stringn(s + i, len))
 			ok = 0;   /* overlong or surrogate: let jansson judge */
-		if (ok) {
+		if (ok && c == '\\') {
+			buf[o++] = '\\';
+			buf[o++] = '\\';
+			i++;
+		} else if (ok) {
 			memcpy(buf + o, s + i, len);
 			o += len;
 			i += len;
@@ -73,13 +79,39 @@ static json_t *snapshot_json(const char *name, const struct snapshot *s)
 	return o;
 }
 
-static int dump(FILE *fp, json_t *doc)
+/* jansson's output with JSON_ENSURE_ASCII is ASCII, but it leaves DEL raw inside strings
+ * (valid JSON, still a control byte on a terminal): write it as \u007f, which is the same
+ * JSON. A raw 0x7f can only occur inside a string. */
+static int emit(const char *buf, size_t size, void *data)
 {
-	int rc = json_dumpf(doc, fp, JSON_COMPACT | JSON_ENSURE_ASCII);
+	FILE *fp = data;
+
+	for (const char *p = buf, *end = buf + size; p < end;) {
+		const char *del = memchr(p, 0x7f, (size_t)(end - p));
+		size_t n = del ? (size_t)(del - p) : (size_t)(end - p);
+		if (n && fwrite(p, 1, n, fp) != n)
+			return -1;
+		if (!del)
+			break;
+		if (fputs("\\u007f", fp) < 0)
+			return -1;
+		p = del + 1;
+	}
+	return 0;
+}
+
+static int dump_flags(FILE *fp, json_t *doc, size_t flags)
+{
+	int rc = json_dump_callback(doc, emit, fp, flags | JSON_ENSURE_ASCII);
 	json_decref(doc);
 	if (rc == 0)
 		fputc('\n', fp);
 	return rc;
+}
+
+static int dump(FILE *fp, json_t *doc)
+{
+	return dump_flags(fp, doc, JSON_COMPACT);
 }
 
 int out_json_diff(FILE *fp, const struct snapshot *a, const struct snapshot *b,
@@ -377,8 +409,7 @@ int out_json_manifest(FILE *fp, const struct dump_info *d)
 	}
 	json_object_set_new(doc, "runs_read", runs);
 	json_object_set_new(doc, "runs_read_truncated", json_boolean(d->runs_total > d->nruns));
-	return json_dumpf(doc, fp, JSON_INDENT(1) | JSON_ENSURE_ASCII) ? (json_decref(doc), -1)
-								      : (json_decref(doc), fputc('\n', fp), 0);
+	return dump_flags(fp, doc, JSON_INDENT(1)) ? -1 : 0;
 }
 
 /* stacks (appended here, so its include sits with it). */

@@ -141,12 +141,44 @@ static char tmp_path[PATH_MAX];
 
 #define COPY_BUF (1u << 20)
 
-/* Stream smaps to fd, counting its regions and torn records on the way; returns bytes
- * copied or -errno (-ESRCH: target gone). */
-static long long copy_smaps(int smaps_fd, int out_fd, struct smaps_tally *tally, int *werr)
+/* Write n bytes of smaps text, escaped for a terminal when *carry is not NULL: the names
+ * in it are the target's bytes (escape_term). A UTF-8 sequence cut by the end of a piece is
+ * kept in carry[] (at most 3 bytes) and written with the next; final flushes it. */
+static int write_text(int fd, const char *buf, size_t n, char *carry, size_t *ncarry, int final)
 {
-	char *buf = xmalloc(COPY_BUF);
+	char in[4096 + 4], out[6 * 4096 + 8];
+
+	if (!carry)
+		return write_all(fd, buf, n);
+	while (n || (final && *ncarry)) {
+		size_t take = n < 4096 ? n : 4096, have, used;
+		int rc;
+		memcpy(in, carry, *ncarry);
+		memcpy(in + *ncarry, buf, take);
+		have = *ncarry + take;
+		used = escape_term(in, have, out, sizeof(out), ESCAPE_KEEP_NL, final && take == n);
+		rc = write_all(fd, out, strlen(out));
+		if (rc)
+			return rc;
+		*ncarry = have - used;     /* an incomplete sequence at the end: at most 3 bytes */
+		memcpy(carry, in + used, *ncarry);
+		buf += take;
+		n -= take;
+		if (final && !n)
+			break;
+	}
+	return 0;
+}
+
+/* Stream smaps to fd (escaped if escape), counting its regions and torn records on the
+ * way; returns bytes copied or -errno (-ESRCH: target gone). */
+static long long copy_smaps(int smaps_fd, int out_fd, int escape, struct smaps_tally *tally,
+			    int *werr)
+{
+	char *buf = xmalloc(COPY_BUF), carry[4];
+	size_t ncarry = 0;
 	long long total = 0;
+	int rc;
 
 	*werr = 0;
 	for (;;) {
@@ -161,7 +193,7 @@ static long long copy_smaps(int smaps_fd, int out_fd, struct smaps_tally *tally,
 		if (n == 0)
 			break;
 		smaps_tally_feed(tally, buf, (size_t)n);
-		int rc = write_all(out_fd, buf, (size_t)n);
+		rc = write_text(out_fd, buf, (size_t)n, escape ? carry : NULL, &ncarry, 0);
 		if (rc) {
 			*werr = -rc;
 			free(buf);
@@ -169,7 +201,12 @@ static long long copy_smaps(int smaps_fd, int out_fd, struct smaps_tally *tally,
 		}
 		total += n;
 	}
+	rc = escape ? write_text(out_fd, buf, 0, carry, &ncarry, 1) : 0;
 	free(buf);
+	if (rc) {
+		*werr = -rc;
+		return rc;
+	}
 	return total;
 }
 
@@ -254,7 +291,8 @@ int snapfile_write(const struct procfs *p, const char *path, int flags, size_t *
 			goto write_failed;
 		}
 	}
-	copied = copy_smaps(smaps_fd, out_fd, &tally, &werr);
+	copied = copy_smaps(smaps_fd, out_fd, direct == 1 && (flags & SNAPFILE_ESCAPE), &tally,
+			    &werr);
 	regions = smaps_tally_finish(&tally);
 	if (werr)
 		goto write_failed;

@@ -270,25 +270,111 @@ int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-char *escape_ctln(const char *s, size_t len, char *out, size_t outlen)
+/* Length of the valid UTF-8 sequence at s (2-4), 0 if invalid, -1 if valid so far but cut
+ * by the end (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF). */
+static int utf8_seq(const unsigned char *s, size_t len, uint32_t *cp)
 {
-	size_t o = 0;
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	int n;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	*cp = c & (0x7f >> n);
+	for (int k = 1; k < n; k++) {
+		if ((size_t)k >= len)
+			return -1;
+		if (s[k] < (k == 1 ? lo : 0x80) || s[k] > (k == 1 ? hi : 0xbf))
+			return 0;
+		*cp = (*cp << 6) | (s[k] & 0x3f);
+	}
+	return n;
+}
+
+static int is_term_control(uint32_t cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x61c || cp == 0x200e || cp == 0x200f ||
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+size_t escape_term(const char *str, size_t len, char *out, size_t outlen, unsigned flags,
+		   int final)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, o = 0;
 
 	if (!outlen)
-		return out;
-	for (size_t i = 0; i < len && o + 5 < outlen; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x20 || c == 0x7f) {
+		return 0;
+	while (i < len) {
+		unsigned char c = s[i];
+		uint32_t cp;
+		int n;
+
+		if (c >= 0x20 && c < 0x7f && c != '\\') {
+			if (o + 1 >= outlen)
+				break;
+			out[o++] = (char)c;
+			i++;
+			continue;
+		}
+		if (c == '\\') {
+			if (o + 2 >= outlen)
+				break;
+			out[o++] = '\\';
+			out[o++] = '\\';
+			i++;
+			continue;
+		}
+		if ((c == '\n' || c == '\t') && (flags & ESCAPE_KEEP_NL)) {
+			if (o + 1 >= outlen)
+				break;
+			out[o++] = (char)c;
+			i++;
+			continue;
+		}
+		n = c < 0x80 ? 0 : utf8_seq(s + i, len - i, &cp);
+		if (n < 0 && !final)
+			break;                  /* the rest of it comes with the next piece */
+		if (n > 0 && !is_term_control(cp)) {
+			if (o + (size_t)n >= outlen)
+				break;
+			memcpy(out + o, s + i, (size_t)n);
+			o += (size_t)n;
+			i += (size_t)n;
+		} else if (n > 0) {
+			if (o + 6 >= outlen)
+				break;
+			snprintf(out + o, outlen - o, "\\u%04x", (unsigned)cp);
+			o += 6;
+			i += (size_t)n;
+		} else {
+			if (o + 4 >= outlen)
+				break;
 			snprintf(out + o, outlen - o, "\\x%02x", c);
 			o += 4;
-		} else if (c == '\\') {
-			out[o++] = '\\';
-			out[o++] = '\\';
-		} else {
-			out[o++] = (char)c;
+			i++;
 		}
 	}
 	out[o] = '\0';
+	return i;
+}
+
+char *escape_ctln(const char *s, size_t len, char *out, size_t outlen)
+{
+	escape_term(s, len, out, outlen, 0, 1);
 	return out;
 }
 

@@ -90,6 +90,8 @@ struct scan_block {
 	uint8_t cls;                 /* enum scan_block_class */
 	uint8_t period;              /* SCAN_BLOCK_PATTERN: repeat period in bytes (1..64) */
 	float entropy;               /* bits per byte, 0..8 */
+	uint64_t count;              /* blocks this entry stands for: 1, or a run of UNREAD
+	                              * blocks reported at once (holes cost O(runs), not O(span)) */
 };
 
 struct scan_hist_opts {

@@ -72,11 +72,13 @@ static void on_block(void *ctx, const struct scan_block *b)
 	struct analysis *a = ctx;
 	struct analysis_block_run *r = a->nruns ? &a->runs[a->nruns - 1] : NULL;
 
+	uint64_t span = b->count * SCAN_BLOCK, lim = a->o.base + a->o.size;
+
 	if (r && r->cls == b->cls && r->period == b->period && r->end == b->addr) {
-		r->end = b->addr + SCAN_BLOCK;
-		if (a->o.size && r->end > a->o.base + a->o.size)
-			r->end = a->o.base + a->o.size;
-		r->blocks++;
+		r->end = b->addr + span;
+		if (a->o.size && (r->end > lim || r->end < b->addr))
+			r->end = lim;
+		r->blocks += b->count;
 		if (b->entropy < r->entropy_min)
 			r->entropy_min = b->entropy;
 		if (b->entropy > r->entropy_max)
@@ -89,13 +91,13 @@ static void on_block(void *ctx, const struct scan_block *b)
 	}
 	r = &a->runs[a->nruns++];
 	r->start = b->addr;
-	r->end = b->addr + SCAN_BLOCK;
-	if (a->o.size && r->end > a->o.base + a->o.size)
-		r->end = a->o.base + a->o.size;
+	r->end = b->addr + span;
+	if (a->o.size && (r->end > lim || r->end < b->addr))
+		r->end = lim;
 	r->cls = b->cls;
 	r->period = b->period;
 	r->entropy_min = r->entropy_max = b->entropy;
-	r->blocks = 1;
+	r->blocks = b->count;
 }
 
 static void on_match(void *ctx, uint64_t addr, const unsigned char *text, size_t len)

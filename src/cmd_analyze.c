@@ -105,6 +105,14 @@ int cmd_analyze(struct cli_ctx *cx, int argc, char **argv)
 	}
 	ao.base = base;
 	ao.size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+	/* Addresses base .. base + size - 1 must not wrap past 2^64. */
+	if (ao.size && ao.size - 1 > UINT64_MAX - base) {
+		cli_error(cx->name, "--base 0x%llx: %s is %llu bytes, which would pass the top of "
+			  "the address space", (unsigned long long)base, path,
+			  (unsigned long long)ao.size);
+		close(fd);
+		return RW_EXIT_USAGE;
+	}
 	ao.out = stdout;
 	a = analysis_new(&ao, &err);
 	if (!a) {
@@ -148,6 +156,13 @@ int cmd_analyze(struct cli_ctx *cx, int argc, char **argv)
 			}
 			if (n == 0)
 				break;
+			if (off > UINT64_MAX - base || (uint64_t)n - 1 > UINT64_MAX - base - off) {
+				cli_error(cx->name, "--base 0x%llx: %s goes on past the top of the "
+					  "address space; analysed up to there",
+					  (unsigned long long)base, path);
+				rc = RW_EXIT_FAIL;
+				break;
+			}
 			analysis_data(a, base + off, buf, (size_t)n);
 			off += (uint64_t)n;
 		}

@@ -455,10 +455,11 @@ int cmd_dump(struct cli_ctx *cx, int argc, char **argv)
 	}
 	{
 		char a[32], b[32];
-		fprintf(stderr, "regionwatch: dump: %llx-%llx (%s): read %s in %llu runs, %llu pages "
+		fprintf(stderr, "regionwatch: dump: %llx-%llx (%s): read %s in %llu run%s, %llu page%s "
 			"present", (unsigned long long)start, (unsigned long long)end,
 			fmt_size(end - start, a, sizeof(a)), fmt_size(st.bytes_read, b, sizeof(b)),
-			(unsigned long long)st.runs, (unsigned long long)st.pages_present);
+			(unsigned long long)st.runs, st.runs == 1 ? "" : "s",
+			(unsigned long long)st.pages_present, st.pages_present == 1 ? "" : "s");
 		for (int h = 0; h < MEMREAD_HOLE_COUNT; h++)
 			if (st.pages[h])
 				fprintf(stderr, ", %llu %s", (unsigned long long)st.pages[h],

@@ -410,7 +410,10 @@ int memread_range(const struct procfs *p, const struct snapshot *s, uint64_t sta
 	{
 		uint64_t lo = start, hi = end;
 		start &= ~(PAGE - 1);
-		end = (end + PAGE - 1) & ~(PAGE - 1);
+		/* Rounding up must not wrap: no user mapping reaches the last page below 2^64
+		 * (x86_64 user space ends at 2^47, [vsyscall] below 2^64 - 2^22). */
+		end = end > UINT64_MAX - (PAGE - 1) ? UINT64_MAX & ~(PAGE - 1)
+						    : (end + PAGE - 1) & ~(PAGE - 1);
 		pm_fd = procfs_openat(p, "pagemap", err);
 		if (pm_fd == -ESRCH) {
 			st->exited = 1;

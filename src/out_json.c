@@ -15,6 +15,13 @@ static json_t *jaddr(uint64_t a)
 	return json_string(buf);
 }
 
+/* The end of [start, end): a range that reaches the top of the address space ends at 2^64,
+ * which wraps to 0 in 64 bits; the JSON string can say it. */
+static json_t *jend(uint64_t start, uint64_t end)
+{
+	return end == 0 && start != 0 ? json_string("0x10000000000000000") : jaddr(end);
+}
+
 /* jansson wants UTF-8; paths are bytes. A string that is valid UTF-8 is kept exactly. In
  * one that is not, each byte outside a valid sequence becomes the text "\xNN" and each
  * backslash "\\", so the bytes can be told apart from a path that spells "\x41". */
@@ -274,7 +281,7 @@ static json_t *read_json(const struct dump_info *d)
 	{
 		json_t *r = json_object();
 		json_object_set_new(r, "start", jaddr(d->start));
-		json_object_set_new(r, "end", jaddr(d->end));
+		json_object_set_new(r, "end", jend(d->start, d->end));
 		if (d->perms)
 			json_object_set_new(r, "perms", json_string(d->perms));
 		if (d->path)
@@ -369,7 +376,7 @@ int out_json_dump(FILE *fp, const struct dump_info *d, struct analysis *a)
 		for (size_t i = 0; i < a->nruns; i++) {
 			json_t *o = json_object();
 			json_object_set_new(o, "start", jaddr(a->runs[i].start));
-			json_object_set_new(o, "end", jaddr(a->runs[i].end));
+			json_object_set_new(o, "end", jend(a->runs[i].start, a->runs[i].end));
 			json_object_set_new(o, "class", json_string(scan_block_class_name((enum scan_block_class)a->runs[i].cls)));
 			if (a->runs[i].cls == SCAN_BLOCK_PATTERN)
 				json_object_set_new(o, "period", jint(a->runs[i].period));

@@ -118,7 +118,7 @@ static void block_reset(struct scan_hist *h)
 static void block_flush(struct scan_hist *h)
 {
 	struct scan_block b = { .addr = h->o.base + h->cur * SCAN_BLOCK, .bytes = h->blk_bytes,
-				.cls = SCAN_BLOCK_UNREAD };
+				.cls = SCAN_BLOCK_UNREAD, .count = 1 };
 
 	if (h->blk_bytes) {
 		uint64_t counts[256], text = 0;
@@ -156,9 +156,19 @@ static void block_flush(struct scan_hist *h)
 /* Finish every block before block index `to`. */
 static void advance_to(struct scan_hist *h, uint64_t to)
 {
-	while (h->cur < to) {
-		block_flush(h);
-		h->cur++;
+	if (h->cur >= to)
+		return;
+	block_flush(h);
+	h->cur++;
+	if (h->cur < to) {
+		/* Blocks with no byte read, up to the next data: one entry for the whole run, so
+		 * a hole or an unmapped span costs O(1), not one step per 64 KiB of it. */
+		struct scan_block b = { .addr = h->o.base + h->cur * SCAN_BLOCK,
+					.cls = SCAN_BLOCK_UNREAD, .count = to - h->cur };
+		h->r.blocks[SCAN_BLOCK_UNREAD] += b.count;
+		if (h->o.block)
+			h->o.block(h->o.ctx, &b);
+		h->cur = to;
 	}
 }
 

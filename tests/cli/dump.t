@@ -154,6 +154,24 @@ else
 	diag "full-disk case not run: needs root to mount a small tmpfs"
 fi
 
+# 9b. Ranges that reach the top of the address space: no wrap, the same bytes as the
+# user half, and holes cost O(runs) (the histogram used to walk every 64 KiB of the span).
+"$RW" dump -p "$pid" --region 0x0-0x7fffffffffff --histogram --json > "$T/half.json" 2>/dev/null
+is "$?" 0 "0-0x7fffffffffff --histogram: exit 0"
+"$RW" dump -p "$pid" --region 0x0-0xffffffffffffffff --histogram --json > "$T/all.json" 2>/dev/null
+is "$?" 0 "0-0xffffffffffffffff --histogram: exit 0 (read, not wrapped to nothing)"
+is "$(json_get "$T/all.json" '$d->{bytes_read}')" "$(json_get "$T/half.json" '$d->{bytes_read}')" \
+	"... reads the same bytes as the user half"
+ok "... and counts the unmapped 64 KiB blocks without walking them" \
+	test "$(json_get "$T/all.json" '$d->{blocks}{unread} > 2**43 ? 1 : 0')" = 1
+head -c 100000 /dev/urandom > "$T/rand.bin"
+"$RW" analyze "$T/rand.bin" --base 0xffffffffffff0000 --histogram > /dev/null 2> "$T/err"
+is "$?" 2 "analyze --base past the top of the address space: exit 2"
+like "$(cat "$T/err")" "would pass the top of the address space" "... says so"
+"$RW" analyze "$T/rand.bin" --base 0xfffffffffffe7960 --histogram --json > "$T/a.json" 2>/dev/null
+is "$(json_get "$T/a.json" '$d->{bytes_counted}')" 100000 "analyze --base ending exactly at 2^64: every byte"
+is "$(json_get "$T/a.json" '$d->{region}{end}')" 0x10000000000000000 "... and the region ends at 2^64, not 0"
+
 # 10. analyze on a file taken by gdb (the manual workflow's dump).
 if command -v gdb > /dev/null; then
 	s=$(hex "$area"); e=$(hex "$area" '1024*1024')

@@ -16,7 +16,9 @@ struct procfs {
 	unsigned long long start_ticks;   /* stat field 22 at open time */
 };
 
-/* Open /proc/PID. -ESRCH: no such process; -EACCES/-EPERM: not ours to read. */
+/* Open /proc/PID. -ESRCH: no such process; -EACCES/-EPERM: not ours to read (the message
+ * says why: another user, capabilities this process lacks, or the kernel's ptrace access
+ * check); -EOPNOTSUPP: a kernel thread (no user memory, no user stack). */
 int procfs_open(pid_t pid, struct procfs *p, struct rw_err *err);
 void procfs_close(struct procfs *p);
 
@@ -51,7 +53,10 @@ struct procfs_stat {
 	unsigned long long start_ticks;   /* field 22 (starttime, clock ticks since boot) */
 	uint64_t kstkesp;        /* field 29; 0 when absent (non-zero only while the kernel dumps
 				  * core: fs/proc/array.c do_task_stat) */
+	unsigned long flags;     /* field 9: PF_* (PROCFS_PF_KTHREAD: a kernel thread) */
 };
+
+#define PROCFS_PF_KTHREAD 0x00200000ul   /* include/linux/sched.h PF_KTHREAD */
 
 /* "PID (COMM) S f4 ... f52": comm ends at the last ')' (it may hold ')' itself). A line cut
  * short after the state is not an error (the fields past its end stay 0).

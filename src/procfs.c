@@ -9,29 +9,122 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* A proc file larger than this is not one we want (smaps of 60,000 mappings ≈ 60 MiB). */
 #define PROCFS_MAX_FILE ((size_t)1 << 30)
 
-static int errno_msg(struct rw_err *err, int e, pid_t pid, const char *name)
+static const char *const cap_names[] = {
+	"chown", "dac_override", "dac_read_search", "fowner", "fsetid", "kill", "setgid",
+	"setuid", "setpcap", "linux_immutable", "net_bind_service", "net_broadcast",
+	"net_admin", "net_raw", "ipc_lock", "ipc_owner", "sys_module", "sys_rawio",
+	"sys_chroot", "sys_ptrace", "sys_pacct", "sys_admin", "sys_boot", "sys_nice",
+	"sys_resource", "sys_time", "sys_tty_config", "mknod", "lease", "audit_write",
+	"audit_control", "setfcap", "mac_override", "mac_admin", "syslog", "wake_alarm",
+	"block_suspend", "audit_read", "perfmon", "bpf", "checkpoint_restore",
+};
+
+/* "Key:\tV1\tV2..." of a status text: the first value, or the base-16 mask. */
+static int status_field(const char *text, const char *key, int hex, unsigned long long *out)
 {
+	const char *p = text;
+	size_t klen = strlen(key);
+	char *e;
+
+	for (; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (strncmp(p, key, klen))
+			continue;
+		*out = strtoull(p + klen, &e, hex ? 16 : 10);
+		return e == p + klen ? -1 : 0;
+	}
+	return -1;
+}
+
+/* Why the kernel refused a read of /proc/PID/NAME. /proc/PID/status stays world-readable,
+ * so its owner and capabilities are compared with ours along the kernel's ptrace access
+ * check (ptrace(2), "Ptrace access mode checking"): the same uid (or CAP_SYS_PTRACE), a
+ * dumpable process (or CAP_SYS_PTRACE), every capability it holds (or CAP_SYS_PTRACE), and
+ * then security modules, which can refuse even root. */
+static void denial_reason(int dirfd, pid_t pid, char *out, size_t outlen)
+{
+	char buf[4096], self[4096];
+	unsigned long long uid, cap, mycap = 0;
+	int fd = dirfd >= 0 ? openat(dirfd, "status", O_RDONLY | O_CLOEXEC) : -1;
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1, m;
+	int ptrace_cap;
+	struct stat st;
+	size_t o;
+
+	if (fd >= 0)
+		close(fd);
+	fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	m = fd >= 0 ? read(fd, self, sizeof(self) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (m > 0)
+		self[m] = '\0';
+	ptrace_cap = m > 0 && !status_field(self, "CapEff:", 1, &mycap) && (mycap >> 19 & 1);
+	if (n <= 0) {
+		snprintf(out, outlen, "the kernel's ptrace access check refused it");
+		return;
+	}
+	buf[n] = '\0';
+	if (!ptrace_cap && !status_field(buf, "Uid:", 0, &uid) &&
+	    uid != (unsigned long long)geteuid()) {
+		snprintf(out, outlen, "it belongs to uid %llu; run as its owner or root", uid);
+		return;
+	}
+	/* A process that is not dumpable (set-uid, or prctl PR_SET_DUMPABLE 0) has its /proc
+	 * files owned by root (proc(5)). */
+	if (!ptrace_cap && !status_field(buf, "Uid:", 0, &uid) && uid != 0 &&
+	    !fstat(dirfd, &st) && st.st_uid == 0) {
+		snprintf(out, outlen, "it is not dumpable (set-uid, or PR_SET_DUMPABLE 0): only "
+			 "root can read it");
+		return;
+	}
+	if (!ptrace_cap && !status_field(buf, "CapPrm:", 1, &cap) && (cap & ~mycap)) {
+		o = (size_t)snprintf(out, outlen, "it holds capabilities this process lacks (");
+		for (unsigned b = 0, first = 1; b < 64 && o < outlen; b++)
+			if ((cap & ~mycap) >> b & 1) {
+				o += (size_t)snprintf(out + o, outlen - o, "%scap_%s", first ? "" : ", ",
+						      b < sizeof(cap_names) / sizeof(cap_names[0])
+							      ? cap_names[b] : "?");
+				first = 0;
+			}
+		if (o < outlen)
+			snprintf(out + o, outlen - o, "); run with CAP_SYS_PTRACE");
+		return;
+	}
+	snprintf(out, outlen, "not a file permission: this process may ptrace it (%s), so a "
+		 "security module or the sandbox it runs in refuses the read%s",
+		 ptrace_cap ? "CAP_SYS_PTRACE" : "same user, same capabilities",
+		 pid == 1 ? "; pid 1 is this machine's or container's init" : "");
+}
+
+static int errno_msg(struct rw_err *err, int e, pid_t pid, const char *name, int dirfd)
+{
+	char why[256];
+
 	switch (e) {
 	case ENOENT:
 	case ESRCH:
 		return rw_err_set(err, ESRCH, "no process with pid %d", (int)pid);
 	case EACCES:
 	case EPERM:
-		return rw_err_set(err, e, "cannot read /proc/%d/%s: permission denied "
-				  "(process belongs to another user; run as its owner or root)",
-				  (int)pid, name);
+		denial_reason(dirfd, pid, why, sizeof(why));
+		return rw_err_set(err, e, "cannot read /proc/%d/%s: permission denied (%s)",
+				  (int)pid, name, why);
 	default:
 		return rw_err_set(err, e, "cannot read /proc/%d/%s: %s", (int)pid, name, strerror(e));
 	}
 }
 
+static int procfs_stat_read(const struct procfs *p, struct procfs_stat *st, struct rw_err *err);
+
 int procfs_open(pid_t pid, struct procfs *p, struct rw_err *err)
 {
+	struct procfs_stat st;
 	char path[64];
 	int rc;
 
@@ -41,13 +134,23 @@ int procfs_open(pid_t pid, struct procfs *p, struct rw_err *err)
 	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
 	p->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (p->dirfd < 0)
-		return errno_msg(err, errno, pid, "");
-	rc = procfs_start_ticks(p, &p->start_ticks, err);
+		return errno_msg(err, errno, pid, "", -1);
+	rc = procfs_stat_read(p, &st, err);
+	if (!rc && !st.has_start)
+		rc = rw_err_set(err, EINVAL, "/proc/%d/stat: no start time", (int)pid);
+	if (!rc && (st.flags & PROCFS_PF_KTHREAD)) {
+		char comm[256];
+		rc = rw_err_set(err, EOPNOTSUPP, "process %d (%s) is a kernel thread: it has no user "
+				"memory or user stack to read", (int)pid,
+				escape_ctl(st.comm, comm, sizeof(comm)));
+	}
 	if (rc) {
 		close(p->dirfd);
 		p->dirfd = -1;
+		return rc;
 	}
-	return rc;
+	p->start_ticks = st.start_ticks;
+	return 0;
 }
 
 void procfs_close(struct procfs *p)
@@ -61,7 +164,7 @@ int procfs_openat(const struct procfs *p, const char *name, struct rw_err *err)
 {
 	int fd = openat(p->dirfd, name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return errno_msg(err, errno, p->pid, name);
+		return errno_msg(err, errno, p->pid, name, p->dirfd);
 	return fd;
 }
 
@@ -75,14 +178,13 @@ int procfs_read(const struct procfs *p, const char *name, char **buf, size_t *le
 	rc = read_fd_all(fd, buf, len, PROCFS_MAX_FILE, err);
 	close(fd);
 	if (rc)
-		return errno_msg(err, -rc, p->pid, name);
+		return errno_msg(err, -rc, p->pid, name, p->dirfd);
 	/* A zombie or exiting process gives empty maps/smaps; ESRCH says it honestly. */
 	return 0;
 }
 
-int procfs_start_ticks(const struct procfs *p, unsigned long long *ticks, struct rw_err *err)
+static int procfs_stat_read(const struct procfs *p, struct procfs_stat *st, struct rw_err *err)
 {
-	struct procfs_stat st;
 	char *buf;
 	size_t len;
 	int rc;
@@ -90,10 +192,20 @@ int procfs_start_ticks(const struct procfs *p, unsigned long long *ticks, struct
 	rc = procfs_read(p, "stat", &buf, &len, err);
 	if (rc)
 		return rc;
-	rc = procfs_parse_stat(buf, buf + len, &st);
+	rc = procfs_parse_stat(buf, buf + len, st);
 	free(buf);
 	if (rc)
 		return rw_err_set(err, EINVAL, "/proc/%d/stat: unexpected format", (int)p->pid);
+	return 0;
+}
+
+int procfs_start_ticks(const struct procfs *p, unsigned long long *ticks, struct rw_err *err)
+{
+	struct procfs_stat st;
+	int rc = procfs_stat_read(p, &st, err);
+
+	if (rc)
+		return rc;
 	if (!st.has_start)
 		return rw_err_set(err, EINVAL, "/proc/%d/stat: no start time", (int)p->pid);
 	*ticks = st.start_ticks;
@@ -102,7 +214,7 @@ int procfs_start_ticks(const struct procfs *p, unsigned long long *ticks, struct
 
 int procfs_check_alive(const struct procfs *p, struct rw_err *err)
 {
-	unsigned long long t;
+	unsigned long long t = 0;
 	int rc = procfs_start_ticks(p, &t, err);
 
 	if (rc == -ESRCH || (!rc && t != p->start_ticks))
@@ -209,7 +321,7 @@ int procfs_parse_stat(const char *text, const char *end, struct procfs_stat *st)
 	if (q - p != 1)
 		return -EINVAL;
 	st->state = *p;
-	/* Field 3 was the state; walk on to 22 (starttime) and 29 (kstkesp). */
+	/* Field 3 was the state; walk on to 9 (flags), 22 (starttime) and 29 (kstkesp). */
 	for (field = 4; field <= 29; field++) {
 		uint64_t v;
 
@@ -222,6 +334,8 @@ int procfs_parse_stat(const char *text, const char *end, struct procfs_stat *st)
 			st->has_start = 1;
 		} else if (field == 29 && !parse_u64(p, q, &v)) {
 			st->kstkesp = v;
+		} else if (field == 9 && !parse_u64(p, q, &v)) {
+			st->flags = (unsigned long)v;
 		}
 	}
 	return 0;

@@ -138,6 +138,11 @@ int target_freeze(const struct procfs *p, double timeout_ms, struct target_freez
 
 	memset(f, 0, sizeof(*f));
 	f->pid = p->pid;
+	/* ptrace(2): a thread cannot attach to its own thread group (EPERM). Say so, rather
+	 * than blame a permission. */
+	if (p->pid == getpid())
+		return rw_err_set(err, EPERM, "process %d is this regionwatch itself: a process "
+				  "cannot stop and read its own threads", (int)p->pid);
 	for (;;) {
 		pid_t *tids;
 		size_t ntids;

@@ -65,12 +65,14 @@ static void test_stat(void)
 	 * (longer than TASK_COMM_LEN: fs/proc/array.c proc_task_name). */
 	ok(STAT("4870 (python3) Z 4829 4827 17137 0 -1 4227148 225 0 0 0 0 0 0 0 20 0 1 0 51927 0 0 "
 		"18446744073709551615 0 0 0 0 0 0 0 16781312 2 1 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n", &st) == 0 &&
-	   st.state == 'Z' && !strcmp(st.comm, "python3") && st.start_ticks == 51927 && st.kstkesp == 0,
-	   "stat: a zombie");
+	   st.state == 'Z' && !strcmp(st.comm, "python3") && st.start_ticks == 51927 && st.kstkesp == 0 &&
+	   !(st.flags & PROCFS_PF_KTHREAD),
+	   "stat: a zombie (a user process: flags without PF_KTHREAD)");
 	ok(STAT("2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 14 0 0 18446744073709551615 0 0 0 "
 		"0 0 0 0 2147483647 0 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n", &st) == 0 &&
-	   st.state == 'S' && !strcmp(st.comm, "kthreadd") && st.start_ticks == 14,
-	   "stat: kthreadd (tty -1, rsslim 2^64-1)");
+	   st.state == 'S' && !strcmp(st.comm, "kthreadd") && st.start_ticks == 14 &&
+	   (st.flags & PROCFS_PF_KTHREAD),
+	   "stat: kthreadd (tty -1, rsslim 2^64-1), flags say kernel thread");
 	ok(STAT("10 (kworker/0:0H-events_highpri) I 2 0 0 0 -1 69238880 0 0 0 0 0 0 0 0 0 -20 1 0 14 0 0 "
 		"18446744073709551615 0 0 0 0 0 0 0 2147483647 0 1 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n", &st) == 0 &&
 	   st.state == 'I' && !strcmp(st.comm, "kworker/0:0H-events_highpri") && st.start_ticks == 14,

@@ -112,8 +112,7 @@ for n in 10000 60000; do
 		"$(awk -v w="$w_ms" 'BEGIN { printf "%.1f", w / 10 }')"
 	if [ $n = 60000 ]; then
 		/usr/bin/time -f '%M' -o "$T/peak.time" "$RW" watch -p "$tpid" -i 0.05 -n 512 --json > /dev/null
-		printf '  %-52s %9s KiB (target <= 65536)
-' "peak RSS of watch -i 0.05 -n 512" "$(tail -1 "$T/peak.time")"
+		printf '  %-52s %9s KiB (target <= 65536)\n' "peak RSS of watch -i 0.05 -n 512" "$(tail -1 "$T/peak.time")"
 	fi
 	kill -9 "$tpid" 2>/dev/null || true
 done

@@ -65,6 +65,16 @@ const char *memread_hole_name(enum memread_hole h);
 int memread_page_map(const struct procfs *p, uint64_t start, uint64_t end, size_t nbuckets,
 		     uint32_t *present, uint32_t *swapped, struct rw_err *err);
 
+/* Rss, Anonymous and Swap of every region of s (sorted, as parsed) from the PAGEMAP_SCAN
+ * ioctl (Linux >= 6.7) on an open /proc/PID/pagemap: page-table state only, no memory is
+ * read. Counted as smaps counts them: present pages but the shared zero page (a huge page
+ * counts its whole size), present pages that are not file-backed as Anonymous, swap entries
+ * but guard markers as Swap; hugetlb regions (VmFlags ht) 0. Sets those bits in
+ * s->fields_present. Returns 0, or -errno: ENOTTY/EINVAL (no PAGEMAP_SCAN here), EPERM,
+ * ESRCH (the process exited). Not counted: shmem pages swapped out of the page cache, which
+ * smaps finds in the file's mapping, not in the page table. */
+int memread_resident_counts(int pagemap_fd, struct snapshot *s, struct rw_err *err);
+
 /* Resolve a --region spec against a snapshot: "0xADDR"/"ADDR" (the area, i.e. the touching
  * pieces of one reservation, containing it), "START-END" (exact), or a name such as "[heap]"
  * or a path (must name exactly one area). On success fills [*start, *end) and *first (index

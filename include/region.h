@@ -107,6 +107,10 @@ const char *region_kind_name(enum region_kind k);
 const char *region_field_name(enum region_field f);    /* smaps key, e.g. "Rss" */
 const char *region_field_json(enum region_field f);    /* json key, e.g. "rss" */
 
+/* In vmflags_mask: the region's VmFlags are not known (a sample read from /proc/PID/maps
+ * found a mapping the last smaps read did not have); readers treat it as unsafe to read. */
+#define REGION_VMFLAGS_UNKNOWN (1ULL << 63)
+
 /* Bit for a two-letter VmFlags code, or 0 when unknown. */
 uint64_t region_vmflag_bit(const char *code2);
 int region_has_vmflag(const struct region *r, const char *code2);

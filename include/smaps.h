@@ -15,6 +15,28 @@
  * was cut short. Returns 0, or -EINVAL with err->msg naming the line. */
 int smaps_parse(const char *buf, size_t len, struct snapshot *s, struct rw_err *err);
 
+/* The same parser for smaps or maps text (with or without our header) fed in pieces of any
+ * size, so a reader never holds the whole text (41 MiB at 60,000 mappings): init, feed each
+ * piece as it is read, finish. A line cut by the end of a piece is kept until its end comes
+ * (its memory is one line). Errors name the line as smaps_parse would, and the first one is
+ * returned again by every later feed and by finish. finish always frees the parser's memory.
+ * s must be fresh from snapshot_new() or snapshot_reset(). */
+struct smaps_parser {
+	struct snapshot *s;
+	int rc;                       /* the first error, sticky */
+	int in_regions;               /* past our header */
+	int any_fields;               /* a 'Key: value' line was seen (smaps, not maps) */
+	size_t no;                    /* complete lines parsed so far */
+	size_t hint;                  /* next expected key */
+	const char *last_path;        /* shared by consecutive VMAs of one file */
+	size_t last_path_len;
+	char *carry;                  /* a line cut by the end of the last piece */
+	size_t carry_len, carry_cap;
+};
+void smaps_parser_init(struct smaps_parser *ps, struct snapshot *s);
+int smaps_parser_feed(struct smaps_parser *ps, const char *buf, size_t len, struct rw_err *err);
+int smaps_parser_finish(struct smaps_parser *ps, struct rw_err *err);
+
 /* Format our snapshot header ('#' lines, newline-terminated) into out.
  * Returns the length it needed (like snprintf). */
 size_t smaps_format_header(char *out, size_t outlen, const struct snapshot_meta *m);

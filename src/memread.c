@@ -33,8 +33,13 @@ struct pm_scan_arg {
 	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
 };
 #define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
+#define PAGE_IS_FILE (1 << 2)
 #define PAGE_IS_PRESENT (1 << 3)
 #define PAGE_IS_SWAPPED (1 << 4)
+#define PAGE_IS_PFNZERO (1 << 5)
+#endif
+#ifndef PAGE_IS_GUARD
+#define PAGE_IS_GUARD (1 << 8)        /* Linux 6.14: MADV_GUARD_INSTALL markers */
 #endif
 
 const char *memread_hole_name(enum memread_hole h)
@@ -48,6 +53,8 @@ const char *memread_skip_reason(const struct region *r, int include_dontdump)
 {
 	if (!strcmp(r->path, "[vvar]") || !strncmp(r->path, "[vvar_", 6))
 		return "[vvar] (reading it can fault)";
+	if (r->vmflags_mask & REGION_VMFLAGS_UNKNOWN)
+		return "VmFlags unknown (a mapping new since the last smaps read)";
 	if (region_has_vmflag(r, "io"))
 		return "VmFlags io (device memory)";
 	if (region_has_vmflag(r, "pf"))
@@ -621,5 +628,133 @@ int memread_page_map(const struct procfs *p, uint64_t start, uint64_t end, size_
 		}
 	}
 	close(fd);
+	return 0;
+}
+
+/* ---- resident counts ---------------------------------------------------------------- */
+
+/* Above every user address of x86-64 (47 or 56 bits) and arm64 (48 or 52 bits). */
+#define USER_SPACE_END (1ULL << 57)
+
+#define CLUSTER_GAP (256ULL << 20)   /* 128 steps of 2 MiB */
+
+static struct page_region count_vec[4096];   /* 96 KiB: bounded output, the walk resumes */
+static int guard_known = -1;                 /* PAGE_IS_GUARD accepted: -1 unknown, 0, 1 */
+
+/* Add the pages of one returned run to the regions it covers (the kernel merges runs of
+ * equal categories across VMA boundaries). *ri only moves forward: runs come in order. */
+static void count_run(struct snapshot *s, size_t *ri, const struct page_region *pr, int all_anon)
+{
+	uint64_t cat = pr->categories;
+
+	if (!(cat & PAGE_IS_PRESENT) && !((cat & PAGE_IS_SWAPPED) && !(cat & PAGE_IS_GUARD)))
+		return;
+	if ((cat & PAGE_IS_PRESENT) && (cat & PAGE_IS_PFNZERO))
+		return;        /* the shared zero page: smaps does not count it (vm_normal_page) */
+	while (*ri < s->count && s->regions[*ri].end <= pr->start)
+		(*ri)++;
+	for (size_t i = *ri; i < s->count && s->regions[i].start < pr->end; i++) {
+		struct region *r = &s->regions[i];
+		uint64_t a = r->start > pr->start ? r->start : pr->start;
+		uint64_t b = r->end < pr->end ? r->end : pr->end;
+		if (b <= a)
+			continue;
+		if (cat & PAGE_IS_PRESENT) {
+			r->f[RF_RSS] += b - a;
+			if (all_anon || !(cat & PAGE_IS_FILE))
+				r->f[RF_ANONYMOUS] += b - a;
+		} else {
+			r->f[RF_SWAP] += b - a;
+		}
+	}
+}
+
+/* One PAGEMAP_SCAN walk of [at, end), resuming at walk_end while the output fills. */
+static int scan_counts(int pagemap_fd, struct snapshot *s, size_t *ri, uint64_t at,
+		       uint64_t end, int all_anon, struct rw_err *err)
+{
+	struct pm_scan_arg arg;
+
+	while (at < end) {
+		long n;
+		memset(&arg, 0, sizeof(arg));
+		arg.size = sizeof(arg);
+		arg.start = at;
+		arg.end = end;
+		arg.vec = (uint64_t)(uintptr_t)count_vec;
+		arg.vec_len = sizeof(count_vec) / sizeof(count_vec[0]);
+		arg.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED;
+		arg.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED | PAGE_IS_PFNZERO |
+				  (all_anon ? 0 : PAGE_IS_FILE) |
+				  (guard_known != 0 ? PAGE_IS_GUARD : 0);
+		n = ioctl(pagemap_fd, PAGEMAP_SCAN, &arg);
+		if (n < 0) {
+			int e = errno;
+			if (e == EINVAL && guard_known == -1) {
+				guard_known = 0;        /* before Linux 6.14: no PAGE_IS_GUARD */
+				continue;
+			}
+			if (e == EINTR)
+				continue;
+			return rw_err_set(err, e, "PAGEMAP_SCAN on /proc/PID/pagemap: %s", strerror(e));
+		}
+		if (guard_known == -1)
+			guard_known = 1;
+		/* Only what lies below walk_end counts: on 6.18 a call that stops early (its
+		 * 2 MiB steps fill an internal buffer) can return runs above walk_end as well,
+		 * which the next call, starting at walk_end, returns again. */
+		for (long i = 0; i < n; i++) {
+			struct page_region pr = count_vec[i];
+			if (pr.end > arg.walk_end)
+				pr.end = arg.walk_end;
+			if (pr.start < pr.end)
+				count_run(s, ri, &pr, all_anon);
+		}
+		if (arg.walk_end <= at)
+			break;
+		at = arg.walk_end;
+	}
+	return 0;
+}
+
+/* A private anonymous mapping holds anonymous pages only (or the zero page, not counted), so
+ * its Anonymous is its Rss: the walk need not ask the kernel which pages are file pages
+ * (PAGE_IS_FILE looks each page's folio up: a quarter of the walk's cost). */
+static int private_anon(const struct region *r)
+{
+	return r->inode == 0 && r->perms[3] == 'p' &&
+	       (!r->path[0] || !strcmp(r->path, "[heap]") || !strcmp(r->path, "[stack]") ||
+		!strncmp(r->path, "[anon:", 6));
+}
+
+int memread_resident_counts(int pagemap_fd, struct snapshot *s, struct rw_err *err)
+{
+	uint64_t ht = region_vmflag_bit("ht");
+	size_t ri = 0, i = 0;
+
+	for (size_t k = 0; k < s->count; k++)
+		s->regions[k].f[RF_RSS] = s->regions[k].f[RF_ANONYMOUS] = s->regions[k].f[RF_SWAP] = 0;
+	s->fields_present |= (1u << RF_RSS) | (1u << RF_ANONYMOUS) | (1u << RF_SWAP);
+	/* The kernel walks a range 2 MiB at a time, taking the mmap lock and looking the VMA up
+	 * for each step, holes included (do_pagemap_scan, PAGEMAP_WALK_SIZE): one call over the
+	 * ~40 TiB between a program and its stack would take 20 million steps. So one call per
+	 * cluster of regions less than CLUSTER_GAP apart, all private anonymous or not. Inside a call only VMAs are visited;
+	 * VM_PFNMAP ones such as [vvar] are skipped (pagemap_scan_test_walk), and smaps gives
+	 * them no Rss either. The range must hold user addresses (access_ok, else EFAULT):
+	 * [vsyscall] at 0xffffffffff600000 does not, and has no Rss in smaps. */
+	while (i < s->count && s->regions[i].end <= USER_SPACE_END) {
+		uint64_t at = s->regions[i].start, end = s->regions[i].end;
+		int anon = private_anon(&s->regions[i]), rc;
+		while (++i < s->count && s->regions[i].end <= USER_SPACE_END &&
+		       s->regions[i].start - end <= CLUSTER_GAP && private_anon(&s->regions[i]) == anon)
+			end = s->regions[i].end;
+		rc = scan_counts(pagemap_fd, s, &ri, at, end, anon, err);
+		if (rc)
+			return rc;
+	}
+	/* hugetlb pages are counted by smaps in Shared/Private_Hugetlb, not in Rss (smaps_hugetlb_range). */
+	for (size_t k = 0; k < s->count; k++)
+		if (s->regions[k].vmflags_mask & ht)
+			s->regions[k].f[RF_RSS] = s->regions[k].f[RF_ANONYMOUS] = s->regions[k].f[RF_SWAP] = 0;
 	return 0;
 }

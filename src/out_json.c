@@ -262,10 +262,31 @@ int out_json_watch_summary(FILE *fp, const struct watch_view *v)
 	json_object_set_new(doc, "exited", json_boolean(!strcmp(v->end, "exited")));
 	json_object_set_new(doc, "areas_total", jint(v->nareas));
 	json_object_set_new(doc, "areas_vanished", jint(v->vanished));
-	for (size_t i = 0; i < v->n; i++)
-		json_array_append_new(areas, area_json(v->areas[i], &v->st[i], 1));
 	json_object_set_new(doc, "areas", areas);
-	return dump(fp, doc);
+	/* The areas are written one at a time into the document's empty "areas" array (the last
+	 * member): a tree of 60,000 area objects would take ~190 MiB. */
+	{
+		char *head = json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII);
+		size_t hl = head ? strlen(head) : 0;
+		int rc = 0;
+
+		json_decref(doc);
+		if (hl < 2 || head[hl - 2] != ']' || head[hl - 1] != '}') {
+			free(head);
+			return -1;
+		}
+		rc = emit(head, hl - 2, fp);
+		free(head);
+		for (size_t i = 0; i < v->n && !rc; i++) {
+			json_t *aj = area_json(v->areas[i], &v->st[i], 1);
+			if (i)
+				fputc(',', fp);
+			rc = json_dump_callback(aj, emit, fp, JSON_COMPACT | JSON_ENSURE_ASCII);
+			json_decref(aj);
+		}
+		fputs("]}\n", fp);
+		return rc;
+	}
 }
 
 static json_t *read_json(const struct dump_info *d)

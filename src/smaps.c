@@ -314,20 +314,19 @@ static int parse_field(struct snapshot *s, const struct line *ln, size_t *hint,
 	return 0;
 }
 
-static int parse_smaps(struct snapshot *s, struct lines *it, struct rw_err *err)
+/* Complete lines [it->p, it->end) of smaps or maps text; only the last may lack its newline
+ * (the end of the text). Lines before the first region that are blank or '#' are our header. */
+static int parse_lines(struct smaps_parser *ps, struct lines *it, struct rw_err *err)
 {
+	struct snapshot *s = ps->s;
 	struct line ln;
-	size_t hint = 0;
-	const char *last_path = NULL;
-	size_t last_path_len = 0;
-	int rc, any_fields = 0;
+	int rc;
 
-	init_keys();
 	for (;;) {
 		/* Fast path for the kernel's own layout: the expected key, spaces, digits, " kB".
 		 * Anything else falls through to the general line parser below. */
-		if (s->count && hint < nkeys) {
-			const struct keyinfo *k = &keys[hint];
+		if (s->count && ps->hint < nkeys) {
+			const struct keyinfo *k = &keys[ps->hint];
 			const char *p = it->p, *end = it->end;
 			if ((size_t)(end - p) > k->len + 4 && k->field >= 0 && p[k->len] == ':' &&
 			    !memcmp(p, k->name, k->len)) {
@@ -345,41 +344,157 @@ static int parse_smaps(struct snapshot *s, struct lines *it, struct rw_err *err)
 				    q[2] == 'B' && q[3] == '\n') {
 					s->regions[s->count - 1].f[k->field] = v * 1024;
 					s->fields_present |= 1u << k->field;
-					any_fields = 1;
+					ps->any_fields = 1;
 					it->p = q + 4;
 					it->no++;
-					hint++;
+					ps->hint++;
 					continue;
 				}
 			}
 		}
 		if (!next_line(it, &ln))
-			break;
+			return 0;
+		if (!ps->in_regions) {
+			if (is_comment_or_blank(&ln)) {
+				if (ln.p < ln.end && *ln.p == '#')
+					parse_meta_line(s, &ln);
+				continue;
+			}
+			ps->in_regions = 1;
+		}
 		if (ln.p == ln.end)
 			continue;
 		if (is_region_header(&ln)) {
 			if (s->meta.end_seen)
 				return perr(err, &ln, "region after the snapshot's closing '# end' line");
-			rc = parse_header(s, &ln, &last_path, &last_path_len, err);
-			hint = 0;
+			rc = parse_header(s, &ln, &ps->last_path, &ps->last_path_len, err);
+			ps->hint = 0;
 		} else if (*ln.p == '#') {
 			if (s->meta.version >= 2)
 				parse_meta_line(s, &ln);
 			continue;
 		} else {
-			rc = parse_field(s, &ln, &hint, err);
-			any_fields = 1;
+			rc = parse_field(s, &ln, &ps->hint, err);
+			ps->any_fields = 1;
 		}
 		if (rc)
 			return rc;
 	}
-	s->format = any_fields ? SNAP_FMT_SMAPS : SNAP_FMT_MAPS;
+}
+
+void smaps_parser_init(struct smaps_parser *ps, struct snapshot *s)
+{
+	init_keys();
+	memset(ps, 0, sizeof(*ps));
+	ps->s = s;
+}
+
+static void carry_append(struct smaps_parser *ps, const char *p, size_t n)
+{
+	if (ps->carry_len + n > ps->carry_cap) {
+		ps->carry_cap = (ps->carry_len + n) * 2 + 256;
+		ps->carry = xrealloc(ps->carry, ps->carry_cap);
+	}
+	memcpy(ps->carry + ps->carry_len, p, n);
+	ps->carry_len += n;
+}
+
+static int parse_run(struct smaps_parser *ps, const char *p, const char *end, struct rw_err *err)
+{
+	struct lines it = { p, end, ps->no };
+	int rc = parse_lines(ps, &it, err);
+
+	ps->no = it.no;
+	if (rc)
+		ps->rc = rc;
+	return rc;
+}
+
+int smaps_parser_feed(struct smaps_parser *ps, const char *buf, size_t len, struct rw_err *err)
+{
+	const char *p = buf, *end = buf + len, *nl, *nul;
+
+	if (ps->rc)
+		return ps->rc;
+	nul = memchr(buf, '\0', len);
+	if (nul) {
+		/* the line number smaps_parse gives: the lines before this piece, then its own */
+		size_t no = ps->no + 1;
+		for (const char *q = buf; q < nul; q++)
+			no += *q == '\n';
+		ps->rc = rw_err_set(err, EINVAL, "line %zu: binary data (NUL byte): not smaps or "
+				    "pmap text", no);
+		return ps->rc;
+	}
+	if (ps->carry_len) {
+		/* finish the line the previous piece cut */
+		nl = memchr(p, '\n', len);
+		carry_append(ps, p, nl ? (size_t)(nl + 1 - p) : len);
+		if (!nl)
+			return 0;
+		p = nl + 1;
+		if (parse_run(ps, ps->carry, ps->carry + ps->carry_len, err))
+			return ps->rc;
+		ps->carry_len = 0;
+	}
+	nl = p < end ? memrchr(p, '\n', (size_t)(end - p)) : NULL;
+	if (nl) {
+		if (parse_run(ps, p, nl + 1, err))
+			return ps->rc;
+		p = nl + 1;
+	}
+	if (p < end)
+		carry_append(ps, p, (size_t)(end - p));
+	return 0;
+}
+
+int smaps_parser_finish(struct smaps_parser *ps, struct rw_err *err)
+{
+	struct snapshot *s = ps->s;
+	int rc = ps->rc;
+
+	if (!rc && ps->carry_len)
+		rc = parse_run(ps, ps->carry, ps->carry + ps->carry_len, err);
+	free(ps->carry);
+	ps->carry = NULL;
+	ps->carry_len = ps->carry_cap = 0;
+	if (rc || !ps->in_regions)
+		return rc;      /* nothing but our header, or nothing: a snapshot with no regions */
+	s->format = ps->any_fields ? SNAP_FMT_SMAPS : SNAP_FMT_MAPS;
 	/* A region without a Size line (maps text) still has a size. */
-	for (size_t i = 0; i < s->count; i++)
-		if (!(s->fields_present & (1u << RF_SIZE)))
+	if (!(s->fields_present & (1u << RF_SIZE)))
+		for (size_t i = 0; i < s->count; i++)
 			s->regions[i].f[RF_SIZE] = s->regions[i].end - s->regions[i].start;
 	s->fields_present |= 1u << RF_SIZE;
+	if (s->meta.version < 2)
+		return 0;
+	/* Ours, from version 2: the closing line is written last, so a file without it (or with
+	 * other numbers) was cut short or edited. */
+	if (!s->meta.end_seen)
+		return rw_err_set(err, EINVAL, "line %zu: snapshot cut short: it ends here, "
+				  "without its closing '# end' line", ps->no);
+	if (s->meta.end_regions != s->count)
+		return rw_err_set(err, EINVAL, "snapshot incomplete: its '# end' line says %zu "
+				  "regions, %zu were read", s->meta.end_regions, s->count);
 	return 0;
+}
+
+/* The smaps text from it->p on, through the incremental parser, in one piece. */
+static int parse_smaps(struct snapshot *s, const struct lines *it, int in_regions,
+		       struct rw_err *err)
+{
+	struct smaps_parser ps;
+	int rc;
+
+	smaps_parser_init(&ps, s);
+	ps.no = it->no;
+	ps.in_regions = in_regions;
+	rc = smaps_parser_feed(&ps, it->p, (size_t)(it->end - it->p), err);
+	if (rc) {
+		free(ps.carry);
+		return rc;
+	}
+	return smaps_parser_finish(&ps, err);
 }
 
 /* ---- pmap ---------------------------------------------------------------------------- */
@@ -777,31 +892,24 @@ int smaps_parse(const char *buf, size_t len, struct snapshot *s, struct rw_err *
 		return rw_err_set(err, EINVAL, "line %zu: binary data (NUL byte): not smaps or pmap text",
 				  no);
 	}
-	/* Leading '#' lines are our header; blank lines are tolerated. */
+	/* Leading '#' lines are our header; blank lines are tolerated. smaps and maps text (and
+	 * text of only a header) go to the incremental parser, which reads the header itself. */
 	for (;;) {
 		peek = it;
-		if (!next_line(&peek, &ln))
-			return 0;       /* empty: a valid snapshot with no regions */
-		if (!is_comment_or_blank(&ln))
+		if (!next_line(&peek, &ln) || !is_comment_or_blank(&ln))
 			break;
-		if (ln.p < ln.end && *ln.p == '#')
-			parse_meta_line(s, &ln);
 		it = peek;
 	}
-	if (is_region_header(&ln)) {
-		int rc = parse_smaps(s, &it, err);
-		if (rc || s->meta.version < 2)
-			return rc;
-		/* Ours, from version 2: the closing line is written last, so a file without it
-		 * (or with other numbers) was cut short or edited. */
-		if (!s->meta.end_seen)
-			return rw_err_set(err, EINVAL, "line %zu: snapshot cut short: it ends here, "
-					  "without its closing '# end' line", it.no);
-		if (s->meta.end_regions != s->count)
-			return rw_err_set(err, EINVAL, "snapshot incomplete: its '# end' line says %zu "
-					  "regions, %zu were read", s->meta.end_regions, s->count);
-		return 0;
+	if (it.p >= it.end || is_region_header(&ln)) {
+		it.p = buf;
+		it.no = 0;
+		return parse_smaps(s, &it, 0, err);
 	}
+	for (struct lines h = { buf, it.p, 0 }; next_line(&h, &ln);)
+		if (ln.p < ln.end && *ln.p == '#')
+			parse_meta_line(s, &ln);
+	peek = it;
+	next_line(&peek, &ln);
 	/* pmap: an optional "PID:   cmd" title, then its column header. Anything else is
 	 * parsed as smaps, which names the first line that is not. */
 	if (!looks_like_pmap_header(&ln)) {
@@ -814,7 +922,7 @@ int smaps_parse(const char *buf, size_t len, struct snapshot *s, struct rw_err *
 				break;
 			}
 		if (!titled || parse_pmap_title(s, &ln))
-			return parse_smaps(s, &it, err);
+			return parse_smaps(s, &it, 1, err);
 		it = peek;
 		do
 			next_line(&it, &ln);

@@ -39,15 +39,30 @@ void timeline_init(struct timeline *tl, size_t cap)
 	tl->next_id = 1;
 }
 
-static void drop_area(struct timeline *tl, struct area *a)
+/* Keep a few rings for reuse (areas come and go each sample in a churning process); free
+ * the rest, so rings given up by areas that went flat do not pile up. */
+#define TL_FREE_RINGS_KEPT 64
+
+static void recycle_ring(struct timeline *tl, uint32_t *ring)
 {
-	free(a->path);
-	a->path = NULL;
+	if (!ring)
+		return;
+	if (tl->nfree >= TL_FREE_RINGS_KEPT) {
+		free(ring);
+		return;
+	}
 	if (tl->nfree == tl->free_cap) {
 		tl->free_cap = tl->free_cap ? tl->free_cap * 2 : 64;
 		tl->free_rings = xreallocarray(tl->free_rings, tl->free_cap, sizeof(*tl->free_rings));
 	}
-	tl->free_rings[tl->nfree++] = a->rss;
+	tl->free_rings[tl->nfree++] = ring;
+}
+
+static void drop_area(struct timeline *tl, struct area *a)
+{
+	free(a->path);
+	a->path = NULL;
+	recycle_ring(tl, a->rss);
 	a->rss = NULL;
 }
 
@@ -79,6 +94,27 @@ static uint32_t *new_ring(struct timeline *tl)
 	for (size_t i = 0; i < tl->cap; i++)
 		r[i] = TL_ABSENT;
 	return r;
+}
+
+/* Give a constant area (rss == NULL) its ring: rss_const in every slot of the window from
+ * its birth on (the slot of sample tl->seq is about to be written). */
+static void materialize_ring(struct timeline *tl, struct area *a)
+{
+	uint64_t from = tl->seq >= tl->cap ? tl->seq - tl->cap : 0;
+
+	if (a->rss)
+		return;
+	a->rss = new_ring(tl);
+	if (from < a->born_seq)
+		from = a->born_seq;
+	for (uint64_t seq = from; seq < tl->seq; seq++)
+		a->rss[seq % tl->cap] = a->rss_const;
+}
+
+/* The ring entry at slot k, whose sample must be at or after a->born_seq. */
+static uint32_t ring_at(const struct area *a, size_t k)
+{
+	return a->rss ? a->rss[k] : a->rss_const;
 }
 
 struct group {
@@ -147,6 +183,8 @@ void timeline_add(struct timeline *tl, const struct snapshot *s, double t)
 					/* Merge: keep the older area, add the other's history to it. */
 					struct area *keep = a->born_seq < base->born_seq ? a : base;
 					struct area *gone = keep == a ? base : a;
+					materialize_ring(tl, keep);
+					materialize_ring(tl, gone);
 					for (size_t j = 0; j < tl->cap; j++) {
 						if (gone->rss[j] == TL_ABSENT)
 							continue;
@@ -154,6 +192,10 @@ void timeline_add(struct timeline *tl, const struct snapshot *s, double t)
 							       (uint64_t)gone->rss[j];
 						keep->rss[j] = sum >= TL_ABSENT ? TL_ABSENT - 1 : (uint32_t)sum;
 					}
+					/* The summed history steps where the other one was born or
+					 * changed: the constant shortcuts must see that. */
+					if (gone->changed_seq > keep->changed_seq)
+						keep->changed_seq = gone->changed_seq;
 					drop_area(tl, gone);
 					base = keep;
 				}
@@ -196,7 +238,7 @@ void timeline_add(struct timeline *tl, const struct snapshot *s, double t)
 				memset(out, 0, sizeof(*out));
 				out->id = tl->next_id++;
 				out->born_seq = tl->seq;
-				out->rss = new_ring(tl);
+				out->rss = NULL;
 			}
 			out->start = gstart;    /* the span is this sample's, not the union with old spans */
 			out->end = gend;
@@ -213,9 +255,22 @@ void timeline_add(struct timeline *tl, const struct snapshot *s, double t)
 				size_t prev = k ? k - 1 : tl->cap - 1;
 				uint64_t kib = crss / 1024;
 				uint32_t val = kib >= TL_ABSENT ? TL_ABSENT - 1 : (uint32_t)kib;
-				if (!base || out->rss[prev] != val)
+				if (!base) {
 					out->changed_seq = tl->seq;
-				out->rss[k] = val;
+					out->rss_const = val;
+				} else if (ring_at(out, prev) != val) {
+					out->changed_seq = tl->seq;
+					materialize_ring(tl, out);
+				}
+				if (out->rss) {
+					out->rss[k] = val;
+					/* Unchanged through the whole window again: back to a constant. */
+					if (out->changed_seq + tl->cap <= tl->seq + 1) {
+						recycle_ring(tl, out->rss);
+						out->rss = NULL;
+						out->rss_const = val;
+					}
+				}
 			}
 		}
 	}
@@ -237,7 +292,7 @@ uint64_t timeline_area_rss(const struct timeline *tl, const struct area *a, uint
 
 	if (seq >= tl->seq || seq + tl->cap < tl->seq || seq < a->born_seq)
 		return UINT64_MAX;
-	v = a->rss[seq % tl->cap];
+	v = ring_at(a, (size_t)(seq % tl->cap));
 	return v == TL_ABSENT ? UINT64_MAX : (uint64_t)v * 1024;
 }
 
@@ -356,7 +411,7 @@ void timeline_area_stats(const struct timeline *tl, const struct area *a, struct
 
 	if (a->born_seq <= from && a->changed_seq <= from) {
 		/* Unchanged through the whole window (most areas, most of the time): flat. */
-		uint64_t rss = (uint64_t)a->rss[(tl->seq - 1) % tl->cap] * 1024;
+		uint64_t rss = (uint64_t)ring_at(a, (size_t)((tl->seq - 1) % tl->cap)) * 1024;
 		memset(st, 0, sizeof(*st));
 		st->samples = n;
 		st->rss_first = st->rss_last = st->rss_min = st->rss_max = rss;
@@ -368,9 +423,10 @@ void timeline_area_stats(const struct timeline *tl, const struct area *a, struct
 		from = a->born_seq;
 	k = (size_t)(from % tl->cap);
 	for (uint64_t seq = from; seq < tl->seq; seq++) {
-		if (a->rss[k] != TL_ABSENT) {
+		uint32_t kib = ring_at(a, k);
+		if (kib != TL_ABSENT) {
 			t[m] = tl->times[k];
-			v[m] = (uint64_t)a->rss[k] * 1024;
+			v[m] = (uint64_t)kib * 1024;
 			m++;
 		}
 		if (++k == tl->cap)

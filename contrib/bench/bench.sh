@@ -85,6 +85,39 @@ perl -MJSON::PP -ne '$d = decode_json($_); push @c, $d->{cost_ms} if $d->{type} 
 kill -9 "$tpid" 2>/dev/null || true
 
 echo
+echo "== Sampling cost: watch per sample at 10,000 and 60,000 mappings =="
+# Per-sample CPU of watch (user+sys over -n samples at -i 0.2, startup included) beside cat
+# of smaps and maps in the same run; then the peak RSS of watch over 512 samples at 60,000.
+COST_SAMPLES=${BENCH_COST_SAMPLES:-50}
+for n in 10000 60000; do
+	start many_maps -n $n -t 900
+	echo "target: pid $tpid, $(wc -l < /proc/$tpid/maps) mappings"
+	cs_ms=$(median_ms cat /proc/$tpid/smaps)
+	cm_ms=$(median_ms cat /proc/$tpid/maps)
+	/usr/bin/time -f '%U %S' -o "$T/cost.time" "$RW" watch -p "$tpid" -i 0.2 -n "$COST_SAMPLES" --json > "$T/cost.json"
+	read -r cu cs < "$T/cost.time"
+	w_ms=$(awk -v u="$cu" -v s="$cs" -v n="$COST_SAMPLES" 'BEGIN { printf "%.1f", (u + s) * 1000 / n }')
+	med=$(perl -MJSON::PP -ne '$d = decode_json($_); push @c, $d->{cost_ms} if $d->{type} eq "sample";
+		END { @c = sort { $a <=> $b } @c; printf "%.1f", $c[int(@c/2)] }' "$T/cost.json")
+	printf '  %-52s %9s ms
+' "cat /proc/PID/smaps > /dev/null" "$cs_ms"
+	printf '  %-52s %9s ms   %s of cat smaps
+' "cat /proc/PID/maps > /dev/null" "$cm_ms" "$(ratio "$cm_ms" "$cs_ms")"
+	printf '  %-52s %9s ms   %s of cat smaps (target <= 0.33x at 60k)
+' \
+		"regionwatch watch -i 0.2 -n $COST_SAMPLES: CPU per sample" "$w_ms" "$(ratio "$w_ms" "$cs_ms")"
+	printf '  %-52s %9s ms   %s of cat smaps; at 1 s: %s%% of a core (target <= 2%% at 10k)
+' \
+		"  its cost_ms median (the sampler alone)" "$med" "$(ratio "$med" "$cs_ms")" \
+		"$(awk -v w="$w_ms" 'BEGIN { printf "%.1f", w / 10 }')"
+	if [ $n = 60000 ]; then
+		/usr/bin/time -f '%M' -o "$T/peak.time" "$RW" watch -p "$tpid" -i 0.05 -n 512 --json > /dev/null
+		printf '  %-52s %9s KiB (target <= 65536)\n' "peak RSS of watch -i 0.05 -n 512" "$(tail -1 "$T/peak.time")"
+	fi
+	kill -9 "$tpid" 2>/dev/null || true
+done
+
+echo
 echo "== Reading memory: a 1 GiB resident region =="
 cc -O2 -o "$T/pvr_loop" "$top/contrib/bench/pvr_loop.c"
 start flat -s 1024 -t 600

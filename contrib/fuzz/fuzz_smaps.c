@@ -13,7 +13,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct snapshot *s = snapshot_new();
 	struct rw_err err;
 
-	if (smaps_parse((const char *)data, size, s, &err) == 0) {
+	int rc0 = smaps_parse((const char *)data, size, s, &err);
+
+	if (rc0 == 0) {
 		snapshot_classify(s);
 		/* Invariants the rest of the program relies on. */
 		for (size_t i = 0; i < s->count; i++) {
@@ -23,6 +25,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (snapshot_find(s, r->start) != (long)i)
 				__builtin_trap();
 		}
+	}
+	/* The incremental parser in pieces of a size taken from the input: what smaps_parse
+	 * gives for smaps/maps text (it may differ only where smaps_parse chose pmap). */
+	{
+		struct snapshot *inc = snapshot_new();
+		struct smaps_parser ps;
+		struct rw_err e2;
+		size_t piece = size ? (size_t)data[0] % 61 + 1 : 1;
+		int rc = 0;
+
+		smaps_parser_init(&ps, inc);
+		for (size_t o = 0; o < size && !rc; o += piece)
+			rc = smaps_parser_feed(&ps, (const char *)data + o,
+					       size - o < piece ? size - o : piece, &e2);
+		rc = rc ? (smaps_parser_finish(&ps, NULL), rc) : smaps_parser_finish(&ps, &e2);
+		if (!rc0 && !rc && (s->format == SNAP_FMT_SMAPS || s->format == SNAP_FMT_MAPS) &&
+		    (inc->count != s->count || inc->torn != s->torn))
+			__builtin_trap();
+		snapshot_free(inc);
 	}
 	snapshot_free(s);
 	return 0;

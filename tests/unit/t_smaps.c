@@ -481,6 +481,74 @@ static void test_torn(void)
 		     "3000-4000 rw-p 0 00:00 0\n1000-2000 rw-p 0 00:00 0\n", "line 2: region precedes");
 }
 
+static int same_snapshot(const struct snapshot *a, const struct snapshot *b)
+{
+	if (a->count != b->count || a->torn != b->torn || a->fields_present != b->fields_present ||
+	    a->format != b->format || a->meta.version != b->meta.version ||
+	    a->meta.pid != b->meta.pid || a->meta.end_seen != b->meta.end_seen ||
+	    a->nthreads != b->nthreads || strcmp(a->meta.comm, b->meta.comm))
+		return 0;
+	for (size_t i = 0; i < a->count; i++) {
+		const struct region *x = &a->regions[i], *y = &b->regions[i];
+		if (x->start != y->start || x->end != y->end || x->offset != y->offset ||
+		    x->inode != y->inode || x->dev_major != y->dev_major ||
+		    x->dev_minor != y->dev_minor || strcmp(x->perms, y->perms) ||
+		    strcmp(x->path, y->path) || strcmp(x->vmflags, y->vmflags) ||
+		    x->vmflags_mask != y->vmflags_mask || x->thp_eligible != y->thp_eligible ||
+		    memcmp(x->f, y->f, sizeof(x->f)))
+			return 0;
+	}
+	return 1;
+}
+
+/* The incremental parser fed in pieces of every size from 1 byte (records, lines and
+ * "kB\n" cut anywhere) gives what smaps_parse gives for the whole text: the same regions,
+ * torn records, header, and the same error naming the same line. */
+static void test_incremental(void)
+{
+	static const char *const files[] = {
+		"fixtures/smaps/c_threads.smaps", "fixtures/smaps/special.smaps",
+		"fixtures/smaps/go_leak.smaps", "fixtures/smaps/torn/go_repeated_vma.smaps",
+		"fixtures/smaps/torn/overlap_into_heap.smaps", "fixtures/smaps/edge/long_path.smaps",
+		"fixtures/smaps/edge/no_final_newline.smaps", "fixtures/smaps/bad/bad_number.smaps",
+		"fixtures/smaps/bad/bad_long_line.smaps", "fixtures/smaps/bad/bad_order.smaps",
+		"fixtures/smaps/bad/bad_binary.smaps", "fixtures/smaps/bad/empty.smaps",
+		"fixtures/smaps/bad/bad_field_before_header.smaps",
+	};
+	static const size_t pieces[] = { 1, 2, 3, 7, 29, 64, 4095, 4096, 1 << 20 };
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		size_t len;
+		char *buf = tap_slurp(files[i], &len);
+		struct snapshot *whole = snapshot_new();
+		struct rw_err ew = { 0, "" };
+		int rcw = smaps_parse(buf, len, whole, &ew), all = 1;
+
+		for (size_t k = 0; k < sizeof(pieces) / sizeof(pieces[0]); k++) {
+			struct snapshot *inc = snapshot_new();
+			struct smaps_parser ps;
+			struct rw_err ei = { 0, "" };
+			int rci = 0;
+
+			smaps_parser_init(&ps, inc);
+			for (size_t o = 0; o < len && !rci; o += pieces[k])
+				rci = smaps_parser_feed(&ps, buf + o, len - o < pieces[k] ? len - o : pieces[k], &ei);
+			rci = rci ? (smaps_parser_finish(&ps, NULL), rci) : smaps_parser_finish(&ps, &ei);
+			if (rci != rcw || strcmp(ei.msg, ew.msg) || (!rcw && !same_snapshot(whole, inc))) {
+				if (all)
+					printf("# %s in pieces of %zu: rc %d '%s', whole: rc %d '%s'\n", files[i],
+					       pieces[k], rci, ei.msg, rcw, ew.msg);
+				all = 0;
+			}
+			snapshot_free(inc);
+		}
+		ok(all, "incremental parse of %s in pieces of 1..1M bytes = smaps_parse (%s)", files[i],
+		   rcw ? ew.msg : "ok");
+		snapshot_free(whole);
+		free(buf);
+	}
+}
+
 int main(void)
 {
 	test_real_smaps();
@@ -495,5 +563,6 @@ int main(void)
 	test_edge_and_captures();
 	test_header_roundtrip();
 	test_fuzz_regressions();
+	test_incremental();
 	return done_testing();
 }

@@ -149,6 +149,67 @@ static void test_go_arena(void)
 	timeline_free(&tl);
 }
 
+/* Lazy rings: an area holds a constant until it first changes, a ring while a change is in
+ * the window, and a constant again once the window has forgotten the change; every sample's
+ * RSS reads back the same whichever it holds. A second area joins later and merges. */
+static void test_lazy_ring(void)
+{
+	struct timeline tl;
+	const struct area *a;
+	uint64_t want[64];
+	char spec[256];
+	int ok_all = 1, had_ring = 0, const_after = 0;
+
+	timeline_init(&tl, 8);
+	for (int i = 0; i < 40; i++) {
+		unsigned kib = i >= 10 && i < 13 ? 100 + (unsigned)i : 64;
+		want[i] = (uint64_t)kib * 1024;
+		snprintf(spec, sizeof(spec), "10000 90000 rw-p %u\n", kib);
+		add(&tl, spec, i);
+		a = area_at(&tl, 0x10000);
+		if (!a)
+			break;
+		if (i == 5)
+			ok(a->rss == NULL, "lazy ring: no ring before the first change");
+		if (i >= 10 && i < 13 + 7)
+			had_ring |= a->rss != NULL;
+		if (i == 13 + 8)
+			const_after = a->rss == NULL;
+		for (int j = 0; j <= i; j++) {
+			uint64_t got = timeline_area_rss(&tl, a, (uint64_t)j);
+			uint64_t exp = j + 8 <= i ? UINT64_MAX : want[j];
+			if (got != exp) {
+				if (ok_all)
+					printf("# sample %d, seq %d: got %llu want %llu\n", i, j,
+					       (unsigned long long)got, (unsigned long long)exp);
+				ok_all = 0;
+			}
+		}
+	}
+	ok(ok_all, "lazy ring: every sample in the window reads back its RSS");
+	ok(had_ring, "lazy ring: a ring while a change is in the window");
+	ok(const_after, "lazy ring: a constant again once the change left the window");
+	{
+		struct area_stats st;
+		a = area_at(&tl, 0x10000);
+		timeline_area_stats(&tl, a, &st);
+		is_u64(st.rss_last, 64 * 1024, "lazy ring: stats of a constant area");
+		ok(st.trend == TREND_FLAT && st.samples == 8, "lazy ring: flat over the window");
+	}
+	/* A constant area born later merges into the older one: the history is the sum. */
+	add(&tl, "10000 90000 rw-p 64\n90000 a0000 rw-p 8\n", 40);
+	add(&tl, "10000 90000 rw-p 64\n90000 a0000 rw-p 8\n", 41);
+	add(&tl, "10000 a0000 rw-p 72\n", 42);
+	a = area_at(&tl, 0x10000);
+	ok(a && tl.nareas == 1, "lazy ring: merged into one area");
+	if (a) {
+		is_u64(timeline_area_rss(&tl, a, 39), 64 * 1024, "lazy ring: merged, before the other was born");
+		is_u64(timeline_area_rss(&tl, a, 41), 72 * 1024, "lazy ring: merged history summed");
+		is_u64(timeline_area_rss(&tl, a, 42), 72 * 1024, "lazy ring: merged, latest");
+	}
+	timeline_free(&tl);
+}
+
 static void series(const char *what, uint64_t (*f)(int), int n, double dt, struct area_stats *st)
 {
 	double t[512];
@@ -201,6 +262,7 @@ int main(void)
 	test_boundary_move();
 	test_split_merge_unmap_remap();
 	test_go_arena();
+	test_lazy_ring();
 	test_trends();
 	return done_testing();
 }

@@ -6,17 +6,16 @@
 #include "analysis.h"
 #include "memread.h"
 #include "procfs.h"
-#include "sampler.h"
-#include "timeline.h"
 #include "util.h"
+#include "watch.h"
 
 #include <curses.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <langinfo.h>
 #include <locale.h>
-#include <math.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,10 +34,6 @@ static const char *const tab_names[TAB_COUNT] = { "Hex", "Strings", "Histogram",
 
 enum { C_HEADER = 1, C_GROWING, C_SAWTOOTH, C_SHRINK, C_SEL, C_DIM, C_WARN };
 
-struct baseline_entry {
-	uint64_t id, rss;
-};
-
 struct top_copy {
 	char *text;
 	uint64_t count, error;
@@ -46,17 +41,10 @@ struct top_copy {
 
 struct ui {
 	const struct ui_opts *o;
-	struct sampler sm;
-	struct timeline tl;
-	int exited, paused, quit, color, utf8;
+	struct watch w;              /* the live model: sampler, timeline, ranking, baseline */
+	int paused, quit, color, utf8;
 	double next_sample, t0;
-	unsigned long samples;
-	struct totals_stats tot;
-	struct mem_limit lim;
-	/* table */
-	const struct area **rank;
-	struct area_stats *rst;
-	size_t rank_cap;
+	/* table: the watch ranking, filtered and sorted here */
 	const struct area **rows;
 	struct area_stats *st;
 	int64_t *delta;
@@ -65,9 +53,6 @@ struct ui {
 	enum sort_key sort;
 	int anon_only;
 	char filter[64];
-	struct baseline_entry *base;
-	size_t nbase;
-	double base_time;
 	/* views */
 	enum view view;
 	enum tab tab;
@@ -118,44 +103,6 @@ static void set_msg(struct ui *u, const char *fmt, ...)
 
 /* ---- sampling ---------------------------------------------------------------------- */
 
-static uint64_t baseline_of(const struct ui *u, uint64_t id, int *found)
-{
-	size_t lo = 0, hi = u->nbase;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (u->base[mid].id == id) {
-			*found = 1;
-			return u->base[mid].rss;
-		}
-		if (u->base[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = 0;
-	return 0;
-}
-
-static int cmp_base(const void *a, const void *b)
-{
-	const struct baseline_entry *x = a, *y = b;
-	return (x->id > y->id) - (x->id < y->id);
-}
-
-/* Deltas are from the baseline: the first sample, or the moment 'b' was pressed. */
-static void set_baseline(struct ui *u)
-{
-	free(u->base);
-	u->base = xcalloc(u->tl.nareas + 1, sizeof(*u->base));
-	u->nbase = 0;
-	for (size_t i = 0; i < u->tl.nareas; i++) {
-		uint64_t r = timeline_area_rss(&u->tl, &u->tl.areas[i], u->tl.seq - 1);
-		u->base[u->nbase++] = (struct baseline_entry){ u->tl.areas[i].id, r == UINT64_MAX ? 0 : r };
-	}
-	qsort(u->base, u->nbase, sizeof(*u->base), cmp_base);
-	u->base_time = now_mono();
-}
-
 static int row_matches(const struct ui *u, const struct area *a)
 {
 	if (u->anon_only && a->path[0] && strncmp(a->path, "[heap]", 6) && strncmp(a->path, "[stack", 6) &&
@@ -194,25 +141,24 @@ static void rebuild_rows(struct ui *u)
 {
 	size_t n;
 
-	if (u->rank_cap < u->tl.nareas + 1) {
-		u->rank_cap = u->tl.nareas * 2 + 16;
-		u->rank = xreallocarray(u->rank, u->rank_cap, sizeof(*u->rank));
-		u->rst = xreallocarray(u->rst, u->rank_cap, sizeof(*u->rst));
-		u->rows = xreallocarray(u->rows, u->rank_cap, sizeof(*u->rows));
-		u->st = xreallocarray(u->st, u->rank_cap, sizeof(*u->st));
-		u->delta = xreallocarray(u->delta, u->rank_cap, sizeof(*u->delta));
+	/* The ranking of the latest watch_rank (every area); filter and sort are the view's. */
+	n = u->w.nrank;
+	if (u->rows_cap < n + 1) {
+		u->rows_cap = n * 2 + 16;
+		u->rows = xreallocarray(u->rows, u->rows_cap, sizeof(*u->rows));
+		u->st = xreallocarray(u->st, u->rows_cap, sizeof(*u->st));
+		u->delta = xreallocarray(u->delta, u->rows_cap, sizeof(*u->delta));
 	}
-	n = timeline_rank(&u->tl, u->rank, u->rst, u->tl.nareas);
 	u->nrows = 0;
 	for (size_t i = 0; i < n; i++) {
 		int found;
 		uint64_t b;
-		if (!row_matches(u, u->rank[i]))
+		if (!row_matches(u, u->w.rank[i]))
 			continue;
-		b = baseline_of(u, u->rank[i]->id, &found);
-		u->rows[u->nrows] = u->rank[i];
-		u->st[u->nrows] = u->rst[i];
-		u->delta[u->nrows] = (int64_t)u->rst[i].rss_last - (int64_t)b;
+		b = watch_baseline_rss(&u->w, u->w.rank[i]->id, &found);
+		u->rows[u->nrows] = u->w.rank[i];
+		u->st[u->nrows] = u->w.rank_st[i];
+		u->delta[u->nrows] = (int64_t)u->w.rank_st[i].rss_last - (int64_t)b;
 		u->nrows++;
 	}
 	if (u->sort != SORT_SCORE && u->nrows > 1) {
@@ -252,11 +198,10 @@ static void take_sample(struct ui *u)
 	struct rw_err err;
 	int r;
 
-	if (u->exited)
+	if (u->w.exited)
 		return;
-	r = sampler_take(&u->sm, &err);
+	r = watch_step(&u->w, &err);
 	if (r == -ESRCH) {
-		u->exited = 1;
 		set_msg(u, "process %d exited: showing the last data; q quits", u->o->pid);
 		return;
 	}
@@ -264,12 +209,7 @@ static void take_sample(struct ui *u)
 		set_msg(u, "sample failed: %s", err.msg);
 		return;
 	}
-	timeline_add(&u->tl, u->sm.snap, now_mono());
-	u->samples++;
-	if (!u->base)
-		set_baseline(u);
-	timeline_totals(&u->tl, &u->tot);
-	sampler_mem_limit(&u->sm, &u->lim);
+	watch_rank(&u->w, SIZE_MAX);
 	rebuild_rows(u);
 }
 
@@ -314,8 +254,8 @@ static void sparkline(struct ui *u, const struct area *a, int width, char *out, 
 
 	if (width > 64)
 		width = 64;
-	for (uint64_t s = u->tl.seq > (uint64_t)width ? u->tl.seq - (uint64_t)width : 0; s < u->tl.seq; s++) {
-		uint64_t v = timeline_area_rss(&u->tl, a, s);
+	for (uint64_t s = u->w.tl.seq > (uint64_t)width ? u->w.tl.seq - (uint64_t)width : 0; s < u->w.tl.seq; s++) {
+		uint64_t v = timeline_area_rss(&u->w.tl, a, s);
 		vals[n++] = v;
 		if (v != UINT64_MAX) {
 			if (v < lo)
@@ -345,33 +285,42 @@ static void sparkline(struct ui *u, const struct area *a, int width, char *out, 
 static void draw_header(struct ui *u)
 {
 	char a[32], b[32], c[32], d[32], e[32], f[32], line[512], comm[64];
-	double up = u->samples ? now_mono() - u->t0 : 0;
+	double up = u->w.tl.seq ? now_mono() - u->t0 : 0;
 
-	escape_ctl(u->sm.comm, comm, sizeof(comm));
+	escape_ctl(u->w.sm.comm, comm, sizeof(comm));
 	snprintf(line, sizeof(line), "regionwatch  pid %d (%s)  up %.0fs  every %.2gs%s%s", u->o->pid,
 		 comm, up, u->o->interval, u->paused ? "  PAUSED" : "",
-		 u->exited ? "  TARGET EXITED" : "");
+		 u->w.exited ? "  TARGET EXITED" : "");
 	attron(A_BOLD);
-	attr_color(u, u->exited ? C_WARN : C_HEADER, 1);
+	attr_color(u, u->w.exited ? C_WARN : C_HEADER, 1);
 	mvhline(0, 0, ' ', COLS);
 	put_clipped(0, 0, COLS, line);
-	attr_color(u, u->exited ? C_WARN : C_HEADER, 0);
+	attr_color(u, u->w.exited ? C_WARN : C_HEADER, 0);
 	attroff(A_BOLD);
 	snprintf(line, sizeof(line), "RSS %s (%s/s)  anon %s (%s/s)  swap %s (%s/s)",
-		 fmt_size(u->tot.rss, a, sizeof(a)), fmt_delta((int64_t)u->tot.rss_rate, b, sizeof(b)),
-		 fmt_size(u->tot.anon, c, sizeof(c)), fmt_delta((int64_t)u->tot.anon_rate, d, sizeof(d)),
-		 fmt_size(u->tot.swap, e, sizeof(e)), fmt_delta((int64_t)u->tot.swap_rate, f, sizeof(f)));
+		 fmt_size(u->w.tot.rss, a, sizeof(a)), fmt_delta((int64_t)u->w.tot.rss_rate, b, sizeof(b)),
+		 fmt_size(u->w.tot.anon, c, sizeof(c)), fmt_delta((int64_t)u->w.tot.anon_rate, d, sizeof(d)),
+		 fmt_size(u->w.tot.swap, e, sizeof(e)), fmt_delta((int64_t)u->w.tot.swap_rate, f, sizeof(f)));
 	put_clipped(1, 0, COLS, line);
 	{
-		size_t o = (size_t)snprintf(line, sizeof(line), "sort: %s%s%s  areas %zu  cost %.1f ms/sample",
-					    sort_names[u->sort], u->anon_only ? "  [anon only]" : "",
-					    u->filter[0] ? "  [filter]" : "", u->tl.nareas, u->sm.cost_ms);
-		if (u->lim.kind) {
+		struct watch_view v;
+		size_t o;
+
+		watch_fill_view(&u->w, &v);
+		o = (size_t)snprintf(line, sizeof(line), "sort: %s%s%s  areas %zu  cost %.1f ms/sample",
+				     sort_names[u->sort], u->anon_only ? "  [anon only]" : "",
+				     u->filter[0] ? "  [filter]" : "", v.nareas, v.cost_ms);
+		/* The cost budget (--max-cost), said as watch's text header says it. */
+		if (v.stretched)
+			o += (size_t)snprintf(line + o, sizeof(line) - o,
+					      "  interval stretched to %.2fs (over the %g%% CPU budget)",
+					      v.interval, v.max_cost);
+		if (u->w.lim.kind) {
 			o += (size_t)snprintf(line + o, sizeof(line) - o, "  %s %s left",
-					      u->lim.kind == 1 ? "cgroup" : "MemAvailable",
-					      fmt_size(u->lim.headroom, a, sizeof(a)));
-			if (u->tot.rss_rate > 0 && timeline_window_samples(&u->tl) >= 3) {
-				double s = (double)u->lim.headroom / u->tot.rss_rate;
+					      u->w.lim.kind == 1 ? "cgroup" : "MemAvailable",
+					      fmt_size(u->w.lim.headroom, a, sizeof(a)));
+			if (u->w.tot.rss_rate > 0 && timeline_window_samples(&u->w.tl) >= 3) {
+				double s = (double)u->w.lim.headroom / u->w.tot.rss_rate;
 				snprintf(line + o, sizeof(line) - o, " (~%.0f%s at this rate, rough)",
 					 s < 7200 ? s / 60 : s / 3600, s < 7200 ? "m" : "h");
 			}
@@ -520,7 +469,6 @@ static void hex_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t 
 
 static void load_hex(struct ui *u)
 {
-	struct procfs p;
 	struct rw_err err;
 	struct memread_stats st;
 	struct memread_sink sink = { hex_data, NULL, u };
@@ -537,10 +485,10 @@ static void load_hex(struct ui *u)
 	memset(u->hex, 0, HEX_WINDOW);
 	memset(u->hex_present, 0, HEX_WINDOW / 4096);
 	u->hex_valid = 1;
-	if (u->exited || procfs_open(u->o->pid, &p, &err))
+	/* Through the sampler's pinned dir fd: by path, a reused pid is another process. */
+	if (u->w.exited)
 		return;
-	memread_range(&p, u->sm.snap, u->hex_base, end, NULL, &sink, &st, &err);
-	procfs_close(&p);
+	memread_range(&u->w.sm.proc, u->w.sm.snap, u->hex_base, end, NULL, &sink, &st, &err);
 }
 
 static void free_region_results(struct ui *u)
@@ -562,7 +510,7 @@ static void analyse_region(struct ui *u)
 {
 	struct analysis_opts ao;
 	struct analysis *an;
-	struct procfs p;
+	const struct procfs *p = &u->w.sm.proc;
 	struct rw_err err;
 	struct memread_stats st;
 	struct memread_opts mo;
@@ -571,7 +519,7 @@ static void analyse_region(struct ui *u)
 
 	free_region_results(u);
 	u->have_hist = 0;
-	if (u->exited || procfs_open(u->o->pid, &p, &err)) {
+	if (u->w.exited) {
 		set_msg(u, "cannot read the region: the process is gone");
 		return;
 	}
@@ -587,13 +535,12 @@ static void analyse_region(struct ui *u)
 	if (!an) {
 		set_msg(u, "%s", err.msg);
 		u->grep_pat[0] = '\0';
-		procfs_close(&p);
 		return;
 	}
 	memset(&mo, 0, sizeof(mo));
 	mo.max_bytes = SAMPLE_CAP;
 	sink = (struct memread_sink){ analysis_data, analysis_hole, an };
-	memread_range(&p, u->sm.snap, u->rstart, u->rend, &mo, &sink, &st, &err);
+	memread_range(p, u->w.sm.snap, u->rstart, u->rend, &mo, &sink, &st, &err);
 	analysis_finish(an);
 	u->read_bytes = st.bytes_read;
 	u->read_present = st.pages_present;
@@ -621,8 +568,7 @@ static void analyse_region(struct ui *u)
 	free(u->pmap_swapped);
 	u->pmap_present = xcalloc(u->pmap_n, sizeof(*u->pmap_present));
 	u->pmap_swapped = xcalloc(u->pmap_n, sizeof(*u->pmap_swapped));
-	memread_page_map(&p, u->rstart, u->rend, u->pmap_n, u->pmap_present, u->pmap_swapped, &err);
-	procfs_close(&p);
+	memread_page_map(p, u->rstart, u->rend, u->pmap_n, u->pmap_present, u->pmap_swapped, &err);
 }
 
 static void open_region(struct ui *u)
@@ -849,13 +795,12 @@ static void dump_selected(struct ui *u)
 {
 	char name[512], tmp[600];
 	const struct area *a;
-	struct procfs p;
 	struct rw_err err;
 	struct memread_stats st;
 	struct dump_sink ds = { -1, 0, 0 };
 	struct memread_sink sink = { dump_data, NULL, &ds };
 
-	if (!u->nrows || u->exited)
+	if (!u->nrows || u->w.exited)
 		return;
 	memset(&st, 0, sizeof(st));
 	a = u->rows[u->sel];
@@ -873,12 +818,11 @@ static void dump_selected(struct ui *u)
 		return;
 	}
 	ds.base = a->start;
-	if (procfs_open(u->o->pid, &p, &err) ||
-	    (memread_range(&p, u->sm.snap, a->start, a->end, NULL, &sink, &st, &err) && !st.exited)) {
+	if (memread_range(&u->w.sm.proc, u->w.sm.snap, a->start, a->end, NULL, &sink, &st, &err) &&
+	    !st.exited) {
 		set_msg(u, "dump failed: %s", err.msg);
 		ds.err = ds.err ? ds.err : EIO;
 	}
-	procfs_close(&p);
 	if (!ds.err && st.exited)
 		ds.err = ESRCH;
 	if (!ds.err && ftruncate(ds.fd, (off_t)(a->end - a->start)) < 0)
@@ -919,14 +863,14 @@ static void show_stacks(struct ui *u)
 	size_t cap = 0;
 	int nthreads = 0;
 
-	if (u->exited)
+	if (u->w.exited)
 		return;
 	{
 		/* Through the sampler's pinned dir fd: by path, a reused pid would count
 		 * another process's threads. A process gone meanwhile counts 0. */
 		pid_t *tids = NULL;
 		size_t ntids = 0;
-		if (!procfs_tids(&u->sm.proc, &tids, &ntids, NULL))
+		if (!procfs_tids(&u->w.sm.proc, &tids, &ntids, NULL))
 			nthreads = (int)ntids;
 		free(tids);
 	}
@@ -1027,7 +971,7 @@ static void key_table(struct ui *u, int ch)
 		set_msg(u, u->paused ? "sampling paused (p resumes)" : "sampling resumed");
 		break;
 	case 'b':
-		set_baseline(u);
+		watch_set_baseline(&u->w);
 		rebuild_rows(u);
 		set_msg(u, "baseline set: DELTA counts from now");
 		break;
@@ -1104,13 +1048,12 @@ int ui_run(const struct ui_opts *o)
 
 	memset(&u, 0, sizeof(u));
 	u.o = o;
-	if (sampler_open(&u.sm, o->pid, &err)) {
-		fprintf(stderr, "regionwatch: %s\n", err.msg);
-		return 1;
-	}
 	{
-		double n = ceil(o->window / o->interval) + 1;
-		timeline_init(&u.tl, n > TL_MAX_SAMPLES ? TL_MAX_SAMPLES : (size_t)n);
+		struct watch_opts wo = { o->pid, o->interval, o->window, o->max_cost };
+		if (watch_open(&u.w, &wo, &err)) {
+			fprintf(stderr, "regionwatch: %s\n", err.msg);
+			return 1;
+		}
 	}
 	u.hex = xmalloc(HEX_WINDOW);
 	u.hex_present = xcalloc(HEX_WINDOW / 4096, 1);
@@ -1148,13 +1091,14 @@ int ui_run(const struct ui_opts *o)
 		int ch;
 		double now = now_mono();
 
-		if (!u.paused && !u.exited && now >= u.next_sample) {
+		if (!u.paused && !u.w.exited && now >= u.next_sample) {
 			take_sample(&u);
-			u.next_sample += o->interval;
+			/* as asked, or stretched by the cost budget (--max-cost) */
+			u.next_sample += watch_interval(&u.w);
 			if (u.next_sample < now)
-				u.next_sample = now + o->interval;
+				u.next_sample = now + watch_interval(&u.w);
 			dirty = 1;
-			if (o->iterations && u.samples >= o->iterations)
+			if (o->iterations && u.w.tl.seq >= o->iterations)
 				u.quit = 1;
 		}
 		if (u.msg[0] && now >= u.msg_until) {
@@ -1199,10 +1143,10 @@ int ui_run(const struct ui_opts *o)
 			key_table(&u, ch);
 	}
 	endwin();
-	rc = u.exited ? 1 : 0;
+	rc = u.w.exited ? 1 : 0;
 	if (ui_signal)
 		rc = 128 + ui_signal;
-	if (u.exited)
+	if (u.w.exited)
 		fprintf(stderr, "regionwatch: process %d exited\n", o->pid);
 	free_region_results(&u);
 	free_stacks(&u);
@@ -1210,13 +1154,9 @@ int ui_run(const struct ui_opts *o)
 	free(u.pmap_swapped);
 	free(u.hex);
 	free(u.hex_present);
-	free(u.base);
-	free(u.rank);
-	free(u.rst);
 	free(u.rows);
 	free(u.st);
 	free(u.delta);
-	timeline_free(&u.tl);
-	sampler_close(&u.sm);
+	watch_close(&u.w);
 	return rc;
 }

@@ -6,6 +6,7 @@
 #include "analysis.h"
 #include "memread.h"
 #include "procfs.h"
+#include "stacks.h"
 #include "util.h"
 #include "watch.h"
 
@@ -79,7 +80,7 @@ struct ui {
 	struct analysis_match *matches;
 	size_t nmatches, msel;
 	uint64_t matches_total;
-	/* backtraces: the output of `regionwatch stacks`, run as a child */
+	/* backtraces: stacks_collect's result, formatted as lines */
 	char **stack_lines;
 	size_t nstack_lines, stack_top;
 };
@@ -854,13 +855,94 @@ static void free_stacks(struct ui *u)
 	u->nstack_lines = u->stack_top = 0;
 }
 
-/* t: say first that the target will be stopped, then run this program's own `stacks`
- * command (the same freeze, caps and release as on the command line) and show its output. */
+static void add_stack_line(struct ui *u, size_t *cap, const char *fmt, ...) RW_PRINTF(3, 4);
+static void add_stack_line(struct ui *u, size_t *cap, const char *fmt, ...)
+{
+	char line[1400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (u->nstack_lines == *cap) {
+		*cap = *cap ? *cap * 2 : 256;
+		u->stack_lines = xreallocarray(u->stack_lines, *cap, sizeof(*u->stack_lines));
+	}
+	u->stack_lines[u->nstack_lines++] = xstrdup(line);
+}
+
+/* One frame as `regionwatch stacks` prints it: #N 0xIP FUNCTION+0xOFF (MODULE), with
+ * tail (why unwinding stopped) inside the parentheses. Names are escaped. */
+static void add_frame_line(struct ui *u, size_t *cap, const struct unwind_frame *f, size_t k,
+			   const char *tail)
+{
+	char fn[400], mod[400], where[900];
+
+	if (f->module && !f->function && f->module[0] != '[')
+		snprintf(where, sizeof(where), " (%s+0x%llx%s%s)", escape_ctl(f->module, mod, sizeof(mod)),
+			 (unsigned long long)f->module_offset, tail ? "; " : "", tail ? tail : "");
+	else if (f->module)
+		snprintf(where, sizeof(where), " (%s%s%s)", escape_ctl(f->module, mod, sizeof(mod)),
+			 tail ? "; " : "", tail ? tail : "");
+	else
+		snprintf(where, sizeof(where), " (%s)", tail ? tail : "anonymous memory or not mapped");
+	if (f->function)
+		add_stack_line(u, cap, "  #%zu 0x%llx %s+0x%llx%s", k, (unsigned long long)f->ip,
+			       escape_ctl(f->function, fn, sizeof(fn)), (unsigned long long)f->offset, where);
+	else
+		add_stack_line(u, cap, "  #%zu 0x%llx ??%s", k, (unsigned long long)f->ip, where);
+}
+
+/* The structured result as lines: a summary of the stop, then each thread as the stacks
+ * command prints it (thread TID (NAME) state S, stack START-END; its frames; why it ends). */
+static void format_stacks(struct ui *u, const struct stacks_result *r)
+{
+	size_t cap = 0;
+
+	add_stack_line(u, &cap, "target stopped for %.1f ms (%.1f ms to stop %zu thread%s, %.1f ms "
+		       "unwinding); %s", r->stopped_ms, r->freeze_ms, r->nfrozen, r->nfrozen == 1 ? "" : "s",
+		       r->unwind_ms, r->was_stopped ? "it was stopped before (SIGSTOP) and stays stopped"
+						    : "running again");
+	for (size_t i = 0; i < r->nthreads; i++) {
+		const struct unwind_thread *t = &r->threads[i];
+		size_t last = t->count ? t->count - 1 : 0;
+		int unknown_last = t->count && !t->frames[last].function;
+		int stopped_early = t->stop == UNWIND_STOP_ERROR || t->stop == UNWIND_STOP_LOOP;
+		char comm[300], stack[64] = "", tail[320];
+
+		if (t->stack_end)
+			snprintf(stack, sizeof(stack), ", stack %llx-%llx", (unsigned long long)t->stack_start,
+				 (unsigned long long)t->stack_end);
+		add_stack_line(u, &cap, "%s", "");
+		add_stack_line(u, &cap, "thread %d (%s) state %c%s", (int)t->task.tid,
+			       escape_ctl(t->task.comm, comm, sizeof(comm)), t->task.state, stack);
+		snprintf(tail, sizeof(tail), "unknown frame: unwinding stopped: %s", t->reason);
+		for (size_t k = 0; k < t->count; k++)
+			add_frame_line(u, &cap, &t->frames[k], k,
+				       k == last && unknown_last && stopped_early ? tail : NULL);
+		if (t->stop == UNWIND_STOP_END && !t->count)
+			add_stack_line(u, &cap, "  (no frames)");
+		else if (stopped_early && !t->count)
+			add_stack_line(u, &cap, "  unwinding failed: %s", t->reason);
+		else if (stopped_early && !unknown_last)
+			add_stack_line(u, &cap, "  #%zu ?? (unknown frame: unwinding stopped after #%zu: %s)",
+				       t->count, last, t->reason);
+		else if (t->stop == UNWIND_STOP_MAX_FRAMES || t->stop == UNWIND_STOP_TIME ||
+			 t->stop == UNWIND_STOP_SKIPPED)
+			add_stack_line(u, &cap, "  ... truncated: %s", t->reason);
+		else if (t->stop == UNWIND_STOP_GONE)
+			add_stack_line(u, &cap, "  (%s)", t->reason);
+	}
+}
+
+/* t: say first that the target will be stopped, then collect the backtraces in process
+ * (stacks_collect: the same freeze, bounds and release as the stacks command; PTRACE_SEIZE,
+ * so if the monitor dies the kernel lets the target go) and show them. */
 static void show_stacks(struct ui *u)
 {
-	char answer[8] = "", cmd[128], label[160], line[1024];
-	FILE *fp;
-	size_t cap = 0;
+	char answer[8] = "", label[160];
+	struct stacks_result r;
+	struct rw_err err;
 	int nthreads = 0;
 
 	if (u->w.exited)
@@ -878,23 +960,14 @@ static void show_stacks(struct ui *u)
 		 "(about 1 ms per thread). Go on? y/n: ", nthreads, u->o->pid);
 	if (prompt(label, answer, sizeof(answer)) || (answer[0] != 'y' && answer[0] != 'Y'))
 		return;
-	snprintf(cmd, sizeof(cmd), "/proc/%d/exe stacks -p %d 2>&1", (int)getpid(), u->o->pid);
-	fp = popen(cmd, "r");
-	if (!fp) {
-		set_msg(u, "cannot run stacks: %s", strerror(errno));
+	if (stacks_collect(&u->w.sm.proc, NULL, &r, &err)) {
+		set_msg(u, "backtraces failed: %s", err.msg);
+		stacks_free(&r);
 		return;
 	}
 	free_stacks(u);
-	while (fgets(line, sizeof(line), fp)) {
-		char esc[1100];
-		line[strcspn(line, "\n")] = '\0';
-		if (u->nstack_lines == cap) {
-			cap = cap ? cap * 2 : 256;
-			u->stack_lines = xreallocarray(u->stack_lines, cap, sizeof(*u->stack_lines));
-		}
-		u->stack_lines[u->nstack_lines++] = xstrdup(escape_ctl(line, esc, sizeof(esc)));
-	}
-	pclose(fp);
+	format_stacks(u, &r);
+	stacks_free(&r);
 	u->view = VIEW_STACKS;
 }
 

@@ -5,21 +5,13 @@
 #include "cli.h"
 #include "out_json.h"
 #include "procfs.h"
-#include "region.h"
-#include "snapfile.h"
-#include "target.h"
+#include "stacks.h"
 #include "unwind.h"
 #include "util.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define STACKS_FREEZE_MS 2000.0     /* to stop every thread */
-#define STACKS_THREAD_MS 200.0      /* to unwind one thread */
-#define STACKS_TOTAL_MS 2000.0      /* to unwind them all: bounds the stop for many threads */
-#define STACKS_DEFAULT_FRAMES 64
-#define STACKS_MAX_FRAMES 4096
 
 enum { OPT_MAX_FRAMES = CLI_OPT_OWN };
 
@@ -63,85 +55,6 @@ void cmd_stacks_help(FILE *fp)
 		"threads could not all be stopped within %.0f ms, or the process exited; 2 usage error.\n",
 		STACKS_DEFAULT_FRAMES, STACKS_MAX_FRAMES, STACKS_THREAD_MS, STACKS_TOTAL_MS,
 		STACKS_FREEZE_MS);
-}
-
-/* Main thread first, then by tid. */
-static pid_t sort_pid;
-
-static int thread_cmp(const void *a, const void *b)
-{
-	pid_t x = ((const struct unwind_thread *)a)->task.tid, y = ((const struct unwind_thread *)b)->task.tid;
-
-	if (x == y)
-		return 0;
-	if (x == sort_pid)
-		return -1;
-	if (y == sort_pid)
-		return 1;
-	return (x > y) - (x < y);
-}
-
-static const struct procfs_task *find_task(const struct procfs_task *v, size_t n, pid_t tid)
-{
-	for (size_t i = 0; i < n; i++)
-		if (v[i].tid == tid)
-			return &v[i];
-	return NULL;
-}
-
-/* The file mapped at addr, as a basename ("libc.so.6"), and addr's offset in it; or a
- * special name ("[vdso]"); NULL for anonymous memory or no mapping. Borrowed from the
- * snapshot. */
-static const char *module_at(const struct snapshot *snap, uint64_t addr, int *mapped,
-			     uint64_t *file_offset)
-{
-	long i = snapshot_find(snap, addr);
-	const struct region *r;
-	const char *slash;
-
-	*mapped = i >= 0;
-	*file_offset = 0;
-	if (i < 0)
-		return NULL;
-	r = &snap->regions[i];
-	if (r->path[0] == '[')
-		return r->path;
-	if (r->path[0] != '/')
-		return NULL;
-	*file_offset = addr - r->start + r->offset;
-	slash = strrchr(r->path, '/');
-	return slash[1] ? slash + 1 : r->path;
-}
-
-/* Stack mapping and modules from the snapshot. Returns how many addresses it could not
- * place (a mapping made after the snapshot was taken, or a wrong frame). */
-static size_t attribute(const struct snapshot *snap, struct unwind_thread *v, size_t n)
-{
-	size_t unplaced = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		struct unwind_thread *t = &v[i];
-		if (t->sp) {
-			long r = snapshot_find(snap, t->sp);
-			if (r >= 0) {
-				t->stack_start = snap->regions[r].start;
-				t->stack_end = snap->regions[r].end;
-			} else {
-				unplaced++;
-			}
-		}
-		for (size_t k = 0; k < t->count; k++) {
-			struct unwind_frame *f = &t->frames[k];
-			/* A return address may be one past its call's mapping: look up ip - 1. */
-			uint64_t at = f->exact_ip ? f->ip : f->ip - 1;
-			int mapped;
-			f->module = module_at(snap, at, &mapped, &f->module_offset);
-			if (f->module && f->module[0] != '[')
-				f->module_offset += f->ip - at;
-			unplaced += !mapped;
-		}
-	}
-	return unplaced;
 }
 
 static void print_frame(FILE *fp, const struct unwind_frame *f, size_t k, const char *tail)
@@ -219,8 +132,9 @@ static void print_text(FILE *fp, const struct unwind_thread *v, size_t n)
 }
 
 
-static void announce(int pid, size_t nthreads, const char *comm)
+static void announce(void *ctx, size_t nthreads, const char *comm)
 {
+	int pid = *(const int *)ctx;
 	char name[300];
 
 	fprintf(stderr, "regionwatch: stacks: stopping the %zu thread%s of %d (%s) for a moment "
@@ -249,16 +163,11 @@ int cmd_stacks(struct cli_ctx *cx, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	int pid, json, c, rc = RW_EXIT_OK;
-	size_t max_frames = STACKS_DEFAULT_FRAMES, ntasks = 0, nthreads = 0, ngone = 0;
+	size_t max_frames = STACKS_DEFAULT_FRAMES;
 	struct procfs p;
 	struct rw_err err;
-	struct procfs_task *tasks = NULL;
-	struct unwind_thread *threads = NULL;
-	struct snapshot *snap = NULL;
-	struct unwind_ctx *uw = NULL;
-	struct target_freeze frz;
-	int announced, was_stopped = 0;
-	double t0, t_frozen, t_unwound, t1;
+	struct stacks_opts so;
+	struct stacks_result r;
 
 	while ((c = cli_getopt(cx, argc, argv, "", opts)) > 0) {
 		switch (c) {
@@ -283,141 +192,34 @@ int cmd_stacks(struct cli_ctx *cx, int argc, char **argv)
 		cli_error(cx->name, "%s", err.msg);
 		return RW_EXIT_FAIL;
 	}
-	/* Everything that needs no stop is read before it: names, states (what the threads
-	 * were doing, not the ptrace stop), and the map. */
-	if (procfs_task_list(&p, &tasks, &ntasks, &err) || snapfile_capture(&p, &snap, &err)) {
+	so = (struct stacks_opts){ max_frames, announce, &pid };
+	if (stacks_collect(&p, &so, &r, &err)) {
 		cli_error(cx->name, "%s", err.msg);
 		rc = RW_EXIT_FAIL;
 		goto out;
 	}
-	uw = unwind_new(pid);
-	if (!uw) {
-		cli_error(cx->name, "libunwind could not create an address space");
-		rc = RW_EXIT_FAIL;
-		goto out;
-	}
-	/* Traced by someone else: the freeze will be refused, so do not announce one. */
-	announced = target_tracer(&p) == 0;
-	if (announced)
-		announce(pid, ntasks, snap->meta.comm);
-	t0 = now_mono();
-	if (target_freeze(&p, STACKS_FREEZE_MS, &frz, &err)) {
-		cli_error(cx->name, "%s", err.msg);
-		rc = RW_EXIT_FAIL;
-		goto out;
-	}
-	t_frozen = now_mono();
-	if (!announced)                  /* the tracer had let go meanwhile */
-		announce(pid, ntasks, snap->meta.comm);
-	/* Frozen threads, plus those listed before that exited before they could be stopped. */
-	threads = xcalloc(frz.count + ntasks, sizeof(*threads));
-	for (size_t i = 0; i < frz.count; i++) {
-		const struct procfs_task *tk = find_task(tasks, ntasks, frz.threads[i].tid);
-		struct unwind_thread *t = &threads[nthreads++];
-		if (tk) {
-			t->task = *tk;
-		} else {
-			t->task.tid = frz.threads[i].tid;
-			t->task.state = '?';     /* filled in after the thaw */
-		}
-	}
-	sort_pid = pid;
-	qsort(threads, nthreads, sizeof(*threads), thread_cmp);
-	for (size_t i = 0; i < nthreads; i++) {
-		struct unwind_thread *t = &threads[i];
-		double used = (now_mono() - t_frozen) * 1e3;
-
-		if (used >= STACKS_TOTAL_MS) {
-			t->stop = UNWIND_STOP_SKIPPED;
-			snprintf(t->reason, sizeof(t->reason), "not unwound: the %.0f ms bound for the "
-				 "whole process was used up", STACKS_TOTAL_MS);
-			continue;
-		}
-		if (unwind_thread_run(uw, &p, t, max_frames,
-				      STACKS_TOTAL_MS - used < STACKS_THREAD_MS ? STACKS_TOTAL_MS - used
-										 : STACKS_THREAD_MS) == -ESRCH)
-			ngone++;
-	}
-	t_unwound = now_mono();
-	for (size_t i = 0; i < frz.count; i++)
-		was_stopped |= frz.threads[i].group_stop;
-	target_thaw(&frz);
-	t1 = now_mono();
-	/* Names after the thaw: reading symbol tables is the slow part. */
-	for (size_t i = 0; i < nthreads; i++)
-		unwind_symbolize(uw, pid, &threads[i]);
 	fprintf(stderr, "regionwatch: stacks: target stopped for %.1f ms (%.1f ms to stop %zu "
-		"thread%s, %.1f ms unwinding); %s\n", (t1 - t0) * 1e3,
-		(t_frozen - t0) * 1e3, nthreads, nthreads == 1 ? "" : "s", (t_unwound - t_frozen) * 1e3,
-		was_stopped ? "it was stopped before (SIGSTOP) and stays stopped" : "running again");
-
-	/* Threads listed before the freeze that it did not find: they had exited. */
-	for (size_t i = 0; i < ntasks; i++) {
-		int found = 0;
-		for (size_t k = 0; k < nthreads && !found; k++)
-			found = threads[k].task.tid == tasks[i].tid;
-		if (!found) {
-			struct unwind_thread *t = &threads[nthreads++];
-			t->task = tasks[i];
-			t->stop = UNWIND_STOP_GONE;
-			snprintf(t->reason, sizeof(t->reason), "exited before it could be stopped");
-			ngone++;
-		}
-	}
-	/* Threads born after the first list: their names, now that they run again. */
-	{
-		struct procfs_task *now = NULL;
-		size_t nnow = 0;
-		int missing = 0;
-		for (size_t i = 0; i < nthreads; i++)
-			missing |= threads[i].task.state == '?';
-		if (missing && !procfs_task_list(&p, &now, &nnow, NULL))
-			for (size_t i = 0; i < nthreads; i++) {
-				const struct procfs_task *tk = find_task(now, nnow, threads[i].task.tid);
-				if (threads[i].task.state == '?' && tk)
-					threads[i].task = *tk;
-			}
-		free(now);
-		for (size_t i = 0; i < nthreads; i++)
-			if (!threads[i].task.comm[0])
-				snprintf(threads[i].task.comm, sizeof(threads[i].task.comm), "?");
-	}
-	qsort(threads, nthreads, sizeof(*threads), thread_cmp);
-	/* A mapping made since the first snapshot (a new thread's stack, a dlopen'd library):
-	 * take the map again, now that the target runs. */
-	if (attribute(snap, threads, nthreads)) {
-		struct snapshot *again = NULL;
-		if (!snapfile_capture(&p, &again, NULL)) {
-			for (size_t i = 0; i < nthreads; i++)
-				threads[i].stack_start = threads[i].stack_end = 0;
-			attribute(again, threads, nthreads);
-			snapshot_free(snap);
-			snap = again;
-		}
-	}
+		"thread%s, %.1f ms unwinding); %s\n", r.stopped_ms, r.freeze_ms, r.nfrozen,
+		r.nfrozen == 1 ? "" : "s", r.unwind_ms,
+		r.was_stopped ? "it was stopped before (SIGSTOP) and stays stopped" : "running again");
 
 	if (json)
-		out_json_stacks(stdout, pid, snap->meta.comm, (t1 - t0) * 1e3, threads, nthreads);
+		out_json_stacks(stdout, pid, r.comm, r.stopped_ms, r.threads, r.nthreads);
 	else
-		print_text(stdout, threads, nthreads);
+		print_text(stdout, r.threads, r.nthreads);
 	if (fflush(stdout) || ferror(stdout)) {
 		cli_error(cx->name, "writing standard output failed");
 		rc = RW_EXIT_FAIL;
 	}
-	if (ngone)
+	if (r.ngone)
 		fprintf(stderr, "regionwatch: stacks: %zu thread%s exited while %d was being read "
-			"(listed, without frames)\n", ngone, ngone == 1 ? "" : "s", pid);
-	if (ngone == nthreads) {
+			"(listed, without frames)\n", r.ngone, r.ngone == 1 ? "" : "s", pid);
+	if (r.ngone == r.nthreads) {
 		cli_error(cx->name, "process %d exited while its stacks were read", pid);
 		rc = RW_EXIT_FAIL;
 	}
 out:
-	for (size_t i = 0; i < nthreads; i++)
-		unwind_thread_clear(&threads[i]);
-	free(threads);
-	unwind_free(uw);
-	snapshot_free(snap);
-	free(tasks);
+	stacks_free(&r);
 	procfs_close(&p);
 	return rc;
 }

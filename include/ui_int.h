@@ -1,0 +1,92 @@
+/* ui_int: the monitor's shared state, private to src/ui*.c. No curses here: the views
+ * include it themselves (style guide: only ui_*.c include curses). */
+#ifndef RW_UI_INT_H
+#define RW_UI_INT_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "inspect.h"
+#include "ui.h"
+#include "util.h"
+#include "watch.h"
+
+enum ui_sort { SORT_SCORE, SORT_RSS, SORT_DELTA, SORT_RATE, SORT_ADDR, SORT_COUNT };
+enum ui_view { VIEW_TABLE, VIEW_REGION, VIEW_HELP, VIEW_STACKS };
+enum ui_tab { TAB_HEX, TAB_STRINGS, TAB_HIST, TAB_PAGES, TAB_GREP, TAB_COUNT };
+enum { C_HEADER = 1, C_GROWING, C_SAWTOOTH, C_SHRINK, C_SEL, C_DIM, C_WARN };
+
+/* What a key handler (or a step) asks of the loop; the loop acts on the mask. */
+enum {
+	UI_HANDLED = 1 << 0,     /* the key meant something */
+	UI_REDRAW = 1 << 1,      /* the whole screen */
+	UI_FOOTER = 1 << 2,      /* the last line only (a message came or went) */
+	UI_RESORT = 1 << 3,      /* filter and sort the model's rows again */
+	UI_RESAMPLE = 1 << 4,    /* take a sample now */
+	UI_REINSPECT = 1 << 5,   /* gather the open area's content again (census + hex) */
+	UI_REHEX = 1 << 6,       /* re-read the hex window if it does not cover the screen */
+	UI_RESTACK = 1 << 7,     /* collect the backtraces (the user said yes) */
+	UI_QUIT = 1 << 8,
+};
+
+struct ui {
+	const struct ui_opts *o;
+	struct watch w;              /* the live model: sampler, timeline, ranking, baseline */
+	int paused, color, utf8;
+	double next_sample, t0;
+	/* table: the watch ranking, filtered and sorted here */
+	const struct area **rows;
+	struct area_stats *st;
+	int64_t *delta;
+	size_t nrows, rows_cap, sel, top;
+	uint64_t sel_id;
+	enum ui_sort sort;
+	int anon_only;
+	char filter[64];
+	enum ui_view view;
+	char msg[256];
+	double msg_until;
+	/* region view: the open area and what inspect gathered for it */
+	uint64_t rstart, rend;
+	char rdesc[256];
+	enum ui_tab tab;
+	uint64_t hex_top;            /* address of the first hex line shown */
+	char grep_pat[256];
+	size_t msel;
+	struct inspect in;
+	/* backtraces: stacks_collect's result, formatted as lines */
+	char **stack_lines;
+	size_t nstack_lines, stack_top;
+};
+
+extern volatile sig_atomic_t ui_signal;
+
+/* ui.c: shared drawing helpers and the line editor */
+void ui_set_msg(struct ui *u, const char *fmt, ...) RW_PRINTF(2, 3);
+void ui_attr_color(const struct ui *u, int pair, int on);
+void ui_put_clipped(int y, int x, int width, const char *s);
+void ui_draw_footer(const struct ui *u, const char *keys);
+/* A line editor on the last line (a modal sub-loop with its own refresh); 0 on Enter,
+ * -1 on Esc or a signal. No sample is taken meanwhile. */
+int ui_prompt(const char *label, char *buf, size_t len);
+
+/* ui_table.c */
+void ui_table_rebuild(struct ui *u);
+void ui_table_draw(struct ui *u);
+unsigned ui_table_key(struct ui *u, int ch);
+void ui_table_free(struct ui *u);
+
+/* ui_region.c */
+void ui_region_inspect(struct ui *u, unsigned mask);
+void ui_region_draw(const struct ui *u);
+unsigned ui_region_key(struct ui *u, int ch);
+unsigned ui_region_open(struct ui *u);
+
+/* ui_stacks.c */
+unsigned ui_stacks_ask(struct ui *u);
+void ui_stacks_collect(struct ui *u);
+void ui_stacks_draw(const struct ui *u);
+unsigned ui_stacks_key(struct ui *u, int ch);
+void ui_stacks_free(struct ui *u);
+
+#endif

@@ -1,0 +1,306 @@
+/* ui_region: one area, in five tabs (Hex, Strings, Histogram, Pages, Grep). The keys move
+ * and ask; the content is gathered by inspect (ui_region_inspect, run by the loop on
+ * UI_REINSPECT / UI_REHEX) and the tabs only draw it. */
+#define _XOPEN_SOURCE_EXTENDED 1
+#include "ui_int.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <string.h>
+
+static const char *const tab_names[TAB_COUNT] = { "Hex", "Strings", "Histogram", "Pages", "Grep" };
+
+static int hex_rows(void)
+{
+	return LINES - 4 > 1 ? LINES - 4 : 1;
+}
+
+/* The loop's inspect step: the census (UI_REINSPECT) and the hex window (UI_REINSPECT, or
+ * UI_REHEX when the screen is not within it), through the sampler's pinned /proc handle. */
+void ui_region_inspect(struct ui *u, unsigned mask)
+{
+	struct rw_err err;
+
+	if (u->view != VIEW_REGION)
+		return;
+	if (u->w.exited) {
+		if (mask & UI_REINSPECT)
+			ui_set_msg(u, "cannot read the region: the process is gone");
+		return;
+	}
+	if (mask & UI_REINSPECT) {
+		size_t cells = (size_t)COLS * (size_t)(LINES > 8 ? LINES - 8 : 1);
+		if (inspect_region(&u->in, &u->w.sm.proc, u->w.sm.snap, u->rstart, u->rend, u->grep_pat,
+				   cells, &err) && u->grep_pat[0] && !u->in.have_census) {
+			/* the pattern did not compile: say why and drop it */
+			ui_set_msg(u, "%s", err.msg);
+			u->grep_pat[0] = '\0';
+		}
+		if (u->msel >= u->in.nmatches)
+			u->msel = 0;
+	}
+	if ((mask & UI_REINSPECT) || !inspect_hex_covers(&u->in, u->hex_top, (uint64_t)hex_rows() * 16))
+		inspect_hex(&u->in, &u->w.sm.proc, u->w.sm.snap, u->hex_top, &err);
+}
+
+/* Enter on a table row: the area becomes the open one; the loop gathers its content. */
+unsigned ui_region_open(struct ui *u)
+{
+	const struct area *a;
+	char path[200];
+
+	if (!u->nrows)
+		return UI_HANDLED;
+	a = u->rows[u->sel];
+	u->rstart = a->start;
+	u->rend = a->end;
+	escape_ctl(a->path, path, sizeof(path));
+	snprintf(u->rdesc, sizeof(u->rdesc), "%llx-%llx  %s  %s", (unsigned long long)a->start,
+		 (unsigned long long)a->end, region_kind_name((enum region_kind)a->kind), path);
+	u->view = VIEW_REGION;
+	u->hex_top = a->start;
+	u->msel = 0;
+	return UI_HANDLED | UI_REINSPECT | UI_REDRAW;
+}
+
+static void draw_hex(const struct ui *u, int y)
+{
+	int rows = LINES - 4;
+	char line[512];
+
+	for (int r = 0; r < rows; r++) {
+		uint64_t addr = u->hex_top + (uint64_t)r * 16;
+		size_t off;
+		int o;
+		if (addr >= u->rend)
+			return;
+		off = (size_t)(addr - u->in.hex_base);
+		if (off + 16 > INSPECT_HEX_WINDOW)
+			return;
+		o = snprintf(line, sizeof(line), "%012llx  ", (unsigned long long)addr);
+		if (!u->in.hex_present[off / 4096]) {
+			snprintf(line + o, sizeof(line) - (size_t)o, "-- page not present: not read --");
+		} else {
+			for (int i = 0; i < 16; i++)
+				o += snprintf(line + o, sizeof(line) - (size_t)o, "%02x %s", u->in.hex[off + (size_t)i],
+					      i == 7 ? " " : "");
+			o += snprintf(line + o, sizeof(line) - (size_t)o, " |");
+			for (int i = 0; i < 16; i++) {
+				unsigned char c = u->in.hex[off + (size_t)i];
+				line[o++] = c >= 0x20 && c < 0x7f ? (char)c : '.';
+			}
+			line[o++] = '|';
+			line[o] = '\0';
+		}
+		ui_put_clipped(y + r, 0, COLS, line);
+	}
+}
+
+static void draw_strings(const struct ui *u, int y)
+{
+	char line[512], a[32], b[32];
+
+	snprintf(line, sizeof(line), "read %s of %s%s; %llu strings; r re-reads",
+		 fmt_size(u->in.read_bytes, a, sizeof(a)), fmt_size(u->rend - u->rstart, b, sizeof(b)),
+		 u->in.read_truncated ? " (present pages, capped at 16 MiB)" : " (present pages)",
+		 (unsigned long long)u->in.strings_found);
+	ui_put_clipped(y++, 0, COLS, line);
+	ui_put_clipped(y++, 0, COLS, "top shapes (digit runs and hex ids as #):");
+	for (size_t i = 0; i < u->in.nshapes && y < LINES / 2 + 2; i++) {
+		char esc[400];
+		snprintf(line, sizeof(line), "%9llu%s %s", (unsigned long long)u->in.shapes[i].count,
+			 u->in.shapes[i].error ? "~" : " ", escape_ctl(u->in.shapes[i].text, esc, sizeof(esc)));
+		ui_put_clipped(y++, 0, COLS, line);
+	}
+	ui_put_clipped(y++, 0, COLS, "top strings:");
+	for (size_t i = 0; i < u->in.ntops && y < LINES - 1; i++) {
+		char esc[400];
+		snprintf(line, sizeof(line), "%9llu%s %s", (unsigned long long)u->in.tops[i].count,
+			 u->in.tops[i].error ? "~" : " ", escape_ctl(u->in.tops[i].text, esc, sizeof(esc)));
+		ui_put_clipped(y++, 0, COLS, line);
+	}
+}
+
+static void draw_hist(const struct ui *u, int y)
+{
+	char line[512], a[32];
+
+	uint64_t groups[16] = { 0 }, max = 1;
+	if (!u->in.have_census)
+		return;
+	snprintf(line, sizeof(line), "%s read, entropy %.2f bits/byte, zero pages %llu of %llu",
+		 fmt_size(u->in.hist.bytes, a, sizeof(a)), u->in.hist.entropy,
+		 (unsigned long long)u->in.hist.zero_pages, (unsigned long long)u->in.hist.pages);
+	ui_put_clipped(y++, 0, COLS, line);
+	for (int i = 0; i < 256; i++)
+		groups[i / 16] += u->in.hist.counts[i];
+	for (int g = 0; g < 16; g++)
+		if (groups[g] > max)
+			max = groups[g];
+	for (int g = 0; g < 16 && y < LINES - 3; g++) {
+		int w = COLS - 20 > 0 ? COLS - 20 : 1;
+		int bar = (int)((double)groups[g] / (double)max * w);
+		snprintf(line, sizeof(line), "%02x-%02x %6.2f%% ", g * 16, g * 16 + 15,
+			 u->in.hist.bytes ? 100.0 * (double)groups[g] / (double)u->in.hist.bytes : 0);
+		ui_put_clipped(y, 0, COLS, line);
+		mvhline(y, (int)strlen(line), u->utf8 ? ACS_CKBOARD : '#', bar);
+		y++;
+	}
+	{
+		size_t o = (size_t)snprintf(line, sizeof(line), "64 KiB blocks (a guess):");
+		for (int c = 0; c <= SCAN_BLOCK_UNREAD; c++)
+			if (u->in.hist.blocks[c])
+				o += (size_t)snprintf(line + o, sizeof(line) - o, " %s %llu",
+						      scan_block_class_name((enum scan_block_class)c),
+						      (unsigned long long)u->in.hist.blocks[c]);
+		ui_put_clipped(y++, 0, COLS, line);
+	}
+}
+
+static void draw_pages(const struct ui *u, int y)
+{
+	char line[512], a[32];
+
+	uint64_t per = u->in.pmap_n ? (u->rend - u->rstart) / u->in.pmap_n : 0;
+	snprintf(line, sizeof(line), "one cell = %s: # all present, + some, s swapped, . none",
+		 fmt_size(per ? per : 4096, a, sizeof(a)));
+	ui_put_clipped(y++, 0, COLS, line);
+	for (size_t i = 0; i < u->in.pmap_n; i++) {
+		int cy = y + (int)(i / (size_t)COLS), cx = (int)(i % (size_t)COLS);
+		uint64_t pages = per / 4096 ? per / 4096 : 1;
+		char ch = '.';
+		if (cy >= LINES - 1)
+			break;
+		if (u->in.pmap_present[i] >= pages)
+			ch = '#';
+		else if (u->in.pmap_present[i])
+			ch = '+';
+		else if (u->in.pmap_swapped[i])
+			ch = 's';
+		mvaddch(cy, cx, (chtype)ch);
+	}
+}
+
+static void draw_grep(const struct ui *u, int y)
+{
+	char line[512];
+
+	snprintf(line, sizeof(line), "/%s/: %llu matches%s; / new pattern, Enter shows a match in Hex",
+		 u->grep_pat, (unsigned long long)u->in.matches_total,
+		 u->in.read_truncated ? " (in the first 16 MiB read)" : "");
+	ui_put_clipped(y++, 0, COLS, u->grep_pat[0] ? line : "/ to search the region with a PCRE2 pattern");
+	for (size_t i = 0; i < u->in.nmatches && y < LINES - 1; i++) {
+		snprintf(line, sizeof(line), "%llx  %s", (unsigned long long)u->in.matches[i].addr,
+			 u->in.matches[i].text);
+		if (i == u->msel)
+			attron(A_REVERSE);
+		ui_put_clipped(y++, 0, COLS, line);
+		if (i == u->msel)
+			attroff(A_REVERSE);
+	}
+}
+
+void ui_region_draw(const struct ui *u)
+{
+	int x = 0;
+	char line[64];
+
+	erase();
+	attron(A_BOLD);
+	ui_put_clipped(0, 0, COLS, u->rdesc);
+	attroff(A_BOLD);
+	for (int t = 0; t < TAB_COUNT; t++) {
+		snprintf(line, sizeof(line), " %d %s ", t + 1, tab_names[t]);
+		if (t == (int)u->tab)
+			attron(A_REVERSE);
+		ui_put_clipped(1, x, COLS - x, line);
+		if (t == (int)u->tab)
+			attroff(A_REVERSE);
+		x += (int)strlen(line) + 1;
+		if (x >= COLS)
+			break;
+	}
+	switch (u->tab) {
+	case TAB_HEX: draw_hex(u, 2); break;
+	case TAB_STRINGS: draw_strings(u, 2); break;
+	case TAB_HIST: draw_hist(u, 2); break;
+	case TAB_PAGES: draw_pages(u, 2); break;
+	case TAB_GREP: draw_grep(u, 2); break;
+	default: break;
+	}
+	ui_draw_footer(u, "Tab/1-5 tabs  arrows scroll  g address  r re-read  / grep  q back");
+}
+
+static unsigned key_hex(struct ui *u, int ch)
+{
+	int64_t step = 0;
+	int rows = hex_rows();
+
+	if (ch == KEY_DOWN || ch == 'j') step = 16;
+	else if (ch == KEY_UP || ch == 'k') step = -16;
+	else if (ch == KEY_NPAGE) step = 16 * rows;
+	else if (ch == KEY_PPAGE) step = -16 * rows;
+	else if (ch == 'g') {
+		char buf[64] = "";
+		uint64_t addr;
+		if (!ui_prompt("jump to address: ", buf, sizeof(buf)) && !parse_addr(buf, &addr)) {
+			if (addr < u->rstart || addr >= u->rend)
+				ui_set_msg(u, "%s is outside this region", buf);
+			else
+				u->hex_top = addr & ~15ULL;
+		}
+	} else {
+		return 0;
+	}
+	if (step < 0 && u->hex_top < u->rstart + (uint64_t)-step)
+		u->hex_top = u->rstart;
+	else if (step)
+		u->hex_top += (uint64_t)step;
+	if (u->hex_top >= u->rend)
+		u->hex_top = (u->rend - 1) & ~15ULL;
+	return UI_HANDLED | UI_REDRAW | UI_REHEX;
+}
+
+static unsigned key_grep(struct ui *u, int ch)
+{
+	if (ch == '/') {
+		if (ui_prompt("grep (PCRE2): ", u->grep_pat, sizeof(u->grep_pat)))
+			return UI_HANDLED | UI_REDRAW;
+		u->msel = 0;
+		return UI_HANDLED | UI_REDRAW | UI_REINSPECT;
+	}
+	if ((ch == KEY_DOWN || ch == 'j') && u->msel + 1 < u->in.nmatches) {
+		u->msel++;
+	} else if ((ch == KEY_UP || ch == 'k') && u->msel) {
+		u->msel--;
+	} else if ((ch == '\n' || ch == '\r' || ch == KEY_ENTER) && u->in.nmatches) {
+		u->hex_top = u->in.matches[u->msel].addr & ~15ULL;
+		u->tab = TAB_HEX;
+		return UI_HANDLED | UI_REDRAW | UI_REHEX;
+	} else {
+		return 0;
+	}
+	return UI_HANDLED | UI_REDRAW;
+}
+
+unsigned ui_region_key(struct ui *u, int ch)
+{
+	if (ch >= '1' && ch <= '0' + TAB_COUNT) {
+		u->tab = (enum ui_tab)(ch - '1');
+		return UI_HANDLED | UI_REDRAW;
+	}
+	switch (ch) {
+	case 'q': case 27: case KEY_BACKSPACE: case KEY_LEFT:
+		u->view = VIEW_TABLE;
+		return UI_HANDLED | UI_REDRAW;
+	case '\t': u->tab = (u->tab + 1) % TAB_COUNT; return UI_HANDLED | UI_REDRAW;
+	case KEY_BTAB: u->tab = (u->tab + TAB_COUNT - 1) % TAB_COUNT; return UI_HANDLED | UI_REDRAW;
+	case 'r': ui_set_msg(u, "re-read"); return UI_HANDLED | UI_REDRAW | UI_REINSPECT;
+	default: break;
+	}
+	if (u->tab == TAB_HEX)
+		return key_hex(u, ch);
+	if (u->tab == TAB_GREP)
+		return key_grep(u, ch);
+	return 0;
+}

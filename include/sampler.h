@@ -73,6 +73,12 @@ void sampler_close(struct sampler *sm);
  * keeps the label from an earlier sample only if its SP was seen there). */
 int sampler_take(struct sampler *sm, struct rw_err *err);
 
+/* The map with VmFlags, for reading content (memread's skip rules need them; a cheap sample
+ * marks new mappings REGION_VMFLAGS_UNKNOWN): the latest sample when it read smaps, else a
+ * fresh read of smaps (streamed, bounded), which becomes sm->snap without being a timeline
+ * sample. NULL with err set (ESRCH: the process is gone). */
+const struct snapshot *sampler_full_snapshot(struct sampler *sm, struct rw_err *err);
+
 /* cgroup v2 memory.max (walking up to the first set limit) and memory.current, else the
  * system's MemAvailable. One or two small reads per call; never fails (kind 0 when nothing
  * is known). */

@@ -229,6 +229,22 @@ gone:
 	return rw_err_set(err, ESRCH, "process %d exited", (int)sm->proc.pid);
 }
 
+const struct snapshot *sampler_full_snapshot(struct sampler *sm, struct rw_err *err)
+{
+	int rc;
+
+	if (sm->last_full && sm->full_valid)
+		return sm->snap;
+	rc = take_full(sm, err);
+	if (rc == -ESRCH)
+		rw_err_set(err, ESRCH, "process %d exited", (int)sm->proc.pid);
+	if (rc)
+		return NULL;
+	snapshot_classify(sm->snap);
+	label_stacks(sm);
+	return sm->snap;
+}
+
 static int read_small(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

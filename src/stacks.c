@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Main thread first, then by tid. */
 static int thread_cmp(const void *a, const void *b, void *ctx)
@@ -181,8 +182,9 @@ int stacks_collect(const struct procfs *p, const struct stacks_opts *o, struct s
 		rc = rw_err_set(err, ENOMEM, "libunwind could not create an address space");
 		goto out_tasks;
 	}
-	/* Traced by someone else: the freeze will be refused, so do not announce one. */
-	announced = target_tracer(p) == 0;
+	/* Traced by someone else, or ourselves: the freeze will be refused, so do not
+	 * announce one. */
+	announced = target_tracer(p) == 0 && p->pid != getpid();
 	if (announced)
 		announce(o, ntasks, out->comm);
 	t0 = now_mono();

@@ -19,6 +19,7 @@ static int hex_rows(void)
  * UI_REHEX when the screen is not within it), through the sampler's pinned /proc handle. */
 void ui_region_inspect(struct ui *u, unsigned mask)
 {
+	const struct snapshot *snap;
 	struct rw_err err;
 
 	if (u->view != VIEW_REGION)
@@ -28,9 +29,16 @@ void ui_region_inspect(struct ui *u, unsigned mask)
 			ui_set_msg(u, "cannot read the region: the process is gone");
 		return;
 	}
+	/* Content is read against a map with VmFlags (a cheap sample has none for new
+	 * mappings, and memread will not read those). */
+	snap = sampler_full_snapshot(&u->w.sm, &err);
+	if (!snap) {
+		ui_set_msg(u, "cannot read the region: %s", err.msg);
+		return;
+	}
 	if (mask & UI_REINSPECT) {
 		size_t cells = (size_t)COLS * (size_t)(LINES > 8 ? LINES - 8 : 1);
-		if (inspect_region(&u->in, &u->w.sm.proc, u->w.sm.snap, u->rstart, u->rend, u->grep_pat,
+		if (inspect_region(&u->in, &u->w.sm.proc, snap, u->rstart, u->rend, u->grep_pat,
 				   cells, &err) && u->grep_pat[0] && !u->in.have_census) {
 			/* the pattern did not compile: say why and drop it */
 			ui_set_msg(u, "%s", err.msg);
@@ -40,7 +48,7 @@ void ui_region_inspect(struct ui *u, unsigned mask)
 			u->msel = 0;
 	}
 	if ((mask & UI_REINSPECT) || !inspect_hex_covers(&u->in, u->hex_top, (uint64_t)hex_rows() * 16))
-		inspect_hex(&u->in, &u->w.sm.proc, u->w.sm.snap, u->hex_top, &err);
+		inspect_hex(&u->in, &u->w.sm.proc, snap, u->hex_top, &err);
 }
 
 /* Enter on a table row: the area becomes the open one; the loop gathers its content. */

@@ -305,6 +305,7 @@ static void dump_selected(struct ui *u)
 {
 	char name[512], tmp[600];
 	const struct area *a;
+	const struct snapshot *snap;
 	struct rw_err err;
 	struct memread_stats st;
 	struct dump_sink ds = { -1, 0, 0 };
@@ -328,8 +329,12 @@ static void dump_selected(struct ui *u)
 		return;
 	}
 	ds.base = a->start;
-	if (memread_range(&u->w.sm.proc, u->w.sm.snap, a->start, a->end, NULL, &sink, &st, &err) &&
-	    !st.exited) {
+	snap = sampler_full_snapshot(&u->w.sm, &err);   /* VmFlags for memread's skip rules */
+	if (!snap) {
+		ui_set_msg(u, "dump failed: %s", err.msg);
+		ds.err = ESRCH;
+	} else if (memread_range(&u->w.sm.proc, snap, a->start, a->end, NULL, &sink, &st, &err) &&
+		   !st.exited) {
 		ui_set_msg(u, "dump failed: %s", err.msg);
 		ds.err = ds.err ? ds.err : EIO;
 	}

@@ -72,7 +72,7 @@ if [ -x "$FIX/go_leak" ]; then
 	ok "Go leak: first row holds 0xc000000000" in_row c000000000 "$row"
 	stop_target "$TPID"
 else
-	diag "Go fixture not built (no go): Go case not run"
+	skip "Go fixture not built (no go): Go case not run"
 fi
 
 # 5. A flat process: nothing grows much.

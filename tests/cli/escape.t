@@ -46,7 +46,7 @@ if command -v script > /dev/null 2>&1; then
 	ok "snap to a terminal: the text is escaped" safe "$T/tty.txt"
 	like "$(cat "$T/tty.txt")" 'esc-\\x1b\[31m-red' "snap to a terminal: ESC shown as \\x1b"
 else
-	diag "snap to a terminal not checked: no script(1)"
+	skip "snap to a terminal not checked: no script(1)"
 fi
 
 "$RW" stacks -p "$pid" > "$T/stacks.txt" 2>&1

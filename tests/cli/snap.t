@@ -85,7 +85,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && setpriv --reuid=65534 
 	is "$?" 1 "permission denied: exit 1"
 	like "$(cat "$T/err")" "permission denied" "permission denied: says so"
 else
-	diag "permission case not run: needs root, setpriv and a binary path nobody can execute"
+	skip "permission case not run: needs root, setpriv and a binary path nobody can execute"
 fi
 
 # A full disk: nothing is left behind, exit 1.
@@ -98,7 +98,7 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=16k tmpfs "$T/full" 2>/dev/null;
 	is "$(ls -A "$T/full")" "" "full disk: no file, no temp file left"
 	umount "$T/full"; MOUNTS=""
 else
-	diag "full-disk case not run: needs root to mount a small tmpfs"
+	skip "full-disk case not run: needs root to mount a small tmpfs"
 fi
 
 # Torn reads in a snapshot: counted on its closing line, accepted by diff with one note.

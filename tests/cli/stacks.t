@@ -126,7 +126,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null &&
 	like "$(cat "$T/err")" "permission denied" "another user's process: says permission denied"
 	is "$(held "$pid")" 0 "another user's process: nothing stopped"
 else
-	diag "permission case not run: needs root, setpriv, and a binary user 65534 may run"
+	skip "permission case not run: needs root, setpriv, and a binary user 65534 may run"
 fi
 
 # 5. A stopped process stays stopped.
@@ -190,7 +190,7 @@ if command -v strace > /dev/null; then
 	is "$(grep -c 'PTRACE_DETACH' "$T/strace.log")" 4 "strace: PTRACE_DETACH of each"
 	is "$(held "$pid")" 0 "after stacks under strace: nothing traced or stopped"
 else
-	diag "strace not installed: already-traced and strace cases not run"
+	skip "strace not installed: already-traced and strace cases not run"
 fi
 ok "the fixture is still running" kill -0 "$pid"
 stop_target "$pid"
@@ -246,6 +246,6 @@ if [ -x "$FIX/go_leak" ]; then
 	ok "Go: still running" kill -0 "$gpid"
 	stop_target "$gpid"
 else
-	diag "build/fixtures/go_leak not built (no Go toolchain): Go case not run"
+	skip "build/fixtures/go_leak not built (no Go toolchain): Go case not run"
 fi
 done_testing

@@ -57,7 +57,7 @@ if [ -x "$FIX/go_leak" ]; then
 	is "$(inside c000000000)" 1 "go: first area holds 0xc000000000"
 	stop_target "$TPID"
 else
-	diag "Go fixture not built: Go case not run"
+	skip "Go fixture not built: Go case not run"
 fi
 
 # 5. sawtooth: fills 64 MiB over ~2 s, frees it all, again

@@ -215,6 +215,143 @@ static int write_manifest(const char *path, const struct dump_info *info, int fo
 
 enum { OPT_FORCE = CLI_OPT_OWN, OPT_FREEZE, OPT_DONTDUMP };
 
+/* What the manifest and --json say about the read (the region is the one holding start). */
+static void fill_info(struct dump_info *info, const struct snapshot *snap, const char *out,
+		      uint64_t start, uint64_t end, const struct dump_ctx *dc,
+		      const struct memread_stats *st)
+{
+	long ri = snapshot_find(snap, start);
+	const struct region *reg = ri >= 0 ? &snap->regions[ri] : NULL;
+
+	memset(info, 0, sizeof(*info));
+	info->pid = snap->meta.pid;
+	info->comm = snap->meta.comm;
+	info->file = out;
+	info->start = start;
+	info->end = end;
+	info->perms = reg ? reg->perms : NULL;
+	info->path = reg ? reg->path : NULL;
+	info->kind = reg ? region_kind_name((enum region_kind)reg->kind) : NULL;
+	info->time = now_wall();
+	info->st = st;
+	info->runs = dc->runs;
+	info->nruns = dc->nruns;
+	info->runs_total = dc->runs_total;
+	info->exited = st->exited;
+}
+
+/* -o FILE must be a new regular file (or --force), and so must FILE.json. Exit status or 0. */
+static int check_output(const struct cli_ctx *cx, const char *out, int force)
+{
+	struct stat ost;
+	char mpath[PATH_MAX];
+
+	if (!strcmp(out, "-")) {
+		cli_error(cx->name, "-o needs a file name: a dump is a sparse file, not a stream");
+		return RW_EXIT_USAGE;
+	}
+	if (stat(out, &ost) == 0 && !S_ISREG(ost.st_mode)) {
+		cli_error(cx->name, "%s: not a regular file (a dump is written to a new file and renamed)", out);
+		return RW_EXIT_FAIL;
+	}
+	snprintf(mpath, sizeof(mpath), "%s.json", out);
+	if (!force && (access(out, F_OK) == 0 || access(mpath, F_OK) == 0)) {
+		cli_error(cx->name, "%s: file exists (use --force to replace it)",
+			  access(out, F_OK) == 0 ? out : mpath);
+		return RW_EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* --region SPEC against a fresh map (top: the growing area, resolved again before the
+ * read). Leaves the map in *snap. Exit status or 0. */
+static int resolve_spec(const struct cli_ctx *cx, const struct procfs *p, const char *spec,
+			struct snapshot **snap, uint64_t *start, uint64_t *end)
+{
+	struct rw_err err;
+	size_t first;
+	int r;
+
+	if (!strcmp(spec, "top"))
+		r = resolve_top(p, p->pid, snap, start, end, &err) ? RW_EXIT_FAIL : 0;
+	else if (snapfile_capture(p, snap, &err))
+		r = RW_EXIT_FAIL;
+	else if ((r = memread_resolve(*snap, spec, start, end, &first, &err)))
+		r = r == -EINVAL ? RW_EXIT_USAGE : RW_EXIT_FAIL;
+	if (r)
+		cli_error(cx->name, "%s", err.msg);
+	return r;
+}
+
+/* Exit 0 with empty analyses would look like an answer: say why nothing was read. */
+static void report_nothing_read(const struct cli_ctx *cx, uint64_t start, uint64_t end,
+				const struct memread_stats *st, const char *out)
+{
+	char why[256] = "";
+	size_t n = 0;
+
+	for (int h = 0; h < MEMREAD_HOLE_COUNT; h++)
+		if (st->pages[h] && n < sizeof(why))
+			n += (size_t)snprintf(why + n, sizeof(why) - n, "%s%llu %s", n ? ", " : "",
+					      (unsigned long long)st->pages[h],
+					      memread_hole_name((enum memread_hole)h));
+	cli_error(cx->name, "read nothing from %llx-%llx (pages: %s)%s", (unsigned long long)start,
+		  (unsigned long long)end, n ? why : "none", out ? "; no file written" : "");
+}
+
+/* The dump's size set, synced, linked into place, then its manifest: a dump without its
+ * manifest would be a file claimed complete, so it is removed then. Exit status or 0. */
+static int commit_output(const struct cli_ctx *cx, struct dump_ctx *dc, char *tmp, const char *out,
+			 const struct dump_info *info, int force)
+{
+	struct rw_err err;
+	int e;
+
+	if (!dc->write_errno && ftruncate(dc->fd, (off_t)(info->end - info->start)) < 0)
+		dc->write_errno = errno;
+	if (!dc->write_errno && fsync(dc->fd) < 0)
+		dc->write_errno = errno;
+	if (dc->write_errno) {
+		cli_error(cx->name, "writing %s: %s (nothing was kept)", out, strerror(dc->write_errno));
+		return RW_EXIT_FAIL;
+	}
+	e = tmpfile_commit(dc->fd, tmp, out, force);
+	if (e) {
+		cli_error(cx->name, "%s: %s%s", out, strerror(-e),
+			  e == -EEXIST ? " (use --force to replace it)" : "");
+		return RW_EXIT_FAIL;
+	}
+	tmp[0] = '\0';
+	close(dc->fd);
+	dc->fd = -1;
+	if (write_manifest(out, info, force, &err)) {
+		unlink(out);
+		cli_error(cx->name, "%s (the dump was removed)", err.msg);
+		return RW_EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* The one summary line on standard error: what was read and what was not, and why. */
+static void print_summary(const struct dump_info *info, const struct memread_stats *st, int freeze)
+{
+	char a[32], b[32];
+
+	fprintf(stderr, "regionwatch: dump: %llx-%llx (%s): read %s in %llu run%s, %llu page%s "
+		"present", (unsigned long long)info->start, (unsigned long long)info->end,
+		fmt_size(info->end - info->start, a, sizeof(a)), fmt_size(st->bytes_read, b, sizeof(b)),
+		(unsigned long long)st->runs, st->runs == 1 ? "" : "s",
+		(unsigned long long)st->pages_present, st->pages_present == 1 ? "" : "s");
+	for (int h = 0; h < MEMREAD_HOLE_COUNT; h++)
+		if (st->pages[h])
+			fprintf(stderr, ", %llu %s", (unsigned long long)st->pages[h],
+				memread_hole_name((enum memread_hole)h));
+	fprintf(stderr, "; %.1f ms", info->read_ms);
+	if (freeze)
+		fprintf(stderr, "; target stopped for %.1f ms", info->freeze_ms);
+	fprintf(stderr, "\n");
+}
+
 int cmd_dump(struct cli_ctx *cx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -232,7 +369,6 @@ int cmd_dump(struct cli_ctx *cx, int argc, char **argv)
 	struct snapshot *snap = NULL;
 	struct rw_err err;
 	uint64_t start, end;
-	size_t first;
 	struct target_freeze frz;
 	int frozen = 0;
 	struct dump_ctx dc;
@@ -275,44 +411,14 @@ int cmd_dump(struct cli_ctx *cx, int argc, char **argv)
 	}
 	if (cli_analysis_check(cx))
 		return RW_EXIT_USAGE;
-	if (out) {
-		struct stat ost;
-		char mpath[PATH_MAX];
-		if (!strcmp(out, "-")) {
-			cli_error(cx->name, "-o needs a file name: a dump is a sparse file, not a stream");
-			return RW_EXIT_USAGE;
-		}
-		if (stat(out, &ost) == 0 && !S_ISREG(ost.st_mode)) {
-			cli_error(cx->name, "%s: not a regular file (a dump is written to a new file and renamed)", out);
-			return RW_EXIT_FAIL;
-		}
-		snprintf(mpath, sizeof(mpath), "%s.json", out);
-		if (!force && (access(out, F_OK) == 0 || access(mpath, F_OK) == 0)) {
-			cli_error(cx->name, "%s: file exists (use --force to replace it)",
-				  access(out, F_OK) == 0 ? out : mpath);
-			return RW_EXIT_FAIL;
-		}
-	}
+	if (out && (rc = check_output(cx, out, force)))
+		return rc;
 	if (procfs_open(pid, &p, &err)) {
 		cli_error(cx->name, "%s", err.msg);
 		return RW_EXIT_FAIL;
 	}
-	if (!strcmp(spec, "top")) {
-		if (resolve_top(&p, pid, &snap, &start, &end, &err)) {
-			cli_error(cx->name, "%s", err.msg);
-			rc = RW_EXIT_FAIL;
-			goto out_snap;
-		}
-		first = 0;
-	} else if (snapfile_capture(&p, &snap, &err)) {
-		cli_error(cx->name, "%s", err.msg);
-		rc = RW_EXIT_FAIL;
+	if ((rc = resolve_spec(cx, &p, spec, &snap, &start, &end)))
 		goto out_snap;
-	} else if ((r = memread_resolve(snap, spec, &start, &end, &first, &err))) {
-		cli_error(cx->name, "%s", err.msg);
-		rc = r == -EINVAL ? RW_EXIT_USAGE : RW_EXIT_FAIL;
-		goto out_snap;
-	}
 	ao.base = start;
 	ao.size = end - start;
 	ao.out = stdout;
@@ -376,42 +482,14 @@ int cmd_dump(struct cli_ctx *cx, int argc, char **argv)
 		goto out_file;
 	}
 	if (!st.bytes_read && !st.exited) {
-		/* Exit 0 with empty analyses would look like an answer: say why nothing was read. */
-		char why[256] = "";
-		size_t n = 0;
-		for (int h = 0; h < MEMREAD_HOLE_COUNT; h++)
-			if (st.pages[h] && n < sizeof(why))
-				n += (size_t)snprintf(why + n, sizeof(why) - n, "%s%llu %s", n ? ", " : "",
-						      (unsigned long long)st.pages[h],
-						      memread_hole_name((enum memread_hole)h));
-		cli_error(cx->name, "read nothing from %llx-%llx (pages: %s)%s",
-			  (unsigned long long)start, (unsigned long long)end, n ? why : "none",
-			  out ? "; no file written" : "");
+		report_nothing_read(cx, start, end, &st, out);
 		rc = RW_EXIT_FAIL;
 		goto out_file;
 	}
 
-	memset(&info, 0, sizeof(info));
-	{
-		long ri = snapshot_find(snap, start);
-		const struct region *reg = ri >= 0 ? &snap->regions[ri] : NULL;
-		info.pid = pid;
-		info.comm = snap->meta.comm;
-		info.file = out;
-		info.start = start;
-		info.end = end;
-		info.perms = reg ? reg->perms : NULL;
-		info.path = reg ? reg->path : NULL;
-		info.kind = reg ? region_kind_name((enum region_kind)reg->kind) : NULL;
-		info.time = now_wall();
-		info.read_ms = (t1 - t0) * 1e3;
-		info.freeze_ms = freeze ? (t1 - t0) * 1e3 + frz.freeze_ms : -1;
-		info.st = &st;
-		info.runs = dc.runs;
-		info.nruns = dc.nruns;
-		info.runs_total = dc.runs_total;
-		info.exited = st.exited;
-	}
+	fill_info(&info, snap, out, start, end, &dc, &st);
+	info.read_ms = (t1 - t0) * 1e3;
+	info.freeze_ms = freeze ? (t1 - t0) * 1e3 + frz.freeze_ms : -1;
 	if (out && st.exited) {
 		/* An incomplete dump is not kept under the final name: no partial file claimed
 		 * complete. The analyses above cover what was read. */
@@ -419,56 +497,17 @@ int cmd_dump(struct cli_ctx *cx, int argc, char **argv)
 		rc = RW_EXIT_FAIL;
 		goto out_file;
 	}
-	if (out) {
-		int e;
-		if (!dc.write_errno && ftruncate(dc.fd, (off_t)(end - start)) < 0)
-			dc.write_errno = errno;
-		if (!dc.write_errno && fsync(dc.fd) < 0)
-			dc.write_errno = errno;
-		if (dc.write_errno) {
-			cli_error(cx->name, "writing %s: %s (nothing was kept)", out, strerror(dc.write_errno));
-			rc = RW_EXIT_FAIL;
-			goto out_file;
-		}
-		e = tmpfile_commit(dc.fd, tmp, out, force);
-		if (e) {
-			cli_error(cx->name, "%s: %s%s", out, strerror(-e),
-				  e == -EEXIST ? " (use --force to replace it)" : "");
-			rc = RW_EXIT_FAIL;
-			goto out_file;
-		}
-		tmp[0] = '\0';
-		close(dc.fd);
-		dc.fd = -1;
-		if (write_manifest(out, &info, force, &err)) {
-			/* A dump without its manifest would be a file claimed complete: remove it. */
-			unlink(out);
-			cli_error(cx->name, "%s (the dump was removed)", err.msg);
-			rc = RW_EXIT_FAIL;
-		}
-	}
+	/* A failed commit keeps nothing and says no more; a failed manifest (the dump removed)
+	 * still reports what was read. */
+	if (out && (rc = commit_output(cx, &dc, tmp, out, &info, force)) && dc.fd >= 0)
+		goto out_file;
 	if (ao.json && dc.an)
 		out_json_dump(stdout, &info, dc.an);
 	if (fflush(stdout) || ferror(stdout)) {
 		cli_error(cx->name, "writing standard output failed");
 		rc = RW_EXIT_FAIL;
 	}
-	{
-		char a[32], b[32];
-		fprintf(stderr, "regionwatch: dump: %llx-%llx (%s): read %s in %llu run%s, %llu page%s "
-			"present", (unsigned long long)start, (unsigned long long)end,
-			fmt_size(end - start, a, sizeof(a)), fmt_size(st.bytes_read, b, sizeof(b)),
-			(unsigned long long)st.runs, st.runs == 1 ? "" : "s",
-			(unsigned long long)st.pages_present, st.pages_present == 1 ? "" : "s");
-		for (int h = 0; h < MEMREAD_HOLE_COUNT; h++)
-			if (st.pages[h])
-				fprintf(stderr, ", %llu %s", (unsigned long long)st.pages[h],
-					memread_hole_name((enum memread_hole)h));
-		fprintf(stderr, "; %.1f ms", info.read_ms);
-		if (freeze)
-			fprintf(stderr, "; target stopped for %.1f ms", info.freeze_ms);
-		fprintf(stderr, "\n");
-	}
+	print_summary(&info, &st, freeze);
 	if (st.exited) {
 		cli_error(cx->name, "process %d exited during the read; what was read before is above", pid);
 		rc = RW_EXIT_FAIL;

@@ -41,15 +41,24 @@ static int next_line(struct lines *it, struct line *ln)
 	return 1;
 }
 
+/* Value of a hex digit, or -1: a table, since the maps lines of 60,000 mappings hold about
+ * two million digits a sample. */
+static signed char hex_digit[256];
+
+static void init_hex(void)
+{
+	if (hex_digit[0])
+		return;
+	memset(hex_digit, -1, sizeof(hex_digit));
+	for (int c = 0; c < 10; c++)
+		hex_digit['0' + c] = (signed char)c;
+	for (int c = 0; c < 6; c++)
+		hex_digit['a' + c] = hex_digit['A' + c] = (signed char)(10 + c);
+}
+
 static int hexval(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return hex_digit[(unsigned char)c];
 }
 
 /* Parse hex digits at *pp; at least one; at most 16. */
@@ -222,6 +231,7 @@ static size_t nkeys;
 
 static void init_keys(void)
 {
+	init_hex();
 	if (nkeys)
 		return;
 	for (int f = 0; f < RF_COUNT; f++) {
@@ -835,6 +845,7 @@ void smaps_tally_feed(struct smaps_tally *t, const char *buf, size_t len)
 {
 	const char *p = buf, *end = buf + len;
 
+	init_hex();
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *stop = nl ? nl : end;

@@ -1,6 +1,7 @@
 /* sampler: repeated snapshots of one live process at low cost. Two kinds of sample:
- *  - full: /proc/PID/smaps, every field. The first sample, one in every full_every, and
- *    every sample where PAGEMAP_SCAN is unavailable (before Linux 6.7, or refused).
+ *  - full: /proc/PID/smaps, every field. The first sample, then one once at least
+ *    full_every samples and full_seconds have passed, and every sample where PAGEMAP_SCAN
+ *    is unavailable (before Linux 6.7, or refused).
  *  - cheap (the others): /proc/PID/maps for the regions, and one PAGEMAP_SCAN walk of
  *    /proc/PID/pagemap for each region's Rss, Anonymous and Swap, counted as smaps counts
  *    them; fields_present says only those (and Size). VmFlags are carried over from the last
@@ -31,6 +32,8 @@ struct sampler {
 	int cheap_ok;                 /* PAGEMAP_SCAN: -1 not tried yet, 0 unavailable, 1 works */
 	int force_full;               /* set by a caller: the next sample reads smaps */
 	unsigned full_every;          /* a full sample every this many (SAMPLER_FULL_EVERY) */
+	double full_seconds;          /* ... and at least this long apart (SAMPLER_FULL_SECONDS) */
+	double full_time;             /* monotonic time of the last full sample */
 	unsigned since_full;          /* cheap samples since the last full one */
 	uint64_t nfull, ncheap;       /* samples of each kind so far */
 	char comm[64];
@@ -51,9 +54,12 @@ struct sampler {
 
 #define SAMPLER_TASKS_EVERY 10
 
-/* Pss, the Shared/Private split, VmFlags etc. are refreshed this often (in samples); Rss,
- * Anonymous and Swap every sample. */
+/* Pss, the Shared/Private split, VmFlags etc. are refreshed every this many samples and at
+ * most once a minute (a full read is 5-10 cheap ones; at -i 0.05, every 30th sample would
+ * be a full read each 1.5 s); Rss, Anonymous and Swap every sample. Content reads take a
+ * fresh full map when they need one (sampler_full_snapshot). */
 #define SAMPLER_FULL_EVERY 30
+#define SAMPLER_FULL_SECONDS 60.0
 
 #define SAMPLER_READ_PIECE (1u << 20)
 

@@ -48,6 +48,7 @@ int sampler_open(struct sampler *sm, pid_t pid, struct rw_err *err)
 	sm->snap = sm->snap_full;
 	sm->cheap_ok = -1;
 	sm->full_every = SAMPLER_FULL_EVERY;
+	sm->full_seconds = SAMPLER_FULL_SECONDS;
 	return 0;
 }
 
@@ -169,6 +170,7 @@ static int take_full(struct sampler *sm, struct rw_err *err)
 		return rc;
 	sm->full_valid = 1;
 	sm->since_full = 0;
+	sm->full_time = now_mono();
 	sm->last_full = 1;
 	sm->nfull++;
 	sm->snap = sm->snap_full;
@@ -201,7 +203,8 @@ int sampler_take(struct sampler *sm, struct rw_err *err)
 	int rc = 1;
 
 	if (sm->full_valid && !sm->force_full && sm->cheap_ok != 0 && sm->maps_fd >= 0 &&
-	    sm->pagemap_fd >= 0 && sm->since_full + 1 < sm->full_every) {
+	    sm->pagemap_fd >= 0 &&
+	    (sm->since_full + 1 < sm->full_every || now_mono() - sm->full_time < sm->full_seconds)) {
 		rc = take_cheap(sm, err);
 		if (rc == -ESRCH)
 			goto gone;

@@ -204,11 +204,22 @@ static void test_policy(void)
 		return;
 	}
 	sm.full_every = 4;
+	sm.full_seconds = 0;
 	for (int i = 0; i < 9; i++) {
 		sampler_take(&sm, &err);
 		kinds[i] = sm.last_full ? 'F' : 'c';
 	}
 	is_str(kinds, "FcccFcccF", "policy: one full sample in every full_every");
+	/* ... and no sooner than full_seconds after the last one (a short interval does not
+	 * make the dear full reads frequent). */
+	sm.full_seconds = 3600;
+	for (int i = 0; i < 9; i++) {
+		sampler_take(&sm, &err);
+		kinds[i] = sm.last_full ? 'F' : 'c';
+	}
+	is_str(kinds, "ccccccccc", "policy: within full_seconds of a full sample, only cheap ones");
+	ok(sampler_full_snapshot(&sm, &err) && sm.last_full && !(sm.snap->regions[0].vmflags_mask & REGION_VMFLAGS_UNKNOWN),
+	   "sampler_full_snapshot reads smaps when the latest sample was cheap: VmFlags known");
 	sampler_close(&sm);
 }
 

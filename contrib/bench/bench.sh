@@ -89,8 +89,8 @@ echo "== Sampling cost: watch per sample at 10,000 and 60,000 mappings =="
 # Per-sample CPU of watch (user+sys over -n samples at -i 0.2, startup included) beside cat
 # of smaps and maps in the same run; then the peak RSS of watch over 512 samples at 60,000.
 COST_SAMPLES=${BENCH_COST_SAMPLES:-50}
-for n in 10000 60000; do
-	start many_maps -n $n -t 900
+for maps_n in 10000 60000; do  # not $n: start() counts with it
+	start many_maps -n $maps_n -t 900
 	echo "target: pid $tpid, $(wc -l < /proc/$tpid/maps) mappings"
 	cs_ms=$(median_ms cat /proc/$tpid/smaps)
 	cm_ms=$(median_ms cat /proc/$tpid/maps)
@@ -110,7 +110,7 @@ for n in 10000 60000; do
 ' \
 		"  its cost_ms median (the sampler alone)" "$med" "$(ratio "$med" "$cs_ms")" \
 		"$(awk -v w="$w_ms" 'BEGIN { printf "%.1f", w / 10 }')"
-	if [ $n = 60000 ]; then
+	if [ $maps_n = 60000 ]; then
 		/usr/bin/time -f '%M' -o "$T/peak.time" "$RW" watch -p "$tpid" -i 0.05 -n 512 --max-cost 0 --json > /dev/null
 		printf '  %-52s %9s KiB (target <= 65536)\n' "peak RSS of watch -i 0.05 -n 512" "$(tail -1 "$T/peak.time")"
 	fi

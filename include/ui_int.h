@@ -66,6 +66,9 @@ void ui_set_msg(struct ui *u, const char *fmt, ...) RW_PRINTF(2, 3);
 void ui_attr_color(const struct ui *u, int pair, int on);
 void ui_put_clipped(int y, int x, int width, const char *s);
 void ui_draw_footer(const struct ui *u, const char *keys);
+int ui_text_cols(const char *s);
+/* esc (escape_ctl output) cut to width columns keeping its end, "…" (or "...") first. */
+char *ui_fit_tail(const char *esc, int width, int utf8, char *out, size_t outlen);
 /* A line editor on the last line (a modal sub-loop with its own refresh); 0 on Enter,
  * -1 on Esc or a signal. No sample is taken meanwhile. */
 int ui_prompt(const char *label, char *buf, size_t len);

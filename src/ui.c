@@ -60,6 +60,59 @@ void ui_put_clipped(int y, int x, int width, const char *s)
 	mvaddnstr(y, x, s, (int)n);
 }
 
+/* Columns s takes (UTF-8: continuation bytes take none). */
+int ui_text_cols(const char *s)
+{
+	int cols = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			cols++;
+	return cols;
+}
+
+/* Bytes of the token at s in escape_ctl output: an escape (\\, \xNN, \uNNNN) or one
+ * UTF-8 sequence is one token and is never cut. */
+static size_t esc_token_len(const char *s)
+{
+	size_t n = 1;
+
+	if (s[0] == '\\')
+		return s[1] == 'x' ? 4 : s[1] == 'u' ? 6 : 2;
+	while (((unsigned char)s[n] & 0xc0) == 0x80)
+		n++;
+	return n;
+}
+
+/* esc (escape_ctl output) in at most width columns, keeping its end: a path keeps its
+ * file name. Cut whole tokens, and at a '/' when one is left (".../libc.so.6" rather
+ * than "...-linux-gnu/libc.so.6", half a directory name). */
+char *ui_fit_tail(const char *esc, int width, int utf8, char *out, size_t outlen)
+{
+	const char *mark = utf8 ? "\xe2\x80\xa6" : "...";
+	int mark_cols = utf8 ? 1 : 3;
+	size_t len = strlen(esc), cut = 0;
+	int cols = ui_text_cols(esc);
+
+	if (cols <= width || width <= mark_cols) {
+		snprintf(out, outlen, "%s", cols <= width ? esc : "");
+		return out;
+	}
+	/* drop tokens from the front until the rest and the mark fit */
+	while (cut < len && cols > width - mark_cols) {
+		size_t t = esc_token_len(esc + cut);
+		cols -= esc[cut] == '\\' ? (int)t : 1;
+		cut += t;
+	}
+	if (cut && esc[cut - 1] != '/') {
+		const char *slash = strchr(esc + cut, '/');
+		if (slash && slash[1])
+			cut = (size_t)(slash - esc);
+	}
+	snprintf(out, outlen, "%s%s", mark, esc + cut);
+	return out;
+}
+
 void ui_draw_footer(const struct ui *u, const char *keys)
 {
 	move(LINES - 1, 0);

@@ -196,7 +196,7 @@ static void draw_header(const struct ui *u)
 /* Column layout by terminal width: 120+ columns the whole range and the size; 60+ the
  * start address; less, no address. spark: sparkline samples (0: none). */
 struct layout {
-	int wide, narrow, aw, spark;
+	int wide, narrow, aw, spark, cols;
 };
 
 /* Row i as text in the layout; returns its colour pair (0: none). */
@@ -218,16 +218,22 @@ static int format_row(const struct ui *u, size_t i, const struct layout *l, char
 	fmt_delta(u->delta[i], d, sizeof(d));
 	snprintf(rate, sizeof(rate), "%s/s", fmt_delta((int64_t)st->rate, line, 32));
 	if (l->narrow) {
-		snprintf(line, len, "%8s %8s %-8s %s", rss, d, trend_name(st->trend),
-			 path[0] ? path : region_kind_name((enum region_kind)a->kind));
+		snprintf(line, len, "%8s %8s %-8s ", rss, d, trend_name(st->trend));
+		if (!path[0])
+			snprintf(path, sizeof(path), "%s", region_kind_name((enum region_kind)a->kind));
 	} else {
 		int pad = l->spark - (int)(u->utf8 ? strlen(sp) / 3 : strlen(sp));
 		size_t o = (size_t)snprintf(line, len, "%-*s ", l->aw, range);
 		if (l->wide)
 			o += (size_t)snprintf(line + o, len - o, "%7s ", sz);
-		snprintf(line + o, len - o, "%8s %8s %9s %s%*s%s%-9s %-11s %s", rss, d, rate, sp,
+		snprintf(line + o, len - o, "%8s %8s %9s %s%*s%s%-9s %-11s ", rss, d, rate, sp,
 			 pad > 0 ? pad : 0, "", l->spark ? " " : "", trend_name(st->trend),
-			 region_kind_name((enum region_kind)a->kind), path);
+			 region_kind_name((enum region_kind)a->kind));
+	}
+	/* PATH is the last column: when it is cut, keep its end (the file name) */
+	{
+		size_t o = strlen(line);
+		ui_fit_tail(path, l->cols - ui_text_cols(line), u->utf8, line + o, len - o);
 	}
 	if (st->trend == TREND_GROWING)
 		return C_GROWING;
@@ -246,6 +252,7 @@ static void draw_rows(struct ui *u)
 
 	if (rows < 1)
 		return;
+	l.cols = COLS;
 	l.wide = COLS >= 120;
 	l.narrow = COLS < 60;
 	l.aw = l.narrow ? 0 : l.wide ? 25 : 12;

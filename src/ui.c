@@ -113,8 +113,46 @@ char *ui_fit_tail(const char *esc, int width, int utf8, char *out, size_t outlen
 	return out;
 }
 
+/* The key line in width columns: items are separated by two spaces; when they do not all
+ * fit, items are dropped from the end of the optional ones, so that the ones a person needs
+ * to get out ("? help", "q quit", "q back": those starting "? " or "q ") always show. */
+static void fit_keys(const char *keys, int width, char *out, size_t outlen)
+{
+	const char *items[32];
+	size_t lens[32], n = 0, o = 0;
+	int essential[32], need = 0, used = 0;
+
+	for (const char *p = keys; *p && n < 32;) {
+		const char *e = strstr(p, "  ");
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		items[n] = p;
+		lens[n] = l;
+		essential[n] = (p[0] == '?' || p[0] == 'q') && p[1] == ' ';
+		if (essential[n])
+			need += (int)l + (need ? 2 : 0);
+		n++;
+		p += l;
+		while (*p == ' ')
+			p++;
+	}
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		int cost = (int)lens[i] + (used ? 2 : 0);
+		if (!essential[i] && used + cost + (need ? need + 2 : 0) > width)
+			continue;
+		if (essential[i])
+			need -= (int)lens[i] + (need > (int)lens[i] ? 2 : 0);
+		if (o + lens[i] + 3 >= outlen)
+			break;
+		o += (size_t)snprintf(out + o, outlen - o, "%s%.*s", used ? "  " : "", (int)lens[i], items[i]);
+		used += cost;
+	}
+}
+
 void ui_draw_footer(const struct ui *u, const char *keys)
 {
+	char line[512];
+
 	move(LINES - 1, 0);
 	clrtoeol();
 	if (u->msg[0] && now_mono() < u->msg_until) {
@@ -122,8 +160,9 @@ void ui_draw_footer(const struct ui *u, const char *keys)
 		ui_put_clipped(LINES - 1, 0, COLS, u->msg);
 		attroff(A_BOLD);
 	} else {
+		fit_keys(keys, COLS, line, sizeof(line));
 		ui_attr_color(u, C_DIM, 1);
-		ui_put_clipped(LINES - 1, 0, COLS, keys);
+		ui_put_clipped(LINES - 1, 0, COLS, line);
 		ui_attr_color(u, C_DIM, 0);
 	}
 }

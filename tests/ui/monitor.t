@@ -65,12 +65,15 @@ ok "it holds the records" grep -q "user_session id=" "$T/heap.bin"
 TM resize-window -x 40 -y 10
 sleep 0.8
 like "$(screen | sed -n '4,5p' | tr '\n' ' ')" "RSS +DELTA TREND +PATH .*growing +\\[heap\\]" "40x10: narrow table still shows the growing heap"
+# 40 columns: a cut PATH keeps its end (the file name), and the key line keeps "? help"
 # and "q quit".
 TM resize-window -x 40 -y 24
 ok "40x24: a cut path keeps the file name" wait_for " …/libc\\.so\\.6\$" 10
 is "$(screen | sed -n '5,23p' | grep -Ec '/usr/lib|/lib/x86|/lib64')" 0 "40x24: no row shows a path cut after its first directories"
+ok "40x24: the key line keeps ? help and q quit" wait_for "\\? help  q quit\$" 10
 TM resize-window -x 80 -y 24
 ok "back to 80x24" wait_for "^START +RSS" 10
+ok "80x24: the key line keeps ? help and q quit" wait_for "\\? help  q quit\$" 10
 
 # Help, sort keys, pause.
 TM send-keys '?'

@@ -161,10 +161,18 @@ static void draw_header(const struct ui *u)
 	ui_put_clipped(0, 0, COLS, line);
 	ui_attr_color(u, u->w.exited ? C_WARN : C_HEADER, 0);
 	attroff(A_BOLD);
-	snprintf(line, sizeof(line), "RSS %s (%s/s)  anon %s (%s/s)  swap %s (%s/s)",
-		 fmt_size(u->w.tot.rss, a, sizeof(a)), fmt_delta((int64_t)u->w.tot.rss_rate, b, sizeof(b)),
-		 fmt_size(u->w.tot.anon, c, sizeof(c)), fmt_delta((int64_t)u->w.tot.anon_rate, d, sizeof(d)),
-		 fmt_size(u->w.tot.swap, e, sizeof(e)), fmt_delta((int64_t)u->w.tot.swap_rate, f, sizeof(f)));
+	if (timeline_window_samples(&u->w.tl) < 2) {
+		/* one sample: no rate yet */
+		const char *dash = u->utf8 ? "\xe2\x80\x94" : "-";
+		snprintf(line, sizeof(line), "RSS %s (%s)  anon %s (%s)  swap %s (%s)",
+			 fmt_size(u->w.tot.rss, a, sizeof(a)), dash, fmt_size(u->w.tot.anon, c, sizeof(c)),
+			 dash, fmt_size(u->w.tot.swap, e, sizeof(e)), dash);
+	} else {
+		snprintf(line, sizeof(line), "RSS %s (%s/s)  anon %s (%s/s)  swap %s (%s/s)",
+			 fmt_size(u->w.tot.rss, a, sizeof(a)), fmt_delta((int64_t)u->w.tot.rss_rate, b, sizeof(b)),
+			 fmt_size(u->w.tot.anon, c, sizeof(c)), fmt_delta((int64_t)u->w.tot.anon_rate, d, sizeof(d)),
+			 fmt_size(u->w.tot.swap, e, sizeof(e)), fmt_delta((int64_t)u->w.tot.swap_rate, f, sizeof(f)));
+	}
 	ui_put_clipped(1, 0, COLS, line);
 	{
 		struct watch_view v;
@@ -199,10 +207,17 @@ struct layout {
 	int wide, narrow, aw, spark, cols;
 };
 
+/* Bytes of s beyond its columns: printf pads by bytes, a "—" is 3 bytes in 1 column. */
+static int extra(const char *s)
+{
+	return (int)strlen(s) - ui_text_cols(s);
+}
+
 /* Row i as text in the layout; returns its colour pair (0: none). */
 static int format_row(const struct ui *u, size_t i, const struct layout *l, char *line, size_t len)
 {
-	char sz[32], rss[32], d[32], rate[32], sp[256], path[512], range[48];
+	char sz[32], rss[32], d[32], rate[32], trend[32], sp[256], path[512], range[48];
+	const char *dash = u->utf8 ? "\xe2\x80\x94" : "-";
 	const struct area *a = u->rows[i];
 	const struct area_stats *st = &u->st[i];
 
@@ -216,9 +231,16 @@ static int format_row(const struct ui *u, size_t i, const struct layout *l, char
 	fmt_size(a->size, sz, sizeof(sz));
 	fmt_size(st->rss_last, rss, sizeof(rss));
 	fmt_delta(u->delta[i], d, sizeof(d));
-	snprintf(rate, sizeof(rate), "%s/s", fmt_delta((int64_t)st->rate, line, 32));
+	/* One sample is no rate and no trend (a fit needs two points): "—", not "0/s flat". */
+	if (st->samples < 2) {
+		snprintf(rate, sizeof(rate), "%s", dash);
+		snprintf(trend, sizeof(trend), "%s", dash);
+	} else {
+		snprintf(rate, sizeof(rate), "%s/s", fmt_delta((int64_t)st->rate, line, 32));
+		snprintf(trend, sizeof(trend), "%s", trend_name(st->trend));
+	}
 	if (l->narrow) {
-		snprintf(line, len, "%8s %8s %-8s ", rss, d, trend_name(st->trend));
+		snprintf(line, len, "%8s %8s %-*s ", rss, d, 8 + extra(trend), trend);
 		if (!path[0])
 			snprintf(path, sizeof(path), "%s", region_kind_name((enum region_kind)a->kind));
 	} else {
@@ -226,8 +248,8 @@ static int format_row(const struct ui *u, size_t i, const struct layout *l, char
 		size_t o = (size_t)snprintf(line, len, "%-*s ", l->aw, range);
 		if (l->wide)
 			o += (size_t)snprintf(line + o, len - o, "%7s ", sz);
-		snprintf(line + o, len - o, "%8s %8s %9s %s%*s%s%-9s %-11s ", rss, d, rate, sp,
-			 pad > 0 ? pad : 0, "", l->spark ? " " : "", trend_name(st->trend),
+		snprintf(line + o, len - o, "%8s %8s %*s %s%*s%s%-*s %-11s ", rss, d, 9 + extra(rate), rate,
+			 sp, pad > 0 ? pad : 0, "", l->spark ? " " : "", 9 + extra(trend), trend,
 			 region_kind_name((enum region_kind)a->kind));
 	}
 	/* PATH is the last column: when it is cut, keep its end (the file name) */

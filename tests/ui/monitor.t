@@ -127,6 +127,18 @@ new_session "env TERM=xterm LANG=C '$RW' -p $TPID -i 0.1 --iterations 5 --ascii;
 ok "--iterations 5 quits by itself" wait_for "^EXIT=0\$" 12
 TM kill-server
 
+# One sample is no rate and no trend: "—" (or "-" with --ascii), not "0/s flat".
+new_session "env TERM=xterm LANG=C.UTF-8 '$RW' -p $TPID -i 30; sleep 60"
+ok "first sample: the table is up" wait_for "^START" 10
+like "$(screen | grep -F '[heap]')" "^[0-9a-f]+ +[0-9.]+[KM] +0 +— +.* — +heap +\\[heap\\]" "first sample: rate and trend are —"
+like "$(screen | sed -n '2p')" "^RSS [0-9.]+[KM] \\(—\\)" "first sample: the total rate is —"
+is "$(screen | sed -n '5,23p' | grep -Ec '0/s|flat')" 0 "first sample: no row says 0/s or flat"
+TM kill-server
+new_session "env TERM=xterm LANG=C.UTF-8 '$RW' -p $TPID -i 30 --ascii; sleep 60"
+ok "first sample, --ascii: the table is up" wait_for "^START" 10
+like "$(screen | grep -F '[heap]')" "^[0-9a-f]+ +[0-9.]+[KM] +0 +- +.* - +heap +\\[heap\\]" "first sample, --ascii: rate and trend are -"
+TM kill-server
+
 # Not a terminal: the watch output.
 out=$("$RW" -p "$TPID" -i 0.1 --iterations 2 < /dev/null)
 like "$out" "^pid $TPID \\(grow_brk\\)" "not a terminal: prints the watch output"

@@ -191,7 +191,8 @@ static void draw_header(const struct ui *u)
 			o += (size_t)snprintf(line + o, sizeof(line) - o, "  %s %s left",
 					      u->w.lim.kind == 1 ? "cgroup" : "MemAvailable",
 					      fmt_size(u->w.lim.headroom, a, sizeof(a)));
-			if (u->w.tot.rss_rate > 0 && timeline_window_samples(&u->w.tl) >= 3) {
+			if (u->w.tot.rss_rate > 0 && u->w.tot.rss_trend == TREND_GROWING &&
+			    timeline_window_samples(&u->w.tl) >= 3) {
 				double s = (double)u->w.lim.headroom / u->w.tot.rss_rate;
 				snprintf(line + o, sizeof(line) - o, " (~%.0f%s at this rate, rough)",
 					 s < 7200 ? s / 60 : s / 3600, s < 7200 ? "m" : "h");

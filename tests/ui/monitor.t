@@ -127,6 +127,15 @@ new_session "env TERM=xterm LANG=C '$RW' -p $TPID -i 0.1 --iterations 5 --ascii;
 ok "--iterations 5 quits by itself" wait_for "^EXIT=0\$" 12
 TM kill-server
 
+# The trend follows the recent samples: a heap that stopped growing becomes flat.
+start_target grow_brk -r 2048 -s 3 -t 60
+new_session "env TERM=xterm LANG=C.UTF-8 '$RW' -p $TPID -i 0.25 --window 9; sleep 60"
+ok "a heap that grows: growing" wait_for "growing +heap +\\[heap\\]" 10
+ok "... then stops: flat within the recent part of the window (3 s here)" wait_for "flat +heap +\\[heap\\]" 15
+like "$(screen | grep -F '[heap]')" "\\+[0-9.]+[KM]/s" "... while its rate is still the window's"
+is "$(screen | sed -n '3p' | grep -c 'at this rate')" 0 "... and no time-to-limit is shown"
+TM kill-server
+
 # One sample is no rate and no trend: "—" (or "-" with --ascii), not "0/s flat".
 new_session "env TERM=xterm LANG=C.UTF-8 '$RW' -p $TPID -i 30; sleep 60"
 ok "first sample: the table is up" wait_for "^START" 10

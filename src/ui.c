@@ -155,7 +155,17 @@ void ui_draw_footer(const struct ui *u, const char *keys)
 
 	move(LINES - 1, 0);
 	clrtoeol();
-	if (u->msg[0] && now_mono() < u->msg_until) {
+	if (u->prompt) {
+		/* the end of a long line shows, where the cursor is */
+		int room = COLS - ui_text_cols(u->prompt_label) - 1;
+		const char *b = u->prompt_buf;
+		if (room < 1)
+			room = 1;
+		if ((int)strlen(b) > room)
+			b += strlen(b) - (size_t)room;
+		snprintf(line, sizeof(line), "%s%s", u->prompt_label, b);
+		ui_put_clipped(LINES - 1, 0, COLS, line);
+	} else if (u->msg[0] && now_mono() < u->msg_until) {
 		attron(A_BOLD);
 		ui_put_clipped(LINES - 1, 0, COLS, u->msg);
 		attroff(A_BOLD);
@@ -196,42 +206,47 @@ static void draw_help(void)
 		ui_put_clipped((int)i, 0, COLS, lines[i]);
 }
 
-/* A line editor on the last line: a modal sub-loop, with its own refresh per keystroke,
- * as htop's line editor; sampling waits meanwhile. */
-int ui_prompt(const char *label, char *buf, size_t len)
+unsigned ui_prompt_open(struct ui *u, enum ui_prompt_kind kind, const char *label, const char *init)
 {
-	size_t n = strlen(buf);
-
-	timeout(200);
-	curs_set(1);
-	for (;;) {
-		int ch;
-		move(LINES - 1, 0);
-		clrtoeol();
-		mvprintw(LINES - 1, 0, "%s%s", label, buf);
-		refresh();
-		ch = getch();
-		if (ch == ERR && !ui_signal)
-			continue;
-		if (ch == '\n' || ch == KEY_ENTER || ch == '\r')
-			break;
-		if (ch == 27 || ui_signal) {       /* Esc, or a signal (SIGHUP: the terminal left) */
-			curs_set(0);
-			timeout(100);
-			return -1;
-		}
-		if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && n)
-			buf[--n] = '\0';
-		else if (ch >= 0x20 && ch < 0x7f && n + 1 < len) {
-			buf[n++] = (char)ch;
-			buf[n] = '\0';
-		}
-	}
-	curs_set(0);
-	timeout(100);
-	return 0;
+	u->prompt = kind;
+	snprintf(u->prompt_label, sizeof(u->prompt_label), "%s", label);
+	snprintf(u->prompt_buf, sizeof(u->prompt_buf), "%s", init ? init : "");
+	return UI_HANDLED | UI_FOOTER;
 }
 
+/* A key while a prompt is open: the line editor is part of the loop (htop's is a modal
+ * sub-loop; that stops sampling for as long as a person types). */
+static unsigned prompt_key(struct ui *u, int ch)
+{
+	enum ui_prompt_kind kind = u->prompt;
+	size_t n = strlen(u->prompt_buf);
+	char text[sizeof(u->prompt_buf)];
+
+	if (kind == PROMPT_STACKS) {       /* y/n: one key, no Enter */
+		u->prompt = PROMPT_NONE;
+		return ui_stacks_answer(u, ch);
+	}
+	if (ch == 27) {                    /* Esc: nothing changes */
+		u->prompt = PROMPT_NONE;
+		return UI_HANDLED | UI_REDRAW;
+	}
+	if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+		u->prompt = PROMPT_NONE;
+		memcpy(text, u->prompt_buf, sizeof(text));
+		if (kind == PROMPT_GREP || kind == PROMPT_GOTO)
+			return ui_region_answer(u, kind, text);
+		return ui_table_answer(u, kind, text);
+	}
+	if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && n)
+		u->prompt_buf[n - 1] = '\0';
+	else if (ch == 21)                 /* ^U: clear the line */
+		u->prompt_buf[0] = '\0';
+	else if (ch >= 0x20 && ch < 0x7f && n + 1 < sizeof(u->prompt_buf)) {
+		u->prompt_buf[n] = (char)ch;
+		u->prompt_buf[n + 1] = '\0';
+	}
+	return UI_HANDLED | UI_FOOTER;
+}
 
 /* ---- the loop ------------------------------------------------------------------------ */
 
@@ -283,6 +298,8 @@ static unsigned dispatch_key(struct ui *u, int ch)
 		/* a taller screen may show hex lines past the window read */
 		return UI_REDRAW | UI_REHEX;
 	}
+	if (u->prompt)
+		return prompt_key(u, ch);
 	switch (u->view) {
 	case VIEW_HELP: u->view = VIEW_TABLE; return UI_HANDLED | UI_REDRAW;
 	case VIEW_REGION: return ui_region_key(u, ch);
@@ -312,6 +329,7 @@ static void init_screen(struct ui *u)
 	cbreak();
 	noecho();
 	keypad(stdscr, TRUE);
+	set_escdelay(50);           /* Esc closes a prompt now, not after a second */
 	curs_set(0);
 	u->color = u->o->color == 1 || (u->o->color < 0 && !getenv("NO_COLOR"));
 	if (u->color && has_colors()) {
@@ -364,6 +382,12 @@ static void loop(struct ui *u)
 		}
 		if (dirty & (UI_REDRAW | UI_FOOTER)) {
 			draw(u, dirty);
+			/* the cursor sits at the end of an open prompt */
+			curs_set(u->prompt ? 1 : 0);
+			if (u->prompt) {
+				int x = getcurx(stdscr);
+				move(LINES - 1, x < COLS ? x : COLS - 1);
+			}
 			refresh();
 		}
 		dirty = 0;

@@ -249,14 +249,7 @@ static unsigned key_hex(struct ui *u, int ch)
 	else if (ch == KEY_NPAGE) step = 16 * rows;
 	else if (ch == KEY_PPAGE) step = -16 * rows;
 	else if (ch == 'g') {
-		char buf[64] = "";
-		uint64_t addr;
-		if (!ui_prompt("jump to address: ", buf, sizeof(buf)) && !parse_addr(buf, &addr)) {
-			if (addr < u->rstart || addr >= u->rend)
-				ui_set_msg(u, "%s is outside this region", buf);
-			else
-				u->hex_top = addr & ~15ULL;
-		}
+		return ui_prompt_open(u, PROMPT_GOTO, "jump to address (hex; Esc cancels): ", "");
 	} else {
 		return 0;
 	}
@@ -271,12 +264,8 @@ static unsigned key_hex(struct ui *u, int ch)
 
 static unsigned key_grep(struct ui *u, int ch)
 {
-	if (ch == '/') {
-		if (ui_prompt("grep (PCRE2): ", u->grep_pat, sizeof(u->grep_pat)))
-			return UI_HANDLED | UI_REDRAW;
-		u->msel = 0;
-		return UI_HANDLED | UI_REDRAW | UI_REINSPECT;
-	}
+	if (ch == '/')
+		return ui_prompt_open(u, PROMPT_GREP, "grep (PCRE2; empty clears, Esc cancels): ", u->grep_pat);
 	if ((ch == KEY_DOWN || ch == 'j') && u->msel + 1 < u->in.nmatches) {
 		u->msel++;
 	} else if ((ch == KEY_UP || ch == 'k') && u->msel) {
@@ -287,6 +276,31 @@ static unsigned key_grep(struct ui *u, int ch)
 		return UI_HANDLED | UI_REDRAW | UI_REHEX;
 	} else {
 		return 0;
+	}
+	return UI_HANDLED | UI_REDRAW;
+}
+
+/* Enter on the g or / prompt. */
+unsigned ui_region_answer(struct ui *u, enum ui_prompt_kind kind, const char *text)
+{
+	if (kind == PROMPT_GREP) {
+		snprintf(u->grep_pat, sizeof(u->grep_pat), "%s", text);
+		u->msel = 0;
+		return UI_HANDLED | UI_REDRAW | UI_REINSPECT;
+	}
+	if (kind == PROMPT_GOTO) {
+		uint64_t addr;
+		if (!text[0])
+			return UI_HANDLED | UI_REDRAW;
+		/* say which of the two it was: not an address, or not in this region */
+		if (parse_addr(text, &addr))
+			ui_set_msg(u, "'%s' is not an address: give up to 16 hex digits, 0x optional", text);
+		else if (addr < u->rstart || addr >= u->rend)
+			ui_set_msg(u, "%llx is not in this region (%llx-%llx)", (unsigned long long)addr,
+				   (unsigned long long)u->rstart, (unsigned long long)u->rend);
+		else
+			u->hex_top = addr & ~15ULL;
+		return UI_HANDLED | UI_REDRAW | UI_REHEX;
 	}
 	return UI_HANDLED | UI_REDRAW;
 }

@@ -179,9 +179,10 @@ static void draw_header(const struct ui *u)
 		size_t o;
 
 		watch_fill_view(&u->w, &v);
-		o = (size_t)snprintf(line, sizeof(line), "sort: %s%s%s  areas %zu  cost %.1f ms/sample",
+		o = (size_t)snprintf(line, sizeof(line), "sort: %s%s%s%s%s  areas %zu  cost %.1f ms/sample",
 				     sort_names[u->sort], u->anon_only ? "  [anon only]" : "",
-				     u->filter[0] ? "  [filter]" : "", v.nareas, v.cost_ms);
+				     u->filter[0] ? "  [filter: " : "", u->filter, u->filter[0] ? "]" : "",
+				     v.nareas, v.cost_ms);
 		/* The cost budget (--max-cost), said as watch's text header says it. */
 		if (v.stretched)
 			o += (size_t)snprintf(line + o, sizeof(line) - o,
@@ -330,24 +331,35 @@ static void dump_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t
 		d->err = errno ? errno : EIO;
 }
 
-/* d: the selected area to a file, present pages only, as dump -o (no freeze). */
-static void dump_selected(struct ui *u)
+/* d: ask for a file name for the selected area (the loop goes on sampling meanwhile). */
+static unsigned dump_ask(struct ui *u)
 {
-	char name[512], tmp[600];
 	const struct area *a;
+	char name[200];
+
+	if (!u->nrows || u->w.exited)
+		return UI_HANDLED;
+	a = u->rows[u->sel];
+	u->dump_start = a->start;
+	u->dump_end = a->end;
+	snprintf(name, sizeof(name), "regionwatch-%d-%llx.bin", u->o->pid, (unsigned long long)a->start);
+	return ui_prompt_open(u, PROMPT_DUMP, "dump to (Esc cancels): ", name);
+}
+
+/* Enter on d's prompt: the area asked about to a file, present pages only, as dump -o
+ * (no freeze). */
+static void dump_to(struct ui *u, const char *name)
+{
+	char tmp[600];
 	const struct snapshot *snap;
 	struct rw_err err;
 	struct memread_stats st;
 	struct dump_sink ds = { -1, 0, 0 };
 	struct memread_sink sink = { dump_data, NULL, &ds };
 
-	if (!u->nrows || u->w.exited)
+	if (u->w.exited || !name[0])
 		return;
 	memset(&st, 0, sizeof(st));
-	a = u->rows[u->sel];
-	snprintf(name, sizeof(name), "regionwatch-%d-%llx.bin", u->o->pid, (unsigned long long)a->start);
-	if (ui_prompt("dump to (Esc cancels): ", name, sizeof(name)) || !name[0])
-		return;
 	if (access(name, F_OK) == 0) {
 		ui_set_msg(u, "%s exists: not replaced", name);
 		return;
@@ -358,19 +370,19 @@ static void dump_selected(struct ui *u)
 		ui_set_msg(u, "%s: %s", name, strerror(-ds.fd));
 		return;
 	}
-	ds.base = a->start;
+	ds.base = u->dump_start;
 	snap = sampler_full_snapshot(&u->w.sm, &err);   /* VmFlags for memread's skip rules */
 	if (!snap) {
 		ui_set_msg(u, "dump failed: %s", err.msg);
 		ds.err = ESRCH;
-	} else if (memread_range(&u->w.sm.proc, snap, a->start, a->end, NULL, &sink, &st, &err) &&
+	} else if (memread_range(&u->w.sm.proc, snap, u->dump_start, u->dump_end, NULL, &sink, &st, &err) &&
 		   !st.exited) {
 		ui_set_msg(u, "dump failed: %s", err.msg);
 		ds.err = ds.err ? ds.err : EIO;
 	}
 	if (!ds.err && st.exited)
 		ds.err = ESRCH;
-	if (!ds.err && ftruncate(ds.fd, (off_t)(a->end - a->start)) < 0)
+	if (!ds.err && ftruncate(ds.fd, (off_t)(u->dump_end - u->dump_start)) < 0)
 		ds.err = errno;
 	if (!ds.err && fsync(ds.fd) < 0)
 		ds.err = errno;
@@ -423,8 +435,8 @@ unsigned ui_table_key(struct ui *u, int ch)
 	case 'o': u->sort = (u->sort + 1) % SORT_COUNT; return UI_HANDLED | UI_RESORT | UI_REDRAW;
 	case 'a': u->anon_only = !u->anon_only; return UI_HANDLED | UI_RESORT | UI_REDRAW;
 	case '/':
-		ui_prompt("filter (path or kind; empty clears): ", u->filter, sizeof(u->filter));
-		return UI_HANDLED | UI_RESORT | UI_REDRAW;
+		return ui_prompt_open(u, PROMPT_FILTER, "filter (path or kind; empty clears, Esc cancels): ",
+				      u->filter);
 	case 'p': case ' ':
 		u->paused = !u->paused;
 		ui_set_msg(u, u->paused ? "sampling paused (p resumes)" : "sampling resumed");
@@ -434,11 +446,24 @@ unsigned ui_table_key(struct ui *u, int ch)
 		watch_set_baseline(&u->w);
 		ui_set_msg(u, "baseline set: DELTA counts from now");
 		return UI_HANDLED | UI_RESORT | UI_REDRAW;
-	case 'd': dump_selected(u); break;
+	case 'd': return dump_ask(u);
 	case 't': return ui_stacks_ask(u);
 	case '?': case 'h': u->view = VIEW_HELP; break;
 	default: return 0;
 	}
+	return UI_HANDLED | UI_REDRAW;
+}
+
+/* Enter on / or d's prompt. */
+unsigned ui_table_answer(struct ui *u, enum ui_prompt_kind kind, const char *text)
+{
+	if (kind == PROMPT_FILTER) {
+		/* an empty line clears the filter */
+		snprintf(u->filter, sizeof(u->filter), "%s", text);
+		return UI_HANDLED | UI_RESORT | UI_REDRAW;
+	}
+	if (kind == PROMPT_DUMP)
+		dump_to(u, text);
 	return UI_HANDLED | UI_REDRAW;
 }
 

@@ -44,6 +44,15 @@ like "$(screen | sed -n '3p')" "^read [0-9.]+[KM] of [0-9.]+[KM] \\(present page
 TM send-keys 1
 ok "Hex tab shows the heap's first address" wait_for "^0*$(echo "$TADDR" | sed 's/^0x//')  " 10
 like "$(screen | sed -n '3p')" "\\|user_session id=\\|?|\\|.*\\|\$|^0*$(echo "$TADDR" | sed 's/^0x//')  [0-9a-f]{2} " "Hex tab: bytes of the record"
+# g: a bad address says why.
+TM send-keys g
+ok "g asks for an address" wait_for "^jump to address" 10
+TM send-keys zz Enter
+ok "g: not an address says so" wait_for "'zz' is not an address" 10
+TM send-keys g 1 Enter
+ok "g: an address outside the region says so" wait_for "^1 is not in this region \\(" 10
+TM send-keys g "$TADDR" Enter
+ok "g: an address in the region goes there" wait_for "^0*$(echo "$TADDR" | sed 's/^0x//')  " 10
 TM send-keys 3
 ok "Histogram tab: entropy and block classes" wait_for "entropy [0-9.]+ bits/byte" 10
 TM send-keys 4
@@ -85,10 +94,36 @@ TM send-keys p
 ok "p pauses" wait_for "PAUSED" 10
 TM send-keys p
 
+# Prompts are part of the loop: sampling goes on while one is open.
+up_of() { screen | sed -n '1s/.* up \([0-9]*\)s.*/\1/p'; }
+TM send-keys /
+ok "/ opens the filter prompt" wait_for "^filter \\(path or kind" 10
+up1=$(up_of)
+sleep 2.2
+up2=$(up_of)
+ok "sampling goes on while the prompt is open (up ${up1}s, then ${up2}s)" test "${up2:-0}" -gt "${up1:-0}"
+TM send-keys libc Enter
+ok "the header shows the active filter" wait_for "\\[filter: libc\\]" 10
+is "$(screen | sed -n '5,23p' | grep -v '^ *$' | grep -vc ' file ')" 0 "only file rows (libc) are left"
+TM send-keys / C-u Enter
+ok "Enter on an empty filter clears it" wait_for "growing +heap +\\[heap\\]" 10
+is "$(screen | sed -n '3p' | grep -c 'filter:')" 0 "... and the header says no filter"
+TM send-keys /
+ok "/ again" wait_for "^filter \\(path or kind" 10
+TM send-keys xyz Escape
+ok "Esc closes the prompt and keeps the filter as it was" wait_for "Enter open .*q quit\$" 10
+is "$(screen | sed -n '3p' | grep -c 'filter:')" 0 "... still no filter"
+
+# t: backtraces, after saying that the target will be stopped; n answers in one key.
+TM send-keys t
+ok "t asks" wait_for "Go on\\? y/n:" 10
+TM send-keys n
+ok "n answers at once (no Enter): not taken" wait_for "backtraces: not taken" 10
+
 # t: backtraces, after saying that the target will be stopped.
 TM send-keys t
 ok "t asks first: it says the threads will be stopped" wait_for "backtraces stop all 1 threads of $pid" 10
-TM send-keys y Enter
+TM send-keys y
 ok "t shows the backtrace of the thread" wait_for "^thread $pid \\(grow_brk\\) state" 12
 ok "... with its frames" wait_for "#1 0x[0-9a-f]+ main\\+0x[0-9a-f]+ \\(grow_brk\\)" 10
 TM send-keys q

@@ -45,6 +45,8 @@ struct ui {
 	uint64_t sel_id;
 	enum ui_sort sort;
 	int anon_only;
+	int spark_shared;            /* H: sparklines on one scale (0..spark_hi), not per row */
+	uint64_t spark_hi;           /* the largest RSS in the history of the rows on screen */
 	char filter[64];
 	enum ui_view view;
 	char msg[256];

@@ -186,6 +186,7 @@ static void draw_help(void)
 		"  Enter      open the region: Hex, Strings, Histogram, Pages, Grep",
 		"  S M D R A  sort by score, RSS (memory), delta, rate, address; o cycles",
 		"  a          anonymous areas only (toggle)",
+		"  H          HISTORY sparklines: per-row scale, or one scale for the rows shown",
 		"  /          filter by path or kind (empty clears)",
 		"  p, space   pause sampling",
 		"  b          baseline: deltas from now",

@@ -128,6 +128,11 @@ static void sparkline(const struct ui *u, const struct area *a, int width, char 
 				hi = v;
 		}
 	}
+	if (u->spark_shared) {
+		/* one scale for every row on screen, from 0: heights compare across rows */
+		lo = 0;
+		hi = u->spark_hi;
+	}
 	out[0] = '\0';
 	for (int i = 0; i < n && o + 4 < outlen; i++) {
 		int level;
@@ -136,6 +141,8 @@ static void sparkline(const struct ui *u, const struct area *a, int width, char 
 			continue;
 		}
 		level = hi > lo ? (int)((double)(vals[i] - lo) * 7.0 / (double)(hi - lo) + 0.5) : 0;
+		if (level > 7)
+			level = 7;
 		if (u->utf8) {
 			memcpy(out + o, blocks[level], 3);
 			o += 3;
@@ -179,8 +186,9 @@ static void draw_header(const struct ui *u)
 		size_t o;
 
 		watch_fill_view(&u->w, &v);
-		o = (size_t)snprintf(line, sizeof(line), "sort: %s%s%s%s%s  areas %zu  cost %.1f ms/sample",
+		o = (size_t)snprintf(line, sizeof(line), "sort: %s%s%s%s%s%s  areas %zu  cost %.1f ms/sample",
 				     sort_names[u->sort], u->anon_only ? "  [anon only]" : "",
+				     u->spark_shared ? "  [history: one scale]" : "",
 				     u->filter[0] ? "  [filter: " : "", u->filter, u->filter[0] ? "]" : "",
 				     v.nareas, v.cost_ms);
 		/* The cost budget (--max-cost), said as watch's text header says it. */
@@ -296,6 +304,17 @@ static void draw_rows(struct ui *u)
 		u->top = u->sel;
 	if (u->sel >= u->top + (size_t)rows)
 		u->top = u->sel - (size_t)rows + 1;
+	u->spark_hi = 0;
+	if (u->spark_shared && l.spark)
+		for (int r = 0; r < rows && u->top + (size_t)r < u->nrows; r++) {
+			const struct area *a = u->rows[u->top + (size_t)r];
+			for (uint64_t s = u->w.tl.seq > (uint64_t)l.spark ? u->w.tl.seq - (uint64_t)l.spark : 0;
+			     s < u->w.tl.seq; s++) {
+				uint64_t v = timeline_area_rss(&u->w.tl, a, s);
+				if (v != UINT64_MAX && v > u->spark_hi)
+					u->spark_hi = v;
+			}
+		}
 	for (int r = 0; r < rows; r++) {
 		size_t i = u->top + (size_t)r;
 		char line[1024];
@@ -434,6 +453,11 @@ unsigned ui_table_key(struct ui *u, int ch)
 	case 'A': u->sort = SORT_ADDR; return UI_HANDLED | UI_RESORT | UI_REDRAW;
 	case 'o': u->sort = (u->sort + 1) % SORT_COUNT; return UI_HANDLED | UI_RESORT | UI_REDRAW;
 	case 'a': u->anon_only = !u->anon_only; return UI_HANDLED | UI_RESORT | UI_REDRAW;
+	case 'H':
+		u->spark_shared = !u->spark_shared;
+		ui_set_msg(u, u->spark_shared ? "HISTORY: one scale for all rows on screen (0 to the largest)"
+					      : "HISTORY: each row on its own scale");
+		return UI_HANDLED | UI_REDRAW;
 	case '/':
 		return ui_prompt_open(u, PROMPT_FILTER, "filter (path or kind; empty clears, Esc cancels): ",
 				      u->filter);

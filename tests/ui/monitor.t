@@ -87,7 +87,15 @@ ok "80x24: the key line keeps ? help and q quit" wait_for "\\? help  q quit\$" 1
 # Help, sort keys, pause.
 TM send-keys '?'
 ok "? shows the help" wait_for "regionwatch monitor: keys" 10
+ok "? lists H (history scale)" wait_for "^  H +HISTORY sparklines" 10
 TM send-keys x
+# H: the sparklines share one scale, and back.
+TM send-keys H
+ok "H: the sparklines share one scale" wait_for "sort: score +\\[history: one scale\\]" 10
+like "$(screen | sed -n '5p')" "█ +growing +heap" "H: the heap, the largest row, reaches the top block"
+TM send-keys H
+ok "H again: each row on its own scale" wait_for "HISTORY: each row on its own scale" 10
+is "$(screen | sed -n '3p' | grep -c 'one scale')" 0 "... and the header says so"
 TM send-keys M
 ok "M sorts by RSS" wait_for "sort: RSS" 10
 TM send-keys p

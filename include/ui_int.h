@@ -56,6 +56,8 @@ struct ui {
 	char rdesc[256];
 	enum ui_tab tab;
 	uint64_t hex_top;            /* address of the first hex line shown */
+	int rnewest;                 /* the area grew when opened: read its newest pages */
+	int hex_at_read;             /* the next census moves hex_top to where it began */
 	char grep_pat[256];
 	size_t msel;
 	struct inspect in;

@@ -179,6 +179,25 @@ like "$(screen | grep -F '[heap]')" "\\+[0-9.]+[KM]/s" "... while its rate is st
 is "$(screen | sed -n '3p' | grep -c 'at this rate')" 0 "... and no time-to-limit is shown"
 TM kill-server
 
+# A growing area's content tabs start at its newest pages: the last 16 MiB read.
+keep_pid=$TPID
+start_target grow_brk -r 65536 -t 60
+fast_addr=$TADDR
+new_session "env TERM=xterm LANG=C.UTF-8 '$RW' -p $TPID -i 0.25; sleep 60"
+ok "a fast-growing heap" wait_for "^[0-9a-f]+ +[0-9.]+M .* growing +heap +\\[heap\\]" 10
+sleep 1
+TM send-keys Enter
+ok "its tabs say the last 16 MiB were read" wait_for " 5 Grep +last 16 MiB of [0-9.]+M" 10
+TM send-keys 2
+ok "Strings: the last 16 MiB of the area" wait_for "^read 1[67](\\.[0-9])?M of [0-9.]+M \\(present pages: the last 16 MiB, from [0-9a-f]+\\)" 10
+tail_from=$(screen | sed -n 's/.*the last 16 MiB, from \([0-9a-f]*\)).*/\1/p')
+TM send-keys 1
+ok "Hex starts where the census began" wait_for "^0*$tail_from  " 10
+ok "... above the heap's first address" test "$((0x$tail_from))" -gt "$((fast_addr))"
+TM kill-server
+kill "$TPID" 2>/dev/null
+TPID=$keep_pid
+
 # One sample is no rate and no trend: "—" (or "-" with --ascii), not "0/s flat".
 new_session "env TERM=xterm LANG=C.UTF-8 '$RW' -p $TPID -i 30; sleep 60"
 ok "first sample: the table is up" wait_for "^START" 10

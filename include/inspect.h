@@ -32,6 +32,8 @@ struct inspect {
 	int have_census;
 	uint64_t read_bytes, read_present;
 	int read_truncated;
+	uint64_t read_from;           /* where the census read began (start, or the tail's start) */
+	int read_tail;                /* the census read the newest (highest) resident pages */
 	uint64_t strings_found;
 	struct inspect_top tops[INSPECT_TOPN], shapes[INSPECT_TOPN];
 	size_t ntops, nshapes;
@@ -48,11 +50,13 @@ void inspect_init(struct inspect *in);
 void inspect_free(struct inspect *in);
 
 /* One capped pass over [start, end): census (grep too when pattern is set) and a resident
- * map in map_cells cells. Returns 0, -ESRCH (gone), or -errno with err filled (a pattern
- * that does not compile: -EINVAL); what was gathered stays valid. */
+ * map in map_cells cells. newest: the area grows upward, so read its last
+ * INSPECT_SAMPLE_CAP of resident pages (the highest addresses) rather than its first.
+ * Returns 0, -ESRCH (gone), or -errno with err filled (a pattern that does not compile:
+ * -EINVAL); what was gathered stays valid. */
 int inspect_region(struct inspect *in, const struct procfs *p, const struct snapshot *s,
 		   uint64_t start, uint64_t end, const char *pattern, size_t map_cells,
-		   struct rw_err *err);
+		   int newest, struct rw_err *err);
 
 /* 1 when the hex window holds [top, top + bytes). */
 int inspect_hex_covers(const struct inspect *in, uint64_t top, uint64_t bytes);

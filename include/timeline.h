@@ -49,6 +49,7 @@ struct totals_stats {
 	uint64_t rss, anon, swap;                 /* latest sample */
 	uint64_t rss_first, anon_first, swap_first;
 	double rss_rate, anon_rate, swap_rate;    /* bytes/s, least squares over the window */
+	enum trend rss_trend;                     /* of the total RSS, as an area's trend */
 };
 
 struct timeline {

@@ -14,6 +14,9 @@
 enum ui_sort { SORT_SCORE, SORT_RSS, SORT_DELTA, SORT_RATE, SORT_ADDR, SORT_COUNT };
 enum ui_view { VIEW_TABLE, VIEW_REGION, VIEW_HELP, VIEW_STACKS };
 enum ui_tab { TAB_HEX, TAB_STRINGS, TAB_HIST, TAB_PAGES, TAB_GREP, TAB_COUNT };
+/* The line being edited on the last line; keys go to it while it is open, and sampling
+ * goes on. PROMPT_YESNO takes one key. */
+enum ui_prompt_kind { PROMPT_NONE, PROMPT_FILTER, PROMPT_DUMP, PROMPT_GREP, PROMPT_GOTO, PROMPT_STACKS };
 enum { C_HEADER = 1, C_GROWING, C_SAWTOOTH, C_SHRINK, C_SEL, C_DIM, C_WARN };
 
 /* What a key handler (or a step) asks of the loop; the loop acts on the mask. */
@@ -42,6 +45,8 @@ struct ui {
 	uint64_t sel_id;
 	enum ui_sort sort;
 	int anon_only;
+	int spark_shared;            /* H: sparklines on one scale (0..spark_hi), not per row */
+	uint64_t spark_hi;           /* the largest RSS in the history of the rows on screen */
 	char filter[64];
 	enum ui_view view;
 	char msg[256];
@@ -51,9 +56,16 @@ struct ui {
 	char rdesc[256];
 	enum ui_tab tab;
 	uint64_t hex_top;            /* address of the first hex line shown */
+	int rnewest;                 /* the area grew when opened: read its newest pages */
+	int hex_at_read;             /* the next census moves hex_top to where it began */
 	char grep_pat[256];
 	size_t msel;
 	struct inspect in;
+	/* the open prompt */
+	enum ui_prompt_kind prompt;
+	char prompt_label[200];
+	char prompt_buf[256];
+	uint64_t dump_start, dump_end;   /* the area d asked about */
 	/* backtraces: stacks_collect's result, formatted as lines */
 	char **stack_lines;
 	size_t nstack_lines, stack_top;
@@ -66,14 +78,18 @@ void ui_set_msg(struct ui *u, const char *fmt, ...) RW_PRINTF(2, 3);
 void ui_attr_color(const struct ui *u, int pair, int on);
 void ui_put_clipped(int y, int x, int width, const char *s);
 void ui_draw_footer(const struct ui *u, const char *keys);
-/* A line editor on the last line (a modal sub-loop with its own refresh); 0 on Enter,
- * -1 on Esc or a signal. No sample is taken meanwhile. */
-int ui_prompt(const char *label, char *buf, size_t len);
+int ui_text_cols(const char *s);
+/* esc (escape_ctl output) cut to width columns keeping its end, "…" (or "...") first. */
+char *ui_fit_tail(const char *esc, int width, int utf8, char *out, size_t outlen);
+/* Open a prompt on the last line with text init; the loop's key dispatch edits it (Enter
+ * gives it to the view's *_answer, Esc closes it) while sampling goes on. */
+unsigned ui_prompt_open(struct ui *u, enum ui_prompt_kind kind, const char *label, const char *init);
 
 /* ui_table.c */
 void ui_table_rebuild(struct ui *u);
 void ui_table_draw(struct ui *u);
 unsigned ui_table_key(struct ui *u, int ch);
+unsigned ui_table_answer(struct ui *u, enum ui_prompt_kind kind, const char *text);
 void ui_table_free(struct ui *u);
 
 /* ui_region.c */
@@ -81,9 +97,11 @@ void ui_region_inspect(struct ui *u, unsigned mask);
 void ui_region_draw(const struct ui *u);
 unsigned ui_region_key(struct ui *u, int ch);
 unsigned ui_region_open(struct ui *u);
+unsigned ui_region_answer(struct ui *u, enum ui_prompt_kind kind, const char *text);
 
 /* ui_stacks.c */
 unsigned ui_stacks_ask(struct ui *u);
+unsigned ui_stacks_answer(struct ui *u, int ch);
 void ui_stacks_collect(struct ui *u);
 void ui_stacks_draw(const struct ui *u);
 unsigned ui_stacks_key(struct ui *u, int ch);

@@ -48,10 +48,42 @@ static void copy_tops(struct inspect_top *dst, size_t *n, const struct scan_top_
 	*n = count;
 }
 
+/* Where to start reading so that [from, end) holds about INSPECT_SAMPLE_CAP of resident
+ * pages: pagemap in up to 4096 cells, summed from the top. start when all of it fits. */
+static uint64_t tail_start(const struct procfs *p, uint64_t start, uint64_t end)
+{
+	size_t cells = (size_t)((end - start) / 4096);
+	uint32_t *present, *swapped;
+	uint64_t from = start, bytes = 0;
+
+	if (end - start <= INSPECT_SAMPLE_CAP)
+		return start;
+	if (cells > 4096)
+		cells = 4096;
+	present = xcalloc(cells, sizeof(*present));
+	swapped = xcalloc(cells, sizeof(*swapped));
+	if (!memread_page_map(p, start, end, cells, present, swapped, NULL)) {
+		for (size_t c = cells; c-- > 0;) {
+			bytes += (uint64_t)present[c] * 4096;
+			if (bytes >= INSPECT_SAMPLE_CAP) {
+				from = start + (uint64_t)((double)(end - start) * (double)c / (double)cells);
+				from &= ~(uint64_t)4095;
+				if (from < start)
+					from = start;
+				break;
+			}
+		}
+	}
+	free(present);
+	free(swapped);
+	return from;
+}
+
 int inspect_region(struct inspect *in, const struct procfs *p, const struct snapshot *s,
 		   uint64_t start, uint64_t end, const char *pattern, size_t map_cells,
-		   struct rw_err *err)
+		   int newest, struct rw_err *err)
 {
+	uint64_t from;
 	struct analysis_opts ao;
 	struct analysis *an;
 	struct memread_stats st;
@@ -65,13 +97,16 @@ int inspect_region(struct inspect *in, const struct procfs *p, const struct snap
 		in->hex_valid = 0;
 	in->start = start;
 	in->end = end;
+	from = newest ? tail_start(p, start, end) : start;
+	in->read_from = from;
+	in->read_tail = from > start;
 	memset(&ao, 0, sizeof(ao));
 	ao.top = INSPECT_TOPN;
 	ao.histogram = 1;
 	ao.grep = pattern && pattern[0] ? pattern : NULL;
 	ao.json = 1;                      /* collect, print nothing */
-	ao.base = start;
-	ao.size = end - start;
+	ao.base = from;
+	ao.size = end - from;
 	ao.out = stdout;
 	an = analysis_new(&ao, err);
 	if (!an)
@@ -79,7 +114,7 @@ int inspect_region(struct inspect *in, const struct procfs *p, const struct snap
 	memset(&mo, 0, sizeof(mo));
 	mo.max_bytes = INSPECT_SAMPLE_CAP;
 	sink = (struct memread_sink){ analysis_data, analysis_hole, an };
-	rc = memread_range(p, s, start, end, &mo, &sink, &st, err);
+	rc = memread_range(p, s, from, end, &mo, &sink, &st, err);
 	analysis_finish(an);
 	in->read_bytes = st.bytes_read;
 	in->read_present = st.pages_present;

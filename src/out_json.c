@@ -226,7 +226,7 @@ static void watch_common(json_t *doc, const struct watch_view *v)
 		json_object_set_new(l, "limit", v->lim.kind == 1 ? jint(v->lim.limit) : json_null());
 		json_object_set_new(l, "headroom", jint(v->lim.headroom));
 		json_object_set_new(l, "time_to_limit_s",
-				    v->tot.rss_rate > 0 && v->window_samples >= 3
+				    v->tot.rss_rate > 0 && v->tot.rss_trend == TREND_GROWING && v->window_samples >= 3
 					    ? json_real((double)v->lim.headroom / v->tot.rss_rate)
 					    : json_null());
 		json_object_set_new(doc, "limit", l);

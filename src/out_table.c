@@ -137,7 +137,7 @@ static void watch_header(FILE *fp, const struct watch_view *v)
 	if (v->lim.kind) {
 		fprintf(fp, "  %s %s left", v->lim.kind == 1 ? "cgroup" : "MemAvailable",
 			fmt_size(v->lim.headroom, a, sizeof(a)));
-		if (v->tot.rss_rate > 0 && v->window_samples >= 3)
+		if (v->tot.rss_rate > 0 && v->tot.rss_trend == TREND_GROWING && v->window_samples >= 3)
 			fprintf(fp, " (~%s at this rate)",
 				fmt_duration((double)v->lim.headroom / v->tot.rss_rate, b, sizeof(b)));
 	}

@@ -15,6 +15,13 @@
 
 /* RSS ranges below this are noise (16 pages): such an area is flat. */
 #define TL_NOISE_BYTES (64u * 1024)
+/* "Still growing" is judged over the recent part of the window: its last third, at most
+ * TL_RECENT_MAX_S seconds, and at least TL_RECENT_MIN samples (fewer: the whole window). */
+#define TL_RECENT_MAX_S 30.0
+#define TL_RECENT_MIN 4
+/* Growing over the window but, in the recent part, below this share of the window's rate
+ * (or not rising at all): it stopped, and is flat. */
+#define TL_RECENT_SHARE 0.25
 
 const char *trend_name(enum trend t)
 {
@@ -337,6 +344,25 @@ static void fit(const double *x, const uint64_t *y, size_t n, double *slope, dou
 	*r2 = syy > 0 ? (sxy * sxy) / (sxx * syy) : 0;
 }
 
+/* Over the recent part of the series: does it still rise at a good share of rate? 1 when
+ * the recent part is the whole series (too few samples to tell a stop from a pause). */
+static int still_growing(const double *t, const uint64_t *rss, size_t n, double rate)
+{
+	double span = t[n - 1] - t[0], recent = span / 3, slope, r2;
+	size_t from = n;
+
+	if (recent > TL_RECENT_MAX_S)
+		recent = TL_RECENT_MAX_S;
+	while (from > 0 && t[from - 1] >= t[n - 1] - recent)
+		from--;
+	if (n - from < TL_RECENT_MIN)
+		from = n >= TL_RECENT_MIN ? n - TL_RECENT_MIN : 0;
+	if (from == 0)
+		return 1;
+	fit(t + from, rss + from, n - from, &slope, &r2);
+	return slope > 0 && slope >= TL_RECENT_SHARE * rate;
+}
+
 /*
  * Trend and score (a heuristic, documented in regionwatch(1)):
  *   range = max - min over the window; below 64 KiB the area is flat.
@@ -346,6 +372,10 @@ static void fit(const double *x, const uint64_t *y, size_t n, double *slope, dou
  *   growing:  otherwise, last - first is at least half the range and the slope is positive;
  *   shrinking: first - last is at least half the range and the slope is negative;
  *   flat:     anything else.
+ *   A growing area must still grow: over the recent part of the window (its last third, at
+ *   most 30 s, at least 4 samples) the slope must be at least a quarter of the window's
+ *   rate; if not, it stopped and is flat (a heap that grew for a minute and stopped 30 s ago
+ *   is not a leak now, and has no time-to-limit). rate, R^2 and monotonic stay the window's.
  *   score = max(rate, 0) * R^2 * monotonic, times 1 for growing, 0.05 for sawtooth and 0 for
  *   flat and shrinking: a steady leak scores its rate in bytes/s; a big flat buffer scores 0;
  *   a sawtooth's poor linear fit and weight keep it far below a leak of the same rate.
@@ -391,7 +421,7 @@ void timeline_series_stats(const double *t, const uint64_t *rss, size_t n, struc
 		 rises >= 0.5 * (double)range)
 		st->trend = TREND_SAWTOOTH;
 	else if ((double)st->delta >= 0.5 * (double)range && st->rate > 0)
-		st->trend = TREND_GROWING;
+		st->trend = still_growing(t, rss, n, st->rate) ? TREND_GROWING : TREND_FLAT;
 	else if ((double)-st->delta >= 0.5 * (double)range && st->rate < 0)
 		st->trend = TREND_SHRINKING;
 	else
@@ -463,6 +493,13 @@ void timeline_totals(const struct timeline *tl, struct totals_stats *st)
 				tl->series_v[m++] = src[w][seq % tl->cap];
 			fit(tl->series_t, tl->series_v, m, &slope, &r2);
 			*dst[w] = slope;
+			if (w == 0) {
+				/* the total's trend, by the areas' rule: a time-to-limit only
+				 * while the total still grows */
+				struct area_stats ts;
+				timeline_series_stats(tl->series_t, tl->series_v, m, &ts);
+				st->rss_trend = ts.trend;
+			}
 		}
 	}
 }

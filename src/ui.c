@@ -60,17 +60,119 @@ void ui_put_clipped(int y, int x, int width, const char *s)
 	mvaddnstr(y, x, s, (int)n);
 }
 
+/* Columns s takes (UTF-8: continuation bytes take none). */
+int ui_text_cols(const char *s)
+{
+	int cols = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			cols++;
+	return cols;
+}
+
+/* Bytes of the token at s in escape_ctl output: an escape (\\, \xNN, \uNNNN) or one
+ * UTF-8 sequence is one token and is never cut. */
+static size_t esc_token_len(const char *s)
+{
+	size_t n = 1;
+
+	if (s[0] == '\\')
+		return s[1] == 'x' ? 4 : s[1] == 'u' ? 6 : 2;
+	while (((unsigned char)s[n] & 0xc0) == 0x80)
+		n++;
+	return n;
+}
+
+/* esc (escape_ctl output) in at most width columns, keeping its end: a path keeps its
+ * file name. Cut whole tokens, and at a '/' when one is left (".../libc.so.6" rather
+ * than "...-linux-gnu/libc.so.6", half a directory name). */
+char *ui_fit_tail(const char *esc, int width, int utf8, char *out, size_t outlen)
+{
+	const char *mark = utf8 ? "\xe2\x80\xa6" : "...";
+	int mark_cols = utf8 ? 1 : 3;
+	size_t len = strlen(esc), cut = 0;
+	int cols = ui_text_cols(esc);
+
+	if (cols <= width || width <= mark_cols) {
+		snprintf(out, outlen, "%s", cols <= width ? esc : "");
+		return out;
+	}
+	/* drop tokens from the front until the rest and the mark fit */
+	while (cut < len && cols > width - mark_cols) {
+		size_t t = esc_token_len(esc + cut);
+		cols -= esc[cut] == '\\' ? (int)t : 1;
+		cut += t;
+	}
+	if (cut && esc[cut - 1] != '/') {
+		const char *slash = strchr(esc + cut, '/');
+		if (slash && slash[1])
+			cut = (size_t)(slash - esc);
+	}
+	snprintf(out, outlen, "%s%s", mark, esc + cut);
+	return out;
+}
+
+/* The key line in width columns: items are separated by two spaces; when they do not all
+ * fit, items are dropped from the end of the optional ones, so that the ones a person needs
+ * to get out ("? help", "q quit", "q back": those starting "? " or "q ") always show. */
+static void fit_keys(const char *keys, int width, char *out, size_t outlen)
+{
+	const char *items[32];
+	size_t lens[32], n = 0, o = 0;
+	int essential[32], need = 0, used = 0;
+
+	for (const char *p = keys; *p && n < 32;) {
+		const char *e = strstr(p, "  ");
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		items[n] = p;
+		lens[n] = l;
+		essential[n] = (p[0] == '?' || p[0] == 'q') && p[1] == ' ';
+		if (essential[n])
+			need += (int)l + (need ? 2 : 0);
+		n++;
+		p += l;
+		while (*p == ' ')
+			p++;
+	}
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		int cost = (int)lens[i] + (used ? 2 : 0);
+		if (!essential[i] && used + cost + (need ? need + 2 : 0) > width)
+			continue;
+		if (essential[i])
+			need -= (int)lens[i] + (need > (int)lens[i] ? 2 : 0);
+		if (o + lens[i] + 3 >= outlen)
+			break;
+		o += (size_t)snprintf(out + o, outlen - o, "%s%.*s", used ? "  " : "", (int)lens[i], items[i]);
+		used += cost;
+	}
+}
+
 void ui_draw_footer(const struct ui *u, const char *keys)
 {
+	char line[512];
+
 	move(LINES - 1, 0);
 	clrtoeol();
-	if (u->msg[0] && now_mono() < u->msg_until) {
+	if (u->prompt) {
+		/* the end of a long line shows, where the cursor is */
+		int room = COLS - ui_text_cols(u->prompt_label) - 1;
+		const char *b = u->prompt_buf;
+		if (room < 1)
+			room = 1;
+		if ((int)strlen(b) > room)
+			b += strlen(b) - (size_t)room;
+		snprintf(line, sizeof(line), "%s%s", u->prompt_label, b);
+		ui_put_clipped(LINES - 1, 0, COLS, line);
+	} else if (u->msg[0] && now_mono() < u->msg_until) {
 		attron(A_BOLD);
 		ui_put_clipped(LINES - 1, 0, COLS, u->msg);
 		attroff(A_BOLD);
 	} else {
+		fit_keys(keys, COLS, line, sizeof(line));
 		ui_attr_color(u, C_DIM, 1);
-		ui_put_clipped(LINES - 1, 0, COLS, keys);
+		ui_put_clipped(LINES - 1, 0, COLS, line);
 		ui_attr_color(u, C_DIM, 0);
 	}
 }
@@ -84,6 +186,7 @@ static void draw_help(void)
 		"  Enter      open the region: Hex, Strings, Histogram, Pages, Grep",
 		"  S M D R A  sort by score, RSS (memory), delta, rate, address; o cycles",
 		"  a          anonymous areas only (toggle)",
+		"  H          HISTORY sparklines: per-row scale, or one scale for the rows shown",
 		"  /          filter by path or kind (empty clears)",
 		"  p, space   pause sampling",
 		"  b          baseline: deltas from now",
@@ -104,42 +207,47 @@ static void draw_help(void)
 		ui_put_clipped((int)i, 0, COLS, lines[i]);
 }
 
-/* A line editor on the last line: a modal sub-loop, with its own refresh per keystroke,
- * as htop's line editor; sampling waits meanwhile. */
-int ui_prompt(const char *label, char *buf, size_t len)
+unsigned ui_prompt_open(struct ui *u, enum ui_prompt_kind kind, const char *label, const char *init)
 {
-	size_t n = strlen(buf);
-
-	timeout(200);
-	curs_set(1);
-	for (;;) {
-		int ch;
-		move(LINES - 1, 0);
-		clrtoeol();
-		mvprintw(LINES - 1, 0, "%s%s", label, buf);
-		refresh();
-		ch = getch();
-		if (ch == ERR && !ui_signal)
-			continue;
-		if (ch == '\n' || ch == KEY_ENTER || ch == '\r')
-			break;
-		if (ch == 27 || ui_signal) {       /* Esc, or a signal (SIGHUP: the terminal left) */
-			curs_set(0);
-			timeout(100);
-			return -1;
-		}
-		if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && n)
-			buf[--n] = '\0';
-		else if (ch >= 0x20 && ch < 0x7f && n + 1 < len) {
-			buf[n++] = (char)ch;
-			buf[n] = '\0';
-		}
-	}
-	curs_set(0);
-	timeout(100);
-	return 0;
+	u->prompt = kind;
+	snprintf(u->prompt_label, sizeof(u->prompt_label), "%s", label);
+	snprintf(u->prompt_buf, sizeof(u->prompt_buf), "%s", init ? init : "");
+	return UI_HANDLED | UI_FOOTER;
 }
 
+/* A key while a prompt is open: the line editor is part of the loop (htop's is a modal
+ * sub-loop; that stops sampling for as long as a person types). */
+static unsigned prompt_key(struct ui *u, int ch)
+{
+	enum ui_prompt_kind kind = u->prompt;
+	size_t n = strlen(u->prompt_buf);
+	char text[sizeof(u->prompt_buf)];
+
+	if (kind == PROMPT_STACKS) {       /* y/n: one key, no Enter */
+		u->prompt = PROMPT_NONE;
+		return ui_stacks_answer(u, ch);
+	}
+	if (ch == 27) {                    /* Esc: nothing changes */
+		u->prompt = PROMPT_NONE;
+		return UI_HANDLED | UI_REDRAW;
+	}
+	if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+		u->prompt = PROMPT_NONE;
+		memcpy(text, u->prompt_buf, sizeof(text));
+		if (kind == PROMPT_GREP || kind == PROMPT_GOTO)
+			return ui_region_answer(u, kind, text);
+		return ui_table_answer(u, kind, text);
+	}
+	if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && n)
+		u->prompt_buf[n - 1] = '\0';
+	else if (ch == 21)                 /* ^U: clear the line */
+		u->prompt_buf[0] = '\0';
+	else if (ch >= 0x20 && ch < 0x7f && n + 1 < sizeof(u->prompt_buf)) {
+		u->prompt_buf[n] = (char)ch;
+		u->prompt_buf[n + 1] = '\0';
+	}
+	return UI_HANDLED | UI_FOOTER;
+}
 
 /* ---- the loop ------------------------------------------------------------------------ */
 
@@ -191,6 +299,8 @@ static unsigned dispatch_key(struct ui *u, int ch)
 		/* a taller screen may show hex lines past the window read */
 		return UI_REDRAW | UI_REHEX;
 	}
+	if (u->prompt)
+		return prompt_key(u, ch);
 	switch (u->view) {
 	case VIEW_HELP: u->view = VIEW_TABLE; return UI_HANDLED | UI_REDRAW;
 	case VIEW_REGION: return ui_region_key(u, ch);
@@ -220,6 +330,7 @@ static void init_screen(struct ui *u)
 	cbreak();
 	noecho();
 	keypad(stdscr, TRUE);
+	set_escdelay(50);           /* Esc closes a prompt now, not after a second */
 	curs_set(0);
 	u->color = u->o->color == 1 || (u->o->color < 0 && !getenv("NO_COLOR"));
 	if (u->color && has_colors()) {
@@ -272,6 +383,12 @@ static void loop(struct ui *u)
 		}
 		if (dirty & (UI_REDRAW | UI_FOOTER)) {
 			draw(u, dirty);
+			/* the cursor sits at the end of an open prompt */
+			curs_set(u->prompt ? 1 : 0);
+			if (u->prompt) {
+				int x = getcurx(stdscr);
+				move(LINES - 1, x < COLS ? x : COLS - 1);
+			}
 			refresh();
 		}
 		dirty = 0;

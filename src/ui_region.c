@@ -39,13 +39,19 @@ void ui_region_inspect(struct ui *u, unsigned mask)
 	if (mask & UI_REINSPECT) {
 		size_t cells = (size_t)COLS * (size_t)(LINES > 8 ? LINES - 8 : 1);
 		if (inspect_region(&u->in, &u->w.sm.proc, snap, u->rstart, u->rend, u->grep_pat,
-				   cells, &err) && u->grep_pat[0] && !u->in.have_census) {
+				   cells, u->rnewest, &err) && u->grep_pat[0] && !u->in.have_census) {
 			/* the pattern did not compile: say why and drop it */
 			ui_set_msg(u, "%s", err.msg);
 			u->grep_pat[0] = '\0';
 		}
 		if (u->msel >= u->in.nmatches)
 			u->msel = 0;
+		/* just opened: Hex starts where the census read, the newest pages of a growing
+		 * area; a re-read (r) leaves the hex view where the person put it */
+		if (u->hex_at_read) {
+			u->hex_top = u->in.read_from & ~15ULL;
+			u->hex_at_read = 0;
+		}
 	}
 	if ((mask & UI_REINSPECT) || !inspect_hex_covers(&u->in, u->hex_top, (uint64_t)hex_rows() * 16))
 		inspect_hex(&u->in, &u->w.sm.proc, snap, u->hex_top, &err);
@@ -67,6 +73,9 @@ unsigned ui_region_open(struct ui *u)
 		 (unsigned long long)a->end, region_kind_name((enum region_kind)a->kind), path);
 	u->view = VIEW_REGION;
 	u->hex_top = a->start;
+	/* a growing area's news is at its top (brk and Go arenas grow upward) */
+	u->rnewest = u->st[u->sel].trend == TREND_GROWING;
+	u->hex_at_read = 1;
 	u->msel = 0;
 	return UI_HANDLED | UI_REINSPECT | UI_REDRAW;
 }
@@ -104,14 +113,28 @@ static void draw_hex(const struct ui *u, int y)
 	}
 }
 
+/* What part of the area the census read, for the tabs to say: "" (all of it), ", capped
+ * at 16 MiB" (its first 16 MiB), or ": the last 16 MiB, from 7f..." (a growing area's
+ * newest pages). */
+static void read_part(const struct ui *u, char *out, size_t len)
+{
+	if (u->in.read_tail)
+		snprintf(out, len, ": the last 16 MiB, from %llx", (unsigned long long)u->in.read_from);
+	else if (u->in.read_truncated)
+		snprintf(out, len, ", the first 16 MiB");
+	else
+		out[0] = '\0';
+}
+
 static void draw_strings(const struct ui *u, int y)
 {
 	char line[512], a[32], b[32];
 
-	snprintf(line, sizeof(line), "read %s of %s%s; %llu strings; r re-reads",
+	char what[64];
+	read_part(u, what, sizeof(what));
+	snprintf(line, sizeof(line), "read %s of %s (present pages%s); %llu strings; r re-reads",
 		 fmt_size(u->in.read_bytes, a, sizeof(a)), fmt_size(u->rend - u->rstart, b, sizeof(b)),
-		 u->in.read_truncated ? " (present pages, capped at 16 MiB)" : " (present pages)",
-		 (unsigned long long)u->in.strings_found);
+		 what, (unsigned long long)u->in.strings_found);
 	ui_put_clipped(y++, 0, COLS, line);
 	ui_put_clipped(y++, 0, COLS, "top shapes (digit runs and hex ids as #):");
 	for (size_t i = 0; i < u->in.nshapes && y < LINES / 2 + 2; i++) {
@@ -136,8 +159,10 @@ static void draw_hist(const struct ui *u, int y)
 	uint64_t groups[16] = { 0 }, max = 1;
 	if (!u->in.have_census)
 		return;
-	snprintf(line, sizeof(line), "%s read, entropy %.2f bits/byte, zero pages %llu of %llu",
-		 fmt_size(u->in.hist.bytes, a, sizeof(a)), u->in.hist.entropy,
+	char what[64];
+	read_part(u, what, sizeof(what));
+	snprintf(line, sizeof(line), "%s read%s, entropy %.2f bits/byte, zero pages %llu of %llu",
+		 fmt_size(u->in.hist.bytes, a, sizeof(a)), what, u->in.hist.entropy,
 		 (unsigned long long)u->in.hist.zero_pages, (unsigned long long)u->in.hist.pages);
 	ui_put_clipped(y++, 0, COLS, line);
 	for (int i = 0; i < 256; i++)
@@ -195,6 +220,7 @@ static void draw_grep(const struct ui *u, int y)
 
 	snprintf(line, sizeof(line), "/%s/: %llu matches%s; / new pattern, Enter shows a match in Hex",
 		 u->grep_pat, (unsigned long long)u->in.matches_total,
+		 u->in.read_tail ? " (in the last 16 MiB read)" :
 		 u->in.read_truncated ? " (in the first 16 MiB read)" : "");
 	ui_put_clipped(y++, 0, COLS, u->grep_pat[0] ? line : "/ to search the region with a PCRE2 pattern");
 	for (size_t i = 0; i < u->in.nmatches && y < LINES - 1; i++) {
@@ -228,6 +254,12 @@ void ui_region_draw(const struct ui *u)
 		if (x >= COLS)
 			break;
 	}
+	if (u->in.read_tail && x < COLS) {
+		/* every tab shows the same part: say which */
+		char a[32];
+		snprintf(line, sizeof(line), " last 16 MiB of %s", fmt_size(u->rend - u->rstart, a, sizeof(a)));
+		ui_put_clipped(1, x, COLS - x, line);
+	}
 	switch (u->tab) {
 	case TAB_HEX: draw_hex(u, 2); break;
 	case TAB_STRINGS: draw_strings(u, 2); break;
@@ -249,14 +281,7 @@ static unsigned key_hex(struct ui *u, int ch)
 	else if (ch == KEY_NPAGE) step = 16 * rows;
 	else if (ch == KEY_PPAGE) step = -16 * rows;
 	else if (ch == 'g') {
-		char buf[64] = "";
-		uint64_t addr;
-		if (!ui_prompt("jump to address: ", buf, sizeof(buf)) && !parse_addr(buf, &addr)) {
-			if (addr < u->rstart || addr >= u->rend)
-				ui_set_msg(u, "%s is outside this region", buf);
-			else
-				u->hex_top = addr & ~15ULL;
-		}
+		return ui_prompt_open(u, PROMPT_GOTO, "jump to address (hex; Esc cancels): ", "");
 	} else {
 		return 0;
 	}
@@ -271,12 +296,8 @@ static unsigned key_hex(struct ui *u, int ch)
 
 static unsigned key_grep(struct ui *u, int ch)
 {
-	if (ch == '/') {
-		if (ui_prompt("grep (PCRE2): ", u->grep_pat, sizeof(u->grep_pat)))
-			return UI_HANDLED | UI_REDRAW;
-		u->msel = 0;
-		return UI_HANDLED | UI_REDRAW | UI_REINSPECT;
-	}
+	if (ch == '/')
+		return ui_prompt_open(u, PROMPT_GREP, "grep (PCRE2; empty clears, Esc cancels): ", u->grep_pat);
 	if ((ch == KEY_DOWN || ch == 'j') && u->msel + 1 < u->in.nmatches) {
 		u->msel++;
 	} else if ((ch == KEY_UP || ch == 'k') && u->msel) {
@@ -287,6 +308,31 @@ static unsigned key_grep(struct ui *u, int ch)
 		return UI_HANDLED | UI_REDRAW | UI_REHEX;
 	} else {
 		return 0;
+	}
+	return UI_HANDLED | UI_REDRAW;
+}
+
+/* Enter on the g or / prompt. */
+unsigned ui_region_answer(struct ui *u, enum ui_prompt_kind kind, const char *text)
+{
+	if (kind == PROMPT_GREP) {
+		snprintf(u->grep_pat, sizeof(u->grep_pat), "%s", text);
+		u->msel = 0;
+		return UI_HANDLED | UI_REDRAW | UI_REINSPECT;
+	}
+	if (kind == PROMPT_GOTO) {
+		uint64_t addr;
+		if (!text[0])
+			return UI_HANDLED | UI_REDRAW;
+		/* say which of the two it was: not an address, or not in this region */
+		if (parse_addr(text, &addr))
+			ui_set_msg(u, "'%s' is not an address: give up to 16 hex digits, 0x optional", text);
+		else if (addr < u->rstart || addr >= u->rend)
+			ui_set_msg(u, "%llx is not in this region (%llx-%llx)", (unsigned long long)addr,
+				   (unsigned long long)u->rstart, (unsigned long long)u->rend);
+		else
+			u->hex_top = addr & ~15ULL;
+		return UI_HANDLED | UI_REDRAW | UI_REHEX;
 	}
 	return UI_HANDLED | UI_REDRAW;
 }

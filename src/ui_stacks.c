@@ -104,7 +104,7 @@ static void format_stacks(struct ui *u, const struct stacks_result *r)
  * loop to collect (UI_RESTACK). */
 unsigned ui_stacks_ask(struct ui *u)
 {
-	char answer[8] = "", label[160];
+	char label[160];
 	int nthreads = 0;
 
 	if (u->w.exited)
@@ -118,10 +118,19 @@ unsigned ui_stacks_ask(struct ui *u)
 			nthreads = (int)ntids;
 		free(tids);
 	}
-	snprintf(label, sizeof(label), "backtraces stop all %d threads of %d for a few ms "
-		 "(about 1 ms per thread). Go on? y/n: ", nthreads, u->o->pid);
-	if (ui_prompt(label, answer, sizeof(answer)) || (answer[0] != 'y' && answer[0] != 'Y'))
+	/* short enough that "y/n" shows on 80 columns (about 1 ms per thread) */
+	snprintf(label, sizeof(label), "backtraces stop all %d threads of %d for ~%d ms. Go on? y/n: ",
+		 nthreads, u->o->pid, nthreads > 1 ? nthreads : 1);
+	return ui_prompt_open(u, PROMPT_STACKS, label, "");
+}
+
+/* The one key that answers t's question: y collects, anything else does not. */
+unsigned ui_stacks_answer(struct ui *u, int ch)
+{
+	if (ch != 'y' && ch != 'Y') {
+		ui_set_msg(u, "backtraces: not taken (the target was not stopped)");
 		return UI_HANDLED | UI_REDRAW;
+	}
 	return UI_HANDLED | UI_REDRAW | UI_RESTACK;
 }
 

@@ -128,6 +128,11 @@ static void sparkline(const struct ui *u, const struct area *a, int width, char 
 				hi = v;
 		}
 	}
+	if (u->spark_shared) {
+		/* one scale for every row on screen, from 0: heights compare across rows */
+		lo = 0;
+		hi = u->spark_hi;
+	}
 	out[0] = '\0';
 	for (int i = 0; i < n && o + 4 < outlen; i++) {
 		int level;
@@ -136,6 +141,8 @@ static void sparkline(const struct ui *u, const struct area *a, int width, char 
 			continue;
 		}
 		level = hi > lo ? (int)((double)(vals[i] - lo) * 7.0 / (double)(hi - lo) + 0.5) : 0;
+		if (level > 7)
+			level = 7;
 		if (u->utf8) {
 			memcpy(out + o, blocks[level], 3);
 			o += 3;
@@ -161,19 +168,29 @@ static void draw_header(const struct ui *u)
 	ui_put_clipped(0, 0, COLS, line);
 	ui_attr_color(u, u->w.exited ? C_WARN : C_HEADER, 0);
 	attroff(A_BOLD);
-	snprintf(line, sizeof(line), "RSS %s (%s/s)  anon %s (%s/s)  swap %s (%s/s)",
-		 fmt_size(u->w.tot.rss, a, sizeof(a)), fmt_delta((int64_t)u->w.tot.rss_rate, b, sizeof(b)),
-		 fmt_size(u->w.tot.anon, c, sizeof(c)), fmt_delta((int64_t)u->w.tot.anon_rate, d, sizeof(d)),
-		 fmt_size(u->w.tot.swap, e, sizeof(e)), fmt_delta((int64_t)u->w.tot.swap_rate, f, sizeof(f)));
+	if (timeline_window_samples(&u->w.tl) < 2) {
+		/* one sample: no rate yet */
+		const char *dash = u->utf8 ? "\xe2\x80\x94" : "-";
+		snprintf(line, sizeof(line), "RSS %s (%s)  anon %s (%s)  swap %s (%s)",
+			 fmt_size(u->w.tot.rss, a, sizeof(a)), dash, fmt_size(u->w.tot.anon, c, sizeof(c)),
+			 dash, fmt_size(u->w.tot.swap, e, sizeof(e)), dash);
+	} else {
+		snprintf(line, sizeof(line), "RSS %s (%s/s)  anon %s (%s/s)  swap %s (%s/s)",
+			 fmt_size(u->w.tot.rss, a, sizeof(a)), fmt_delta((int64_t)u->w.tot.rss_rate, b, sizeof(b)),
+			 fmt_size(u->w.tot.anon, c, sizeof(c)), fmt_delta((int64_t)u->w.tot.anon_rate, d, sizeof(d)),
+			 fmt_size(u->w.tot.swap, e, sizeof(e)), fmt_delta((int64_t)u->w.tot.swap_rate, f, sizeof(f)));
+	}
 	ui_put_clipped(1, 0, COLS, line);
 	{
 		struct watch_view v;
 		size_t o;
 
 		watch_fill_view(&u->w, &v);
-		o = (size_t)snprintf(line, sizeof(line), "sort: %s%s%s  areas %zu  cost %.1f ms/sample",
+		o = (size_t)snprintf(line, sizeof(line), "sort: %s%s%s%s%s%s  areas %zu  cost %.1f ms/sample",
 				     sort_names[u->sort], u->anon_only ? "  [anon only]" : "",
-				     u->filter[0] ? "  [filter]" : "", v.nareas, v.cost_ms);
+				     u->spark_shared ? "  [history: one scale]" : "",
+				     u->filter[0] ? "  [filter: " : "", u->filter, u->filter[0] ? "]" : "",
+				     v.nareas, v.cost_ms);
 		/* The cost budget (--max-cost), said as watch's text header says it. */
 		if (v.stretched)
 			o += (size_t)snprintf(line + o, sizeof(line) - o,
@@ -183,7 +200,8 @@ static void draw_header(const struct ui *u)
 			o += (size_t)snprintf(line + o, sizeof(line) - o, "  %s %s left",
 					      u->w.lim.kind == 1 ? "cgroup" : "MemAvailable",
 					      fmt_size(u->w.lim.headroom, a, sizeof(a)));
-			if (u->w.tot.rss_rate > 0 && timeline_window_samples(&u->w.tl) >= 3) {
+			if (u->w.tot.rss_rate > 0 && u->w.tot.rss_trend == TREND_GROWING &&
+			    timeline_window_samples(&u->w.tl) >= 3) {
 				double s = (double)u->w.lim.headroom / u->w.tot.rss_rate;
 				snprintf(line + o, sizeof(line) - o, " (~%.0f%s at this rate, rough)",
 					 s < 7200 ? s / 60 : s / 3600, s < 7200 ? "m" : "h");
@@ -196,13 +214,20 @@ static void draw_header(const struct ui *u)
 /* Column layout by terminal width: 120+ columns the whole range and the size; 60+ the
  * start address; less, no address. spark: sparkline samples (0: none). */
 struct layout {
-	int wide, narrow, aw, spark;
+	int wide, narrow, aw, spark, cols;
 };
+
+/* Bytes of s beyond its columns: printf pads by bytes, a "—" is 3 bytes in 1 column. */
+static int extra(const char *s)
+{
+	return (int)strlen(s) - ui_text_cols(s);
+}
 
 /* Row i as text in the layout; returns its colour pair (0: none). */
 static int format_row(const struct ui *u, size_t i, const struct layout *l, char *line, size_t len)
 {
-	char sz[32], rss[32], d[32], rate[32], sp[256], path[512], range[48];
+	char sz[32], rss[32], d[32], rate[32], trend[32], sp[256], path[512], range[48];
+	const char *dash = u->utf8 ? "\xe2\x80\x94" : "-";
 	const struct area *a = u->rows[i];
 	const struct area_stats *st = &u->st[i];
 
@@ -216,18 +241,31 @@ static int format_row(const struct ui *u, size_t i, const struct layout *l, char
 	fmt_size(a->size, sz, sizeof(sz));
 	fmt_size(st->rss_last, rss, sizeof(rss));
 	fmt_delta(u->delta[i], d, sizeof(d));
-	snprintf(rate, sizeof(rate), "%s/s", fmt_delta((int64_t)st->rate, line, 32));
+	/* One sample is no rate and no trend (a fit needs two points): "—", not "0/s flat". */
+	if (st->samples < 2) {
+		snprintf(rate, sizeof(rate), "%s", dash);
+		snprintf(trend, sizeof(trend), "%s", dash);
+	} else {
+		snprintf(rate, sizeof(rate), "%s/s", fmt_delta((int64_t)st->rate, line, 32));
+		snprintf(trend, sizeof(trend), "%s", trend_name(st->trend));
+	}
 	if (l->narrow) {
-		snprintf(line, len, "%8s %8s %-8s %s", rss, d, trend_name(st->trend),
-			 path[0] ? path : region_kind_name((enum region_kind)a->kind));
+		snprintf(line, len, "%8s %8s %-*s ", rss, d, 8 + extra(trend), trend);
+		if (!path[0])
+			snprintf(path, sizeof(path), "%s", region_kind_name((enum region_kind)a->kind));
 	} else {
 		int pad = l->spark - (int)(u->utf8 ? strlen(sp) / 3 : strlen(sp));
 		size_t o = (size_t)snprintf(line, len, "%-*s ", l->aw, range);
 		if (l->wide)
 			o += (size_t)snprintf(line + o, len - o, "%7s ", sz);
-		snprintf(line + o, len - o, "%8s %8s %9s %s%*s%s%-9s %-11s %s", rss, d, rate, sp,
-			 pad > 0 ? pad : 0, "", l->spark ? " " : "", trend_name(st->trend),
-			 region_kind_name((enum region_kind)a->kind), path);
+		snprintf(line + o, len - o, "%8s %8s %*s %s%*s%s%-*s %-11s ", rss, d, 9 + extra(rate), rate,
+			 sp, pad > 0 ? pad : 0, "", l->spark ? " " : "", 9 + extra(trend), trend,
+			 region_kind_name((enum region_kind)a->kind));
+	}
+	/* PATH is the last column: when it is cut, keep its end (the file name) */
+	{
+		size_t o = strlen(line);
+		ui_fit_tail(path, l->cols - ui_text_cols(line), u->utf8, line + o, len - o);
 	}
 	if (st->trend == TREND_GROWING)
 		return C_GROWING;
@@ -246,6 +284,7 @@ static void draw_rows(struct ui *u)
 
 	if (rows < 1)
 		return;
+	l.cols = COLS;
 	l.wide = COLS >= 120;
 	l.narrow = COLS < 60;
 	l.aw = l.narrow ? 0 : l.wide ? 25 : 12;
@@ -265,6 +304,17 @@ static void draw_rows(struct ui *u)
 		u->top = u->sel;
 	if (u->sel >= u->top + (size_t)rows)
 		u->top = u->sel - (size_t)rows + 1;
+	u->spark_hi = 0;
+	if (u->spark_shared && l.spark)
+		for (int r = 0; r < rows && u->top + (size_t)r < u->nrows; r++) {
+			const struct area *a = u->rows[u->top + (size_t)r];
+			for (uint64_t s = u->w.tl.seq > (uint64_t)l.spark ? u->w.tl.seq - (uint64_t)l.spark : 0;
+			     s < u->w.tl.seq; s++) {
+				uint64_t v = timeline_area_rss(&u->w.tl, a, s);
+				if (v != UINT64_MAX && v > u->spark_hi)
+					u->spark_hi = v;
+			}
+		}
 	for (int r = 0; r < rows; r++) {
 		size_t i = u->top + (size_t)r;
 		char line[1024];
@@ -300,24 +350,35 @@ static void dump_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t
 		d->err = errno ? errno : EIO;
 }
 
-/* d: the selected area to a file, present pages only, as dump -o (no freeze). */
-static void dump_selected(struct ui *u)
+/* d: ask for a file name for the selected area (the loop goes on sampling meanwhile). */
+static unsigned dump_ask(struct ui *u)
 {
-	char name[512], tmp[600];
 	const struct area *a;
+	char name[200];
+
+	if (!u->nrows || u->w.exited)
+		return UI_HANDLED;
+	a = u->rows[u->sel];
+	u->dump_start = a->start;
+	u->dump_end = a->end;
+	snprintf(name, sizeof(name), "regionwatch-%d-%llx.bin", u->o->pid, (unsigned long long)a->start);
+	return ui_prompt_open(u, PROMPT_DUMP, "dump to (Esc cancels): ", name);
+}
+
+/* Enter on d's prompt: the area asked about to a file, present pages only, as dump -o
+ * (no freeze). */
+static void dump_to(struct ui *u, const char *name)
+{
+	char tmp[600];
 	const struct snapshot *snap;
 	struct rw_err err;
 	struct memread_stats st;
 	struct dump_sink ds = { -1, 0, 0 };
 	struct memread_sink sink = { dump_data, NULL, &ds };
 
-	if (!u->nrows || u->w.exited)
+	if (u->w.exited || !name[0])
 		return;
 	memset(&st, 0, sizeof(st));
-	a = u->rows[u->sel];
-	snprintf(name, sizeof(name), "regionwatch-%d-%llx.bin", u->o->pid, (unsigned long long)a->start);
-	if (ui_prompt("dump to (Esc cancels): ", name, sizeof(name)) || !name[0])
-		return;
 	if (access(name, F_OK) == 0) {
 		ui_set_msg(u, "%s exists: not replaced", name);
 		return;
@@ -328,19 +389,19 @@ static void dump_selected(struct ui *u)
 		ui_set_msg(u, "%s: %s", name, strerror(-ds.fd));
 		return;
 	}
-	ds.base = a->start;
+	ds.base = u->dump_start;
 	snap = sampler_full_snapshot(&u->w.sm, &err);   /* VmFlags for memread's skip rules */
 	if (!snap) {
 		ui_set_msg(u, "dump failed: %s", err.msg);
 		ds.err = ESRCH;
-	} else if (memread_range(&u->w.sm.proc, snap, a->start, a->end, NULL, &sink, &st, &err) &&
+	} else if (memread_range(&u->w.sm.proc, snap, u->dump_start, u->dump_end, NULL, &sink, &st, &err) &&
 		   !st.exited) {
 		ui_set_msg(u, "dump failed: %s", err.msg);
 		ds.err = ds.err ? ds.err : EIO;
 	}
 	if (!ds.err && st.exited)
 		ds.err = ESRCH;
-	if (!ds.err && ftruncate(ds.fd, (off_t)(a->end - a->start)) < 0)
+	if (!ds.err && ftruncate(ds.fd, (off_t)(u->dump_end - u->dump_start)) < 0)
 		ds.err = errno;
 	if (!ds.err && fsync(ds.fd) < 0)
 		ds.err = errno;
@@ -392,9 +453,14 @@ unsigned ui_table_key(struct ui *u, int ch)
 	case 'A': u->sort = SORT_ADDR; return UI_HANDLED | UI_RESORT | UI_REDRAW;
 	case 'o': u->sort = (u->sort + 1) % SORT_COUNT; return UI_HANDLED | UI_RESORT | UI_REDRAW;
 	case 'a': u->anon_only = !u->anon_only; return UI_HANDLED | UI_RESORT | UI_REDRAW;
+	case 'H':
+		u->spark_shared = !u->spark_shared;
+		ui_set_msg(u, u->spark_shared ? "HISTORY: one scale for all rows on screen (0 to the largest)"
+					      : "HISTORY: each row on its own scale");
+		return UI_HANDLED | UI_REDRAW;
 	case '/':
-		ui_prompt("filter (path or kind; empty clears): ", u->filter, sizeof(u->filter));
-		return UI_HANDLED | UI_RESORT | UI_REDRAW;
+		return ui_prompt_open(u, PROMPT_FILTER, "filter (path or kind; empty clears, Esc cancels): ",
+				      u->filter);
 	case 'p': case ' ':
 		u->paused = !u->paused;
 		ui_set_msg(u, u->paused ? "sampling paused (p resumes)" : "sampling resumed");
@@ -404,11 +470,24 @@ unsigned ui_table_key(struct ui *u, int ch)
 		watch_set_baseline(&u->w);
 		ui_set_msg(u, "baseline set: DELTA counts from now");
 		return UI_HANDLED | UI_RESORT | UI_REDRAW;
-	case 'd': dump_selected(u); break;
+	case 'd': return dump_ask(u);
 	case 't': return ui_stacks_ask(u);
 	case '?': case 'h': u->view = VIEW_HELP; break;
 	default: return 0;
 	}
+	return UI_HANDLED | UI_REDRAW;
+}
+
+/* Enter on / or d's prompt. */
+unsigned ui_table_answer(struct ui *u, enum ui_prompt_kind kind, const char *text)
+{
+	if (kind == PROMPT_FILTER) {
+		/* an empty line clears the filter */
+		snprintf(u->filter, sizeof(u->filter), "%s", text);
+		return UI_HANDLED | UI_RESORT | UI_REDRAW;
+	}
+	if (kind == PROMPT_DUMP)
+		dump_to(u, text);
 	return UI_HANDLED | UI_REDRAW;
 }
 

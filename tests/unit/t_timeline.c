@@ -232,6 +232,32 @@ static uint64_t shrink(int i) { return (500ULL << 20) - (uint64_t)i * (1ULL << 2
 /* a leak that a GC trims a little now and then */
 static uint64_t gcleak(int i) { return (uint64_t)i * (2ULL << 20) - (i % 7 == 6 ? (3ULL << 20) : 0); }
 
+/* 2 MiB/s for 90 s, then nothing for 30 s (of a 120 s window) */
+static uint64_t stopped30(int i) { return (100ULL << 20) + (uint64_t)(i < 90 ? i : 90) * (2ULL << 20); }
+/* the same, stopped only 5 s ago: too short a pause to call it stopped */
+static uint64_t stopped5(int i) { return (100ULL << 20) + (uint64_t)(i < 115 ? i : 115) * (2ULL << 20); }
+/* 2 MiB/s that slowed to a third (still a leak) */
+static uint64_t slowed(int i) { return (100ULL << 20) + (uint64_t)(i < 90 ? 3 * i : 270 + (i - 90)) * (1ULL << 20) * 2 / 3; }
+
+static void test_recent_trend(void)
+{
+	struct area_stats st;
+
+	series("stopped30", stopped30, 120, 1, &st);
+	ok(st.trend == TREND_FLAT, "grew, then stopped 30 s ago: flat");
+	ok(st.score == 0, "grew, then stopped 30 s ago: score 0");
+	ok(st.rate > 0 && st.delta > 0, "grew, then stopped: rate and delta are still the window's");
+	series("stopped5", stopped5, 120, 1, &st);
+	ok(st.trend == TREND_GROWING, "stopped 5 s ago in a 120 s window: still growing");
+	series("slowed", slowed, 120, 1, &st);
+	ok(st.trend == TREND_GROWING, "slowed to a third of its rate: still growing");
+	/* a short window: the recent part is at least 4 samples, so 3 flat samples do not stop it */
+	series("stopped3", stopped30, 93, 1, &st);
+	ok(st.trend == TREND_GROWING, "3 flat samples after 90 s of growth: still growing");
+	series("short", stopped30, 5, 1, &st);
+	ok(st.trend == TREND_GROWING, "5 samples of growth: growing (the recent part is the window)");
+}
+
 static void test_trends(void)
 {
 	struct area_stats l, f, s, k, g;
@@ -264,5 +290,6 @@ int main(void)
 	test_go_arena();
 	test_lazy_ring();
 	test_trends();
+	test_recent_trend();
 	return done_testing();
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "sampler.h"
+#include "pool.h"
 #include "timeline.h"
 #include "util.h"
 
@@ -36,8 +37,9 @@ struct watch_view {
 	int stretched;                 /* the interval was stretched by the cost budget */
 	double max_cost;               /* the budget, percent of one core */
 	size_t torn;                   /* torn records in this sample (summary: in all samples) */
-	const struct area **areas;     /* ranked, best first */
+	const struct area **areas;     /* ranked, best first; a pool's row is its summed area */
 	const struct area_stats *st;
+	const struct pool *const *pools; /* per row: the pool it is, or NULL for one area */
 	size_t n;                      /* entries in areas/st */
 	size_t nareas;                 /* areas alive in total */
 	uint64_t vanished;
@@ -59,10 +61,16 @@ struct watch {
 	size_t torn_total;
 	struct totals_stats tot;       /* of the latest sample */
 	struct mem_limit lim;
-	/* Every area present in the latest sample, ranked best first (watch_rank). */
+	/* Rows of the latest sample, ranked best first (watch_rank): pools whose growth is
+	 * spread over their members, and the areas that no such pool holds. */
 	const struct area **rank;
 	struct area_stats *rank_st;
+	const struct pool **rank_pool;   /* per row: its pool, or NULL */
 	size_t nrank, rank_cap;
+	struct pool_set pools;
+	const struct area **scratch;     /* areas ranked before pools are merged in */
+	struct area_stats *scratch_st;
+	size_t scratch_cap;
 	/* RSS per area id at the baseline (the first sample, or watch_set_baseline) */
 	struct watch_baseline *base;
 	size_t nbase;
@@ -78,8 +86,10 @@ void watch_close(struct watch *w);
  * Returns 0, -ESRCH when the process has exited (w->exited), or -errno. */
 int watch_step(struct watch *w, struct rw_err *err);
 
-/* Rank the areas present in the latest sample, best first, into w->rank / w->rank_st:
- * the first max of them (all with max = SIZE_MAX). Returns how many. */
+/* Rank the rows of the latest sample, best first, into w->rank / w->rank_st / rank_pool:
+ * the first max of them (all with max = SIZE_MAX). A row is a pool whose growth is spread
+ * over its members (pool.h; its members are then not rows of their own) or one area.
+ * Returns how many. */
 size_t watch_rank(struct watch *w, size_t max);
 
 /* Seconds to wait before the next step: o.interval, stretched while steps (with their

@@ -177,7 +177,8 @@ int out_json_diff(FILE *fp, const struct snapshot *a, const struct snapshot *b,
 	return dump(fp, doc);
 }
 
-static json_t *area_json(const struct area *a, const struct area_stats *st, int full)
+static json_t *area_json(const struct area *a, const struct area_stats *st, int full,
+			 const struct pool *pool)
 {
 	json_t *j = json_object();
 
@@ -203,6 +204,20 @@ static json_t *area_json(const struct area *a, const struct area_stats *st, int 
 		json_object_set_new(j, "samples", jint(st->samples));
 		json_object_set_new(j, "vmas", jint(a->nvmas));
 	}
+	if (pool) {
+		/* A pool's row: its members, by address (their own rows are not listed). */
+		json_t *m = json_array();
+		json_object_set_new(j, "pool", json_string(pool_kind_name(pool->kind)));
+		for (size_t i = 0; i < pool->nmembers; i++) {
+			json_t *o = json_object();
+			json_object_set_new(o, "start", jaddr(pool->members[i]->start));
+			json_object_set_new(o, "end", jaddr(pool->members[i]->end));
+			if (full)
+				json_object_set_new(o, "path", jstr(pool->members[i]->path));
+			json_array_append_new(m, o);
+		}
+		json_object_set_new(j, "members", m);
+	}
 	return j;
 }
 
@@ -215,6 +230,8 @@ static void watch_common(json_t *doc, const struct watch_view *v)
 	json_object_set_new(doc, "window_s", json_real(v->window_s));
 	json_object_set_new(doc, "window_samples", jint(v->window_samples));
 	json_object_set_new(doc, "rss", jint(v->tot.rss));
+	json_object_set_new(doc, "rss_first", jint(v->tot.rss_first));   /* window start */
+	json_object_set_new(doc, "anon_first", jint(v->tot.anon_first));
 	json_object_set_new(doc, "anon", jint(v->tot.anon));
 	json_object_set_new(doc, "swap", jint(v->tot.swap));
 	json_object_set_new(doc, "rss_rate", json_real(v->tot.rss_rate));
@@ -247,7 +264,8 @@ int out_json_watch_sample(FILE *fp, const struct watch_view *v)
 	json_object_set_new(doc, "type", json_string("sample"));
 	watch_common(doc, v);
 	for (size_t i = 0; i < v->n; i++)
-		json_array_append_new(areas, area_json(v->areas[i], &v->st[i], 0));
+		json_array_append_new(areas, area_json(v->areas[i], &v->st[i], 0,
+						       v->pools ? v->pools[i] : NULL));
 	json_object_set_new(doc, "areas", areas);
 	return dump(fp, doc);
 }
@@ -278,7 +296,7 @@ int out_json_watch_summary(FILE *fp, const struct watch_view *v)
 		rc = emit(head, hl - 2, fp);
 		free(head);
 		for (size_t i = 0; i < v->n && !rc; i++) {
-			json_t *aj = area_json(v->areas[i], &v->st[i], 1);
+			json_t *aj = area_json(v->areas[i], &v->st[i], 1, v->pools ? v->pools[i] : NULL);
 			if (i)
 				fputc(',', fp);
 			rc = json_dump_callback(aj, emit, fp, JSON_COMPACT | JSON_ENSURE_ASCII);

@@ -148,6 +148,24 @@ static void watch_header(FILE *fp, const struct watch_view *v)
 	fputc('\n', fp);
 }
 
+/* How much of the process's RSS growth over the window the rows shown hold; the rest is
+ * "other" (areas not shown, and shrinking ones). Nothing when the process did not grow. */
+static void watch_explained(FILE *fp, const struct watch_view *v)
+{
+	int64_t growth = (int64_t)v->tot.rss - (int64_t)v->tot.rss_first, held = 0;
+	char a[32], b[32], c[32];
+
+	if (growth <= 0 || v->window_samples < 2)
+		return;
+	for (size_t i = 0; i < v->n; i++)
+		if (v->st[i].delta > 0)
+			held += v->st[i].delta;
+	fprintf(fp, "the %zu row%s above hold %s of the process's %s RSS growth in the window "
+		"(%.0f%%); other: %s\n", v->n, v->n == 1 ? "" : "s", fmt_delta(held, a, sizeof(a)),
+		fmt_delta(growth, b, sizeof(b)), 100.0 * (double)held / (double)growth,
+		fmt_delta(growth - held, c, sizeof(c)));
+}
+
 static void watch_rows(FILE *fp, const struct watch_view *v, int ranks)
 {
 	int aw = 7;
@@ -184,6 +202,7 @@ void out_table_watch_sample(FILE *fp, const struct watch_view *v)
 {
 	watch_header(fp, v);
 	watch_rows(fp, v, 0);
+	watch_explained(fp, v);
 	fputc('\n', fp);
 }
 
@@ -203,5 +222,6 @@ void out_table_watch_summary(FILE *fp, const struct watch_view *v)
 		end, v->window_samples, v->window_s, v->nareas, (unsigned long long)v->vanished);
 	watch_header(fp, v);
 	watch_rows(fp, v, 1);
+	watch_explained(fp, v);
 	fprintf(fp, "(trend and ranking are heuristics: see regionwatch(1), WATCH)\n");
 }

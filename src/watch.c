@@ -28,6 +28,10 @@ void watch_close(struct watch *w)
 	sampler_close(&w->sm);
 	free(w->rank);
 	free(w->rank_st);
+	free(w->rank_pool);
+	free(w->scratch);
+	free(w->scratch_st);
+	pool_set_free(&w->pools);
 	free(w->base);
 	memset(w, 0, sizeof(*w));
 }
@@ -42,12 +46,19 @@ void watch_set_baseline(struct watch *w)
 {
 	const struct timeline *tl = &w->tl;
 
+	pool_set_build(&w->pools, tl);
 	free(w->base);
-	w->base = xcalloc(tl->nareas + 1, sizeof(*w->base));
+	w->base = xcalloc(tl->nareas + w->pools.npools + 1, sizeof(*w->base));
 	w->nbase = 0;
 	for (size_t i = 0; i < tl->nareas; i++) {
 		uint64_t r = timeline_area_rss(tl, &tl->areas[i], tl->seq - 1);
 		w->base[w->nbase++] = (struct watch_baseline){ tl->areas[i].id, r == UINT64_MAX ? 0 : r };
+	}
+	/* pools too, by their rows' ids: a pool's delta is from its members' sum then */
+	for (size_t i = 0; i < w->pools.npools; i++) {
+		const struct pool *p = &w->pools.pools[i];
+		if (p->nmembers >= 2)
+			w->base[w->nbase++] = (struct watch_baseline){ p->row.id, p->st.rss_last };
 	}
 	/* Areas are sorted by address, ids by birth: sort for the binary search. */
 	qsort(w->base, w->nbase, sizeof(*w->base), cmp_base);
@@ -119,19 +130,73 @@ int watch_step(struct watch *w, struct rw_err *err)
 	return 0;
 }
 
+/* Best first, as timeline_rank orders areas: score, growth, RSS, then address. */
+static int row_before(const struct area_stats *a, const struct area *ra, const struct area_stats *b,
+		      const struct area *rb)
+{
+	if (a->score != b->score)
+		return a->score > b->score;
+	if (a->delta != b->delta)
+		return a->delta > b->delta;
+	if (a->rss_last != b->rss_last)
+		return a->rss_last > b->rss_last;
+	return ra->start < rb->start;
+}
+
 size_t watch_rank(struct watch *w, size_t max)
 {
 	double c0 = cpu_self_ms();
-	size_t n = w->tl.nareas;
+	size_t n = w->tl.nareas, hidden = 0, want, got, npools = 0, k = 0, out = 0;
+	const struct pool *shown[POOL_KIND_COUNT * 4 + 64];
 
-	if (max > n)
-		max = n;
+	pool_set_build(&w->pools, &w->tl);
+	for (size_t i = 0; i < w->pools.npools; i++)
+		if (w->pools.pools[i].shown) {
+			hidden += w->pools.pools[i].nmembers;
+			if (npools < sizeof(shown) / sizeof(shown[0]))
+				shown[npools++] = &w->pools.pools[i];
+		}
+	/* the pools, best first (a handful: insertion sort) */
+	for (size_t i = 1; i < npools; i++)
+		for (size_t j = i; j && row_before(&shown[j]->st, &shown[j]->row, &shown[j - 1]->st,
+						   &shown[j - 1]->row); j--) {
+			const struct pool *t = shown[j];
+			shown[j] = shown[j - 1];
+			shown[j - 1] = t;
+		}
+	if (max > n + npools)
+		max = n + npools;
+	want = max + hidden < n ? max + hidden : n;
+	if (w->scratch_cap < want + 1) {
+		w->scratch_cap = want * 2 + 16;
+		w->scratch = xreallocarray(w->scratch, w->scratch_cap, sizeof(*w->scratch));
+		w->scratch_st = xreallocarray(w->scratch_st, w->scratch_cap, sizeof(*w->scratch_st));
+	}
 	if (w->rank_cap < max + 1) {
 		w->rank_cap = max * 2 + 16;
 		w->rank = xreallocarray(w->rank, w->rank_cap, sizeof(*w->rank));
 		w->rank_st = xreallocarray(w->rank_st, w->rank_cap, sizeof(*w->rank_st));
+		w->rank_pool = xreallocarray(w->rank_pool, w->rank_cap, sizeof(*w->rank_pool));
 	}
-	w->nrank = timeline_rank(&w->tl, w->rank, w->rank_st, max);
+	got = timeline_rank(&w->tl, w->scratch, w->scratch_st, want);
+	for (size_t i = 0; out < max && (i < got || k < npools);) {
+		if (i < got && pool_set_owner(&w->pools, w->scratch[i])) {
+			i++;                /* a member of a pool shown as a row */
+			continue;
+		}
+		if (k < npools && (i >= got || row_before(&shown[k]->st, &shown[k]->row,
+							   &w->scratch_st[i], w->scratch[i]))) {
+			w->rank[out] = &shown[k]->row;
+			w->rank_st[out] = shown[k]->st;
+			w->rank_pool[out++] = shown[k++];
+		} else {
+			w->rank[out] = w->scratch[i];
+			w->rank_st[out] = w->scratch_st[i];
+			w->rank_pool[out++] = NULL;
+			i++;
+		}
+	}
+	w->nrank = out;
 	w->cost_ms += cpu_self_ms() - c0;
 	return w->nrank;
 }
@@ -163,6 +228,7 @@ void watch_fill_view(const struct watch *w, struct watch_view *v)
 	v->torn = w->sm.snap ? w->sm.snap->torn : 0;
 	v->areas = w->rank;
 	v->st = w->rank_st;
+	v->pools = w->rank_pool;
 	v->n = w->nrank;
 	v->nareas = w->tl.nareas;
 	v->vanished = w->tl.vanished;

@@ -255,6 +255,8 @@ static int print_rows(struct diff_run *run, const struct diff_totals *t,
 	diff_sort(&run->kept, run->sort);
 	if (!run->json)
 		out_table_diff_head(stdout, a, b, t, to);
+	else if (out_json_diff_begin(stdout))
+		return -EIO;
 	/* growth, then the rows of delta 0 in address order, then shrinkage (cmp_delta) */
 	for (; i < run->kept.count && !rc; i++) {
 		if (run->sort == DIFF_SORT_DELTA && run->kept.rows[i].delta < 0)
@@ -340,7 +342,7 @@ int cmd_diff(struct cli_ctx *cx, int argc, char **argv)
 		if (run_open(&run, argv + optind, &err))
 			goto failed;
 	}
-	if (run.json && out_json_diff_begin(stdout)) {
+	if (run.direct && out_json_diff_begin(stdout)) {
 		rw_err_set(&err, EIO, "writing standard output failed");
 		goto failed;
 	}

@@ -159,8 +159,8 @@ static int over_limit(struct snapfile_stream *st, struct rw_err *err)
 {
 	char msg[160];
 
-	snprintf(msg, sizeof(msg), "more than %zu bytes of input: refused (not smaps text of "
-		 "a process, or set REGIONWATCH_INPUT_LIMIT)", st->limit);
+	snprintf(msg, sizeof(msg), "more than %zu bytes of input: refused (the limit; "
+		 "REGIONWATCH_INPUT_LIMIT sets a lower one)", st->limit);
 	return stream_fail(st, err, EFBIG, msg);
 }
 
@@ -209,6 +209,10 @@ int snapfile_stream_open(struct snapfile_stream *st, const char *path, struct rw
 		if (st->bytes > st->limit)
 			return over_limit(st, err);
 		kind = smaps_sniff(st->buf, have, n == 0);
+		/* Past 1 MiB of header or blank lines, it is not pmap text (a title and a column
+		 * header come first): stream it, and the parser names the first line it refuses. */
+		if (kind < 0 && have >= 4 * STREAM_READ)
+			kind = 1;
 		if (kind >= 0)
 			break;
 	}

@@ -39,6 +39,9 @@ is "$(wc -c < "$T/out")" 0 "... and no table"
 "$RW" diff "$T/a.snap" /dev/zero > /dev/null 2> "$T/err"
 is "$?" 1 "/dev/zero (a character device): exit 1"
 like "$(cat "$T/err")" "/dev/zero: line 1: binary data" "... refused at line 1 as binary data"
+yes '' | head -c 3000000 | REGIONWATCH_INPUT_LIMIT=2M "$RW" diff "$T/a.snap" - > /dev/null 2> "$T/err"
+is "$?" 1 "3 MB of blank lines from a pipe, limit 2M: exit 1"
+like "$(cat "$T/err")" "-: more than 2097152 bytes of input: refused" "... refused at the limit, not read to the end"
 # cut short: the closing '# end' line is missing
 head -n 9000 "$T/b.snap" > "$T/cut.snap"
 for mode in "" "--json" "--json --sort addr"; do

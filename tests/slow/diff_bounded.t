@@ -19,4 +19,10 @@ cat "$T/b.snap" | /usr/bin/time -f %M -o "$T/rss" "$RW" diff "$T/a.snap" - > "$T
 is "$?" 0 "diff with B from a pipe: exit 0"
 kib=$(tail -1 "$T/rss")
 ok "... peak RSS $kib KiB <= 64 MiB" test "$kib" -le 65536
+# 1.1 GB from a pipe (blank lines: read to the limit, never held) is refused at 1 GiB
+yes '' | head -c 1100000000 | /usr/bin/time -f %M -o "$T/rss" "$RW" diff "$T/a.snap" - > "$T/out" 2> "$T/err"
+is "$?" 1 "1.1 GB from a pipe: exit 1"
+like "$(cat "$T/err")" "-: more than 1073741824 bytes of input: refused" "... refused at the 1 GiB limit"
+kib=$(tail -1 "$T/rss")
+ok "... peak RSS $kib KiB <= 64 MiB (the input is not held)" test "$kib" -le 65536
 done_testing

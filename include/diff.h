@@ -39,6 +39,20 @@ enum diff_sort { DIFF_SORT_DELTA, DIFF_SORT_RSS, DIFF_SORT_ADDR };
 
 /* Both snapshots must be sorted by address (the parser guarantees it). */
 void diff_compute(const struct snapshot *a, const struct snapshot *b, struct diff_result *out);
+/* diff_compute over regions that come one at a time, for inputs too large to hold: a source
+ * gives its regions in address order (peek: *r the next, NULL at the end, borrowed until
+ * pop; 0 or -errno). fn gets each row in address order, its rep borrowed for the call; a
+ * nonzero return stops the diff and is returned. Memory: a row's representatives and tail,
+ * whatever the row's size. t gets the totals except anon_known and swap_known, which the
+ * caller knows from its inputs' fields. */
+struct diff_source {
+	int (*peek)(void *ctx, const struct region **r);
+	void (*pop)(void *ctx);
+	void *ctx;
+};
+typedef int (*diff_row_fn)(void *ctx, const struct diff_row *row);
+int diff_stream(const struct diff_source *a, const struct diff_source *b, diff_row_fn fn,
+		void *ctx, struct diff_totals *t);
 void diff_sort(struct diff_result *r, enum diff_sort how);
 void diff_free(struct diff_result *r);
 const char *diff_status_name(enum diff_status s);

@@ -17,6 +17,14 @@ struct diff_json_opts {
 
 int out_json_diff(FILE *fp, const struct snapshot *a, const struct snapshot *b,
 		  const struct diff_result *r, const struct diff_json_opts *o);
+/* The same document in pieces, rows written as they are made: begin, a row at a time (first
+ * set for the first), end with the inputs (their meta and counts) and totals. A diff that
+ * fails midway writes no end, so what was written does not parse as a document. */
+int out_json_diff_begin(FILE *fp);
+int out_json_diff_row(FILE *fp, const struct diff_row *row, int anon_known, int swap_known,
+		      int first);
+int out_json_diff_end(FILE *fp, const struct snapshot *a, const struct snapshot *b,
+		      const struct diff_totals *t, const struct diff_json_opts *o);
 
 /* JSON Lines: one {"type":"sample"} per sample, then one {"type":"summary"}. */
 int out_json_watch_sample(FILE *fp, const struct watch_view *v);

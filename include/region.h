@@ -91,6 +91,18 @@ int snapshot_has_field(const struct snapshot *s, enum region_field f);
  * regions holding a thread's stack pointer (s->threads) become kind stack, path
  * "[stack tid N comm]". */
 void snapshot_classify(struct snapshot *s);
+/* The kind of r from r alone and its neighbours in address order (NULL: none); what
+ * snapshot_classify assigns, for a reader that does not keep every region. */
+enum region_kind region_classify(const struct region *r, const struct region *prev,
+				 const struct region *next);
+/* Name r (a region of s, or one whose strings s's pool may hold) as thread tid's stack when
+ * it is plain anonymous memory (kind anon or stack); the rule of snapshot_label_stack. */
+void region_label_stack(struct snapshot *s, struct region *r, int tid, const char *comm);
+/* Copy every string the snapshot refers to (meta, threads, regions) into a fresh pool and
+ * recycle the old one: a stream reader that drops regions keeps its pool bounded. */
+void snapshot_repool(struct snapshot *s);
+/* Blocks in the snapshot's string pool (64 KiB each, or one large string). */
+size_t snapshot_pool_blocks(const struct snapshot *s);
 /* Name the anonymous region holding sp as thread tid's stack (kind stack). */
 void snapshot_label_stack(struct snapshot *s, int tid, uint64_t sp, const char *comm);
 

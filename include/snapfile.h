@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include "region.h"
 #include "procfs.h"
+#include "smaps.h"
 #include "util.h"
 
 /* Largest snapshot file we load (a 60,000-mapping smaps is about 60 MiB). */
@@ -13,6 +14,40 @@
 
 /* Load and parse path ("-" is stdin). Errors name the file and line. */
 int snapfile_load(const char *path, struct snapshot **out, struct rw_err *err);
+
+/* A snapshot read as a stream of regions, for diff: its memory is bounded whatever the input
+ * size. smaps and maps text go through the incremental parser in 256 KiB reads (any file
+ * kind: pipes, fifos, devices, '-'); pmap text is parsed whole (its parser is not
+ * incremental). Input past SNAPFILE_MAX_BYTES, or $REGIONWATCH_INPUT_LIMIT when set, is
+ * refused as it is read. */
+struct snapfile_stream {
+	const char *path;
+	int fd;                       /* -1 once closed */
+	int regular;                  /* a regular file */
+	int tail_ok;                  /* not a format-2 snapshot of ours, or its last line is
+	                               * the closing '# end' (checked before any region is read) */
+	int done;                     /* the parser finished */
+	int rc;                       /* first error, sticky */
+	struct rw_err err;
+	size_t limit, bytes;          /* input bytes: the most taken, and read so far */
+	struct snapshot *s;           /* meta and counts; the parser's window */
+	struct snapshot *whole;       /* pmap text, parsed whole; NULL when streaming */
+	struct smaps_parser ps;
+	struct snapshot *queue;       /* regions the parser handed out, not yet taken */
+	size_t next;                  /* first untaken region of queue (or whole) */
+	char *buf;
+};
+
+int snapfile_stream_open(struct snapfile_stream *st, const char *path, struct rw_err *err);
+/* *r: the next region in address order, kinds assigned, borrowed until the next pop; NULL at
+ * the end. Errors name the file and line, and are returned again by every later call. */
+int snapfile_stream_peek(struct snapfile_stream *st, const struct region **r, struct rw_err *err);
+void snapfile_stream_pop(struct snapfile_stream *st);
+/* Meta, format, torn records and fields of the input; complete at the end. */
+const struct snapshot *snapfile_stream_snapshot(const struct snapfile_stream *st);
+/* Regions read so far (all of them at the end). */
+size_t snapfile_stream_regions(const struct snapfile_stream *st);
+void snapfile_stream_close(struct snapfile_stream *st);
 
 /* Parse the live smaps of an opened process (one read() pass). */
 int snapfile_capture(const struct procfs *p, struct snapshot **out, struct rw_err *err);

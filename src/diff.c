@@ -25,35 +25,74 @@ int diff_row_shown(const struct diff_row *row, int all, uint64_t min_delta)
 	return 1;
 }
 
-static void add_member(struct diff_row *row, const struct region *r, int side_b,
-		       const struct region **rep_b, const struct region **rep_a,
-		       const struct region **tail)
+/* The sums of one member region into its row. */
+static void add_sums(struct diff_row *row, const struct region *r, int side_b)
 {
 	uint64_t size = r->end - r->start;
 
 	if (r->start < row->start)
 		row->start = r->start;
-	if (r->end >= row->end) {
+	if (r->end >= row->end)
 		row->end = r->end;
-		*tail = r;
-	}
 	if (side_b) {
 		row->size_b += size;
 		row->rss_b += r->f[RF_RSS];
 		row->anon_b += r->f[RF_ANONYMOUS];
 		row->swap_b += r->f[RF_SWAP];
 		row->nregions_b++;
-		if (region_better_rep(r, *rep_b))
-			*rep_b = r;
 	} else {
 		row->size_a += size;
 		row->rss_a += r->f[RF_RSS];
 		row->anon_a += r->f[RF_ANONYMOUS];
 		row->swap_a += r->f[RF_SWAP];
 		row->nregions_a++;
-		if (region_better_rep(r, *rep_a))
-			*rep_a = r;
 	}
+}
+
+static void add_member(struct diff_row *row, const struct region *r, int side_b,
+		       const struct region **rep_b, const struct region **rep_a,
+		       const struct region **tail)
+{
+	const struct region **rep = side_b ? rep_b : rep_a;
+
+	if (r->end >= row->end)
+		*tail = r;
+	add_sums(row, r, side_b);
+	if (region_better_rep(r, *rep))
+		*rep = r;
+}
+
+static void row_begin(struct diff_row *row)
+{
+	memset(row, 0, sizeof(*row));
+	row->start = UINT64_MAX;
+}
+
+/* Status and representative of a complete row, and its share of the totals. */
+static void row_end(struct diff_row *row, const struct region *rep_a, const struct region *rep_b,
+		    struct diff_totals *t)
+{
+	row->delta = (int64_t)(row->rss_b - row->rss_a);
+	if (!row->nregions_a)
+		row->status = DIFF_ADDED;
+	else if (!row->nregions_b)
+		row->status = DIFF_REMOVED;
+	else if (row->delta > 0)
+		row->status = DIFF_GROWN;
+	else if (row->delta < 0)
+		row->status = DIFF_SHRUNK;
+	else
+		row->status = DIFF_SAME;
+	row->rep = rep_b ? rep_b : rep_a;
+	memcpy(row->perms, row->rep->perms, sizeof(row->perms));
+	t->rss_a += row->rss_a;
+	t->rss_b += row->rss_b;
+	t->anon_a += row->anon_a;
+	t->anon_b += row->anon_b;
+	t->swap_a += row->swap_a;
+	t->swap_b += row->swap_b;
+	t->size_a += row->size_a;
+	t->size_b += row->size_b;
 }
 
 void diff_compute(const struct snapshot *a, const struct snapshot *b, struct diff_result *out)
@@ -67,8 +106,7 @@ void diff_compute(const struct snapshot *a, const struct snapshot *b, struct dif
 		struct diff_row row;
 		int from_b;
 
-		memset(&row, 0, sizeof(row));
-		row.start = UINT64_MAX;
+		row_begin(&row);
 		/* Seed with the lower region, then absorb everything overlapping the span. */
 		from_b = i >= a->count || (j < b->count && b->regions[j].start < a->regions[i].start);
 		if (from_b)
@@ -85,37 +123,111 @@ void diff_compute(const struct snapshot *a, const struct snapshot *b, struct dif
 			else
 				break;
 		}
-		row.delta = (int64_t)(row.rss_b - row.rss_a);
-		if (!row.nregions_a)
-			row.status = DIFF_ADDED;
-		else if (!row.nregions_b)
-			row.status = DIFF_REMOVED;
-		else if (row.delta > 0)
-			row.status = DIFF_GROWN;
-		else if (row.delta < 0)
-			row.status = DIFF_SHRUNK;
-		else
-			row.status = DIFF_SAME;
-		row.rep = rep_b ? rep_b : rep_a;
-		memcpy(row.perms, row.rep->perms, sizeof(row.perms));
+		row_end(&row, rep_a, rep_b, t);
 		if (out->count == cap) {
 			cap = cap ? cap * 2 : 256;
 			out->rows = xreallocarray(out->rows, cap, sizeof(*out->rows));
 		}
 		out->rows[out->count++] = row;
-		t->rss_a += row.rss_a;
-		t->rss_b += row.rss_b;
-		t->anon_a += row.anon_a;
-		t->anon_b += row.anon_b;
-		t->swap_a += row.swap_a;
-		t->swap_b += row.swap_b;
-		t->size_a += row.size_a;
-		t->size_b += row.size_b;
 	}
 	t->regions_a = a->count;
 	t->regions_b = b->count;
 	t->anon_known = snapshot_has_field(a, RF_ANONYMOUS) && snapshot_has_field(b, RF_ANONYMOUS);
 	t->swap_known = snapshot_has_field(a, RF_SWAP) && snapshot_has_field(b, RF_SWAP);
+}
+
+/* A region kept past its source's next pop: a row's representatives and its tail. */
+struct held {
+	struct region r;
+	char *path;
+	size_t cap;
+	int set;
+};
+
+static void hold(struct held *h, const struct region *r)
+{
+	size_t n = strlen(r->path);
+
+	if (n + 1 > h->cap) {
+		h->cap = n + 65;
+		h->path = xrealloc(h->path, h->cap);
+	}
+	memcpy(h->path, r->path, n + 1);
+	h->r = *r;
+	h->r.path = h->path;
+	h->r.vmflags = "";
+	h->set = 1;
+}
+
+static const struct region *held_region(const struct held *h)
+{
+	return h->set ? &h->r : NULL;
+}
+
+struct merge {
+	const struct diff_source *src[2];
+	const struct region *next[2];   /* peeked, NULL at the end */
+	size_t taken[2];
+	struct held rep[2], tail;
+	struct diff_row row;
+};
+
+static int take(struct merge *m, int side)
+{
+	const struct region *r = m->next[side];
+
+	if (r->end >= m->row.end)
+		hold(&m->tail, r);
+	add_sums(&m->row, r, side);
+	if (region_better_rep(r, held_region(&m->rep[side])))
+		hold(&m->rep[side], r);
+	m->taken[side]++;
+	m->src[side]->pop(m->src[side]->ctx);
+	return m->src[side]->peek(m->src[side]->ctx, &m->next[side]);
+}
+
+int diff_stream(const struct diff_source *a, const struct diff_source *b, diff_row_fn fn,
+		void *ctx, struct diff_totals *t)
+{
+	struct merge m;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	memset(t, 0, sizeof(*t));
+	m.src[0] = a;
+	m.src[1] = b;
+	rc = a->peek(a->ctx, &m.next[0]);
+	if (!rc)
+		rc = b->peek(b->ctx, &m.next[1]);
+	while (!rc && (m.next[0] || m.next[1])) {
+		const struct region *ra = m.next[0], *rb = m.next[1];
+
+		row_begin(&m.row);
+		m.rep[0].set = m.rep[1].set = m.tail.set = 0;
+		/* The rule of diff_compute: seed with the lower region, absorb what overlaps. */
+		rc = take(&m, !ra || (rb && rb->start < ra->start));
+		while (!rc) {
+			const struct region *tail = held_region(&m.tail);
+			ra = m.next[0];
+			rb = m.next[1];
+			if (ra && (ra->start < m.row.end || region_joinable(tail, ra)))
+				rc = take(&m, 0);
+			else if (rb && (rb->start < m.row.end || region_joinable(tail, rb)))
+				rc = take(&m, 1);
+			else
+				break;
+		}
+		if (rc)
+			break;
+		row_end(&m.row, held_region(&m.rep[0]), held_region(&m.rep[1]), t);
+		rc = fn(ctx, &m.row);
+	}
+	t->regions_a = m.taken[0];
+	t->regions_b = m.taken[1];
+	free(m.rep[0].path);
+	free(m.rep[1].path);
+	free(m.tail.path);
+	return rc;
 }
 
 static int cmp_addr(const void *x, const void *y)

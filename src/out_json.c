@@ -71,21 +71,6 @@ static json_t *jknown(int known, uint64_t v)
 	return known ? jint(v) : json_null();
 }
 
-static json_t *snapshot_json(const char *name, const struct snapshot *s)
-{
-	static const char *const fmts[] = { "smaps", "maps", "pmap-x", "pmap-X" };
-	json_t *o = json_object();
-
-	json_object_set_new(o, "file", jstr(name));
-	json_object_set_new(o, "format", json_string(fmts[s->format]));
-	json_object_set_new(o, "pid", s->meta.pid ? json_integer(s->meta.pid) : json_null());
-	json_object_set_new(o, "time", s->meta.time > 0 ? json_real(s->meta.time) : json_null());
-	json_object_set_new(o, "comm", jstr(s->meta.comm));
-	json_object_set_new(o, "regions", jint(s->count));
-	json_object_set_new(o, "torn_records", jint(s->torn));
-	return o;
-}
-
 /* jansson's output with JSON_ENSURE_ASCII is ASCII, but it leaves DEL raw inside strings
  * (valid JSON, still a control byte on a terminal): write it as \u007f, which is the same
  * JSON. A raw 0x7f can only occur inside a string. */
@@ -121,43 +106,72 @@ static int dump(FILE *fp, json_t *doc)
 	return dump_flags(fp, doc, JSON_COMPACT);
 }
 
-int out_json_diff(FILE *fp, const struct snapshot *a, const struct snapshot *b,
-		  const struct diff_result *r, const struct diff_json_opts *o)
+static json_t *snapshot_json(const char *name, const struct snapshot *s, size_t regions)
 {
-	json_t *doc = json_object(), *rows = json_array(), *tot = json_object();
-	const struct diff_totals *t = &r->totals;
-	int anon = t->anon_known, swap = t->swap_known;
+	static const char *const fmts[] = { "smaps", "maps", "pmap-x", "pmap-X" };
+	json_t *o = json_object();
 
-	json_object_set_new(doc, "type", json_string("diff"));
-	json_object_set_new(doc, "a", snapshot_json(o->name_a, a));
-	json_object_set_new(doc, "b", snapshot_json(o->name_b, b));
-	for (size_t i = 0; i < r->count; i++) {
-		const struct diff_row *row = &r->rows[i];
-		json_t *j;
+	json_object_set_new(o, "file", jstr(name));
+	json_object_set_new(o, "format", json_string(fmts[s->format]));
+	json_object_set_new(o, "pid", s->meta.pid ? json_integer(s->meta.pid) : json_null());
+	json_object_set_new(o, "time", s->meta.time > 0 ? json_real(s->meta.time) : json_null());
+	json_object_set_new(o, "comm", jstr(s->meta.comm));
+	json_object_set_new(o, "regions", jint(regions));
+	json_object_set_new(o, "torn_records", jint(s->torn));
+	return o;
+}
 
-		if (!diff_row_shown(row, o->all, o->min_delta))
-			continue;
-		j = json_object();
-		json_object_set_new(j, "start", jaddr(row->start));
-		json_object_set_new(j, "end", jaddr(row->end));
-		json_object_set_new(j, "perms", json_string(row->perms));
-		json_object_set_new(j, "path", jstr(row->rep->path));
-		json_object_set_new(j, "kind", json_string(region_kind_name(row->rep->kind)));
-		json_object_set_new(j, "status", json_string(diff_status_name(row->status)));
-		json_object_set_new(j, "rss_a", jint(row->rss_a));
-		json_object_set_new(j, "rss_b", jint(row->rss_b));
-		json_object_set_new(j, "delta", json_integer(row->delta));
-		json_object_set_new(j, "size_a", jint(row->size_a));
-		json_object_set_new(j, "size_b", jint(row->size_b));
-		json_object_set_new(j, "anon_a", jknown(anon, row->anon_a));
-		json_object_set_new(j, "anon_b", jknown(anon, row->anon_b));
-		json_object_set_new(j, "swap_a", jknown(swap, row->swap_a));
-		json_object_set_new(j, "swap_b", jknown(swap, row->swap_b));
-		json_object_set_new(j, "vmas_a", jint(row->nregions_a));
-		json_object_set_new(j, "vmas_b", jint(row->nregions_b));
-		json_array_append_new(rows, j);
-	}
-	json_object_set_new(doc, "regions", rows);
+static int emit_str(FILE *fp, const char *text)
+{
+	return emit(text, strlen(text), fp);
+}
+
+/* The document is written in pieces so rows can be written as they are made: the regions
+ * array first, then the inputs (their region counts are known at the end) and the totals.
+ * Object members have no order in JSON (RFC 8259, section 4). */
+int out_json_diff_begin(FILE *fp)
+{
+	return emit_str(fp, "{\"type\":\"diff\",\"regions\":[");
+}
+
+int out_json_diff_row(FILE *fp, const struct diff_row *row, int anon, int swap, int first)
+{
+	json_t *j = json_object();
+	int rc;
+
+	json_object_set_new(j, "start", jaddr(row->start));
+	json_object_set_new(j, "end", jaddr(row->end));
+	json_object_set_new(j, "perms", json_string(row->perms));
+	json_object_set_new(j, "path", jstr(row->rep->path));
+	json_object_set_new(j, "kind", json_string(region_kind_name(row->rep->kind)));
+	json_object_set_new(j, "status", json_string(diff_status_name(row->status)));
+	json_object_set_new(j, "rss_a", jint(row->rss_a));
+	json_object_set_new(j, "rss_b", jint(row->rss_b));
+	json_object_set_new(j, "delta", json_integer(row->delta));
+	json_object_set_new(j, "size_a", jint(row->size_a));
+	json_object_set_new(j, "size_b", jint(row->size_b));
+	json_object_set_new(j, "anon_a", jknown(anon, row->anon_a));
+	json_object_set_new(j, "anon_b", jknown(anon, row->anon_b));
+	json_object_set_new(j, "swap_a", jknown(swap, row->swap_a));
+	json_object_set_new(j, "swap_b", jknown(swap, row->swap_b));
+	json_object_set_new(j, "vmas_a", jint(row->nregions_a));
+	json_object_set_new(j, "vmas_b", jint(row->nregions_b));
+	rc = first ? 0 : emit_str(fp, ",");
+	if (!rc)
+		rc = json_dump_callback(j, emit, fp, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(j);
+	return rc;
+}
+
+int out_json_diff_end(FILE *fp, const struct snapshot *a, const struct snapshot *b,
+		      const struct diff_totals *t, const struct diff_json_opts *o)
+{
+	json_t *doc = json_object(), *tot = json_object();
+	int anon = t->anon_known, swap = t->swap_known, rc;
+	char *text;
+
+	json_object_set_new(doc, "a", snapshot_json(o->name_a, a, t->regions_a));
+	json_object_set_new(doc, "b", snapshot_json(o->name_b, b, t->regions_b));
 	json_object_set_new(tot, "rss_a", jint(t->rss_a));
 	json_object_set_new(tot, "rss_b", jint(t->rss_b));
 	json_object_set_new(tot, "rss_delta", json_integer((json_int_t)(t->rss_b - t->rss_a)));
@@ -174,7 +188,35 @@ int out_json_diff(FILE *fp, const struct snapshot *a, const struct snapshot *b,
 	json_object_set_new(tot, "vmas_a", jint(t->regions_a));
 	json_object_set_new(tot, "vmas_b", jint(t->regions_b));
 	json_object_set_new(doc, "totals", tot);
-	return dump(fp, doc);
+	text = json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(doc);
+	if (!text || text[0] != '{') {
+		free(text);
+		return -1;
+	}
+	/* "],"  then the members of that object, with its closing brace */
+	rc = emit_str(fp, "],");
+	if (!rc)
+		rc = emit_str(fp, text + 1);
+	free(text);
+	if (!rc && fputc('\n', fp) == EOF)
+		rc = -1;
+	return rc;
+}
+
+int out_json_diff(FILE *fp, const struct snapshot *a, const struct snapshot *b,
+		  const struct diff_result *r, const struct diff_json_opts *o)
+{
+	int rc = out_json_diff_begin(fp), first = 1;
+
+	for (size_t i = 0; i < r->count && !rc; i++) {
+		if (!diff_row_shown(&r->rows[i], o->all, o->min_delta))
+			continue;
+		rc = out_json_diff_row(fp, &r->rows[i], r->totals.anon_known, r->totals.swap_known,
+				       first);
+		first = 0;
+	}
+	return rc ? rc : out_json_diff_end(fp, a, b, &r->totals, o);
 }
 
 static json_t *area_json(const struct area *a, const struct area_stats *st, int full,

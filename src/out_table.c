@@ -6,7 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-static void describe(FILE *fp, const char *label, const char *name, const struct snapshot *s)
+static void describe(FILE *fp, const char *label, const char *name, const struct snapshot *s,
+		     size_t regions)
 {
 	static const char *const fmts[] = { "smaps", "maps", "pmap -x", "pmap -X" };
 
@@ -25,7 +26,7 @@ static void describe(FILE *fp, const char *label, const char *name, const struct
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", &tm);
 		fprintf(fp, ", %s", when);
 	}
-	fprintf(fp, ", %zu regions)\n", s->count);
+	fprintf(fp, ", %zu regions)\n", regions);
 }
 
 static void total_line(FILE *fp, const char *what, uint64_t a, uint64_t b, int known)
@@ -40,50 +41,49 @@ static void total_line(FILE *fp, const char *what, uint64_t a, uint64_t b, int k
 		fmt_size(b, sb, sizeof(sb)), fmt_delta((int64_t)(b - a), sd, sizeof(sd)));
 }
 
-void out_table_diff(FILE *fp, const struct snapshot *a, const struct snapshot *b,
-		    const struct diff_result *r, const struct diff_table_opts *o)
+int out_table_diff_width(const struct diff_row *row)
 {
-	size_t shown = 0, hidden = 0;
-	const struct diff_totals *t = &r->totals;
-	int aw = 7;
+	char range[48];
+	int n = snprintf(range, sizeof(range), "%llx-%llx", (unsigned long long)row->start,
+			 (unsigned long long)row->end);
+	return n > 7 ? n : 7;
+}
 
-	for (size_t i = 0; i < r->count; i++) {
-		char range[48];
-		int n = snprintf(range, sizeof(range), "%llx-%llx",
-				 (unsigned long long)r->rows[i].start, (unsigned long long)r->rows[i].end);
-		if (n > aw && diff_row_shown(&r->rows[i], o->all, o->min_delta))
-			aw = n;
-	}
-
-	describe(fp, "A", o->name_a, a);
-	describe(fp, "B", o->name_b, b);
+void out_table_diff_head(FILE *fp, const struct snapshot *a, const struct snapshot *b,
+			 const struct diff_totals *t, const struct diff_table_opts *o)
+{
+	describe(fp, "A", o->name_a, a, t->regions_a);
+	describe(fp, "B", o->name_b, b, t->regions_b);
 	if (a->meta.time > 0 && b->meta.time > 0)
 		fprintf(fp, "interval: %.0f s\n", b->meta.time - a->meta.time);
 	fputc('\n', fp);
-	for (size_t i = 0; i < r->count; i++) {
-		const struct diff_row *row = &r->rows[i];
-		char range[48], sz[32], ra[32], rb[32], d[32], path[1024];
+}
 
-		if (!diff_row_shown(row, o->all, o->min_delta)) {
-			hidden++;
-			continue;
-		}
-		if (!shown++)
-			fprintf(fp, "%-7s %-*s %7s %8s %8s %8s %-11s %-4s %s\n", "STATUS", aw, "ADDRESS",
-				"SIZE", "RSS A", "RSS B", "DELTA", "KIND", "PERM", "PATH");
-		snprintf(range, sizeof(range), "%llx-%llx", (unsigned long long)row->start,
-			 (unsigned long long)row->end);
-		fprintf(fp, "%-7s %-*s %7s %8s %8s %8s %-11s %-4s %s", diff_status_name(row->status),
-			aw, range,
-			fmt_size(row->size_b ? row->size_b : row->size_a, sz, sizeof(sz)),
-			row->nregions_a ? fmt_size(row->rss_a, ra, sizeof(ra)) : "-",
-			row->nregions_b ? fmt_size(row->rss_b, rb, sizeof(rb)) : "-",
-			fmt_delta(row->delta, d, sizeof(d)), region_kind_name(row->rep->kind),
-			row->perms, escape_ctl(row->rep->path, path, sizeof(path)));
-		if (row->nregions_a > 1 || row->nregions_b > 1)
-			fprintf(fp, "  [%zu->%zu vmas]", row->nregions_a, row->nregions_b);
-		fputc('\n', fp);
-	}
+void out_table_diff_row(FILE *fp, const struct diff_row *row, int aw, size_t *shown)
+{
+	char range[48], sz[32], ra[32], rb[32], d[32], path[1024];
+
+	if (!(*shown)++)
+		fprintf(fp, "%-7s %-*s %7s %8s %8s %8s %-11s %-4s %s\n", "STATUS", aw, "ADDRESS",
+			"SIZE", "RSS A", "RSS B", "DELTA", "KIND", "PERM", "PATH");
+	snprintf(range, sizeof(range), "%llx-%llx", (unsigned long long)row->start,
+		 (unsigned long long)row->end);
+	fprintf(fp, "%-7s %-*s %7s %8s %8s %8s %-11s %-4s %s", diff_status_name(row->status),
+		aw, range,
+		fmt_size(row->size_b ? row->size_b : row->size_a, sz, sizeof(sz)),
+		row->nregions_a ? fmt_size(row->rss_a, ra, sizeof(ra)) : "-",
+		row->nregions_b ? fmt_size(row->rss_b, rb, sizeof(rb)) : "-",
+		fmt_delta(row->delta, d, sizeof(d)), region_kind_name(row->rep->kind),
+		row->perms, escape_ctl(row->rep->path, path, sizeof(path)));
+	if (row->nregions_a > 1 || row->nregions_b > 1)
+		fprintf(fp, "  [%zu->%zu vmas]", row->nregions_a, row->nregions_b);
+	fputc('\n', fp);
+}
+
+void out_table_diff_foot(FILE *fp, const struct snapshot *a, const struct snapshot *b,
+			 const struct diff_totals *t, size_t shown, size_t hidden,
+			 const struct diff_table_opts *o)
+{
 	if (!shown)
 		fprintf(fp, "no region changed its RSS%s\n",
 			o->min_delta ? " by at least --min-delta" : "");
@@ -97,6 +97,27 @@ void out_table_diff(FILE *fp, const struct snapshot *a, const struct snapshot *b
 	total_line(fp, "swap", t->swap_a, t->swap_b, t->swap_known);
 	total_line(fp, "size", t->size_a, t->size_b, 1);
 	fprintf(fp, "  %-5s %9zu -> %zu\n", "vmas", t->regions_a, t->regions_b);
+}
+
+void out_table_diff(FILE *fp, const struct snapshot *a, const struct snapshot *b,
+		    const struct diff_result *r, const struct diff_table_opts *o)
+{
+	size_t shown = 0, hidden = 0;
+	int aw = 7;
+
+	for (size_t i = 0; i < r->count; i++) {
+		int n = out_table_diff_width(&r->rows[i]);
+		if (n > aw && diff_row_shown(&r->rows[i], o->all, o->min_delta))
+			aw = n;
+	}
+	out_table_diff_head(fp, a, b, &r->totals, o);
+	for (size_t i = 0; i < r->count; i++) {
+		if (diff_row_shown(&r->rows[i], o->all, o->min_delta))
+			out_table_diff_row(fp, &r->rows[i], aw, &shown);
+		else
+			hidden++;
+	}
+	out_table_diff_foot(fp, a, b, &r->totals, shown, hidden, o);
 }
 
 static const char *fmt_rate(double bps, char *buf, size_t len)

@@ -119,6 +119,48 @@ struct region *snapshot_add(struct snapshot *s)
 	return r;
 }
 
+size_t snapshot_pool_blocks(const struct snapshot *s)
+{
+	size_t n = 0;
+
+	for (const struct pool_block *b = s->pool; b; b = b->next)
+		n++;
+	return n;
+}
+
+static const char *redup(struct snapshot *s, const char *str)
+{
+	return snapshot_strdup(s, str, strlen(str));
+}
+
+void snapshot_repool(struct snapshot *s)
+{
+	struct pool_block *old = s->pool;
+
+	s->pool = NULL;
+	s->meta.comm = redup(s, s->meta.comm);
+	s->meta.cmdline = redup(s, s->meta.cmdline);
+	s->meta.kernel = redup(s, s->meta.kernel);
+	for (size_t i = 0; i < s->nthreads; i++)
+		s->threads[i].comm = redup(s, s->threads[i].comm);
+	for (size_t i = 0; i < s->count; i++) {
+		s->regions[i].path = redup(s, s->regions[i].path);
+		s->regions[i].vmflags = redup(s, s->regions[i].vmflags);
+	}
+	/* The old blocks are free now: keep a few for reuse, release the rest. */
+	for (size_t kept = 0; old; kept++) {
+		struct pool_block *b = old;
+		old = b->next;
+		if (kept < 4) {
+			b->used = 0;
+			b->next = s->spare;
+			s->spare = b;
+		} else {
+			free(b);
+		}
+	}
+}
+
 int snapshot_has_field(const struct snapshot *s, enum region_field f)
 {
 	return (s->fields_present >> f) & 1u;
@@ -224,9 +266,9 @@ static int is_anon_path(const char *path)
 	return path[0] == '\0' || strncmp(path, "[anon:", 6) == 0;
 }
 
-static enum region_kind classify_one(const struct snapshot *s, size_t i)
+enum region_kind region_classify(const struct region *r, const struct region *prev,
+				 const struct region *next)
 {
-	const struct region *r = &s->regions[i];
 	const char *p = r->path;
 	int shared = r->perms[3] == 's';
 	int noaccess = r->perms[0] == '-' && r->perms[1] == '-' && r->perms[2] == '-';
@@ -266,13 +308,12 @@ static enum region_kind classify_one(const struct snapshot *s, size_t i)
 			if (r->start == base && !noaccess) {
 				if (r->end == base + MIB64)
 					return KIND_GLIBC_ARENA;
-				if (i + 1 < s->count && s->regions[i + 1].start == r->end &&
-				    s->regions[i + 1].end == base + MIB64 &&
-				    s->regions[i + 1].perms[0] == '-' && s->regions[i + 1].perms[1] == '-')
+				if (next && next->start == r->end && next->end == base + MIB64 &&
+				    next->perms[0] == '-' && next->perms[1] == '-')
 					return KIND_GLIBC_ARENA;
 			}
-			if (noaccess && r->end == base + MIB64 && i > 0 &&
-			    s->regions[i - 1].end == r->start && s->regions[i - 1].start == base)
+			if (noaccess && r->end == base + MIB64 && prev && prev->end == r->start &&
+			    prev->start == base)
 				return KIND_GLIBC_ARENA;
 		}
 	}
@@ -316,12 +357,15 @@ int region_better_rep(const struct region *r, const struct region *cur)
 void snapshot_label_stack(struct snapshot *s, int tid, uint64_t sp, const char *comm)
 {
 	long r = sp ? snapshot_find(s, sp) : -1;
-	char label[128], esc[80];
-	struct region *reg;
 
-	if (r < 0)
-		return;
-	reg = &s->regions[r];
+	if (r >= 0)
+		region_label_stack(s, &s->regions[r], tid, comm);
+}
+
+void region_label_stack(struct snapshot *s, struct region *reg, int tid, const char *comm)
+{
+	char label[128], esc[80];
+
 	/* Only plain anonymous mappings: Go keeps goroutine stacks in its heap arena, and a
 	 * heap is not made a stack by holding one. */
 	if (reg->kind != KIND_ANON && reg->kind != KIND_STACK)
@@ -339,7 +383,9 @@ void snapshot_label_stack(struct snapshot *s, int tid, uint64_t sp, const char *
 void snapshot_classify(struct snapshot *s)
 {
 	for (size_t i = 0; i < s->count; i++)
-		s->regions[i].kind = (uint8_t)classify_one(s, i);
+		s->regions[i].kind = (uint8_t)region_classify(&s->regions[i],
+							      i ? &s->regions[i - 1] : NULL,
+							      i + 1 < s->count ? &s->regions[i + 1] : NULL);
 	for (size_t i = 0; i < s->nthreads; i++)
 		snapshot_label_stack(s, s->threads[i].tid, s->threads[i].sp, s->threads[i].comm);
 }

@@ -152,8 +152,11 @@ static int perr(struct rw_err *err, const struct line *ln, const char *what)
  * replaces every earlier record it overlaps, and each replaced record is counted in
  * s->torn (a torn read). A record wholly below the previous one cannot come from such a
  * read (the kernel resumes at or above where it stopped): that is unsorted text. */
+#define STREAM_WINDOW_TEXT "256"
+_Static_assert(SMAPS_STREAM_WINDOW == 256, "STREAM_WINDOW_TEXT spells SMAPS_STREAM_WINDOW");
+
 static int check_order(struct snapshot *s, const struct region *r, const struct line *ln,
-		       struct rw_err *err)
+		       size_t emitted, struct rw_err *err)
 {
 	size_t keep = s->count - 1;
 
@@ -165,6 +168,11 @@ static int check_order(struct snapshot *s, const struct region *r, const struct 
 		return perr(err, ln, "region precedes the previous one (not sorted)");
 	while (keep && s->regions[keep - 1].end > r->start)
 		keep--;
+	/* Stream mode: the regions before the window were handed out, and the first of the
+	 * window gave the last of them its kind: resolving this record needs them back. */
+	if (!keep && emitted)
+		return perr(err, ln, "torn record overlaps more than the last " STREAM_WINDOW_TEXT
+			    " records (too far back for a streaming read)");
 	s->torn += s->count - 1 - keep;
 	s->regions[keep] = *r;
 	s->count = keep + 1;
@@ -173,7 +181,7 @@ static int check_order(struct snapshot *s, const struct region *r, const struct 
 
 /* "START-END PERMS OFFSET MAJ:MIN INODE [PATH]" */
 static int parse_header(struct snapshot *s, const struct line *ln, const char **last_path,
-			size_t *last_path_len, struct rw_err *err)
+			size_t *last_path_len, size_t emitted, struct rw_err *err)
 {
 	const char *p = ln->p, *end = ln->end;
 	struct region *r = snapshot_add(s);
@@ -214,7 +222,7 @@ static int parse_header(struct snapshot *s, const struct line *ln, const char **
 			*last_path_len = n;
 		}
 	}
-	return check_order(s, r, ln, err);
+	return check_order(s, r, ln, emitted, err);
 }
 
 struct keyinfo {
@@ -324,6 +332,88 @@ static int parse_field(struct snapshot *s, const struct line *ln, size_t *hint,
 	return 0;
 }
 
+/* A thread's stack pointer and its place among the '# thread' lines. */
+struct smaps_sp {
+	uint64_t sp;
+	size_t idx;
+};
+
+static int cmp_sp(const void *x, const void *y)
+{
+	const struct smaps_sp *a = x, *b = y;
+	if (a->sp != b->sp)
+		return a->sp < b->sp ? -1 : 1;
+	return (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+/* snapshot_label_stack for one region: of the threads whose sp it holds, the first in the
+ * header names it (later calls of snapshot_label_stack change nothing). */
+static void stream_label(struct smaps_parser *ps, struct region *r)
+{
+	struct snapshot *s = ps->s;
+	size_t lo = 0, hi, best = SIZE_MAX;
+
+	if (ps->sps_threads != s->nthreads) {
+		ps->sps = xreallocarray(ps->sps, s->nthreads, sizeof(*ps->sps));
+		ps->nsps = 0;
+		for (size_t i = 0; i < s->nthreads; i++)
+			if (s->threads[i].sp)
+				ps->sps[ps->nsps++] = (struct smaps_sp){ s->threads[i].sp, i };
+		qsort(ps->sps, ps->nsps, sizeof(*ps->sps), cmp_sp);
+		ps->sps_threads = s->nthreads;
+	}
+	if (!ps->nsps)
+		return;
+	hi = ps->nsps;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ps->sps[mid].sp >= r->start)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	for (size_t i = lo; i < ps->nsps && ps->sps[i].sp < r->end; i++)
+		if (ps->sps[i].idx < best)
+			best = ps->sps[i].idx;
+	if (best != SIZE_MAX)
+		region_label_stack(s, r, s->threads[best].tid, s->threads[best].comm);
+}
+
+/* Hand out the first n regions of the window and drop them. */
+static void stream_emit(struct smaps_parser *ps, size_t n)
+{
+	struct snapshot *s = ps->s;
+
+	for (size_t i = 0; i < n; i++) {
+		struct region *r = &s->regions[i];
+		const struct region *prev = i ? r - 1 : ps->emitted ? &ps->before : NULL;
+		if (!(s->fields_present & (1u << RF_SIZE)))
+			r->f[RF_SIZE] = r->end - r->start;      /* maps text: as finish does */
+		r->kind = (uint8_t)region_classify(r, prev, i + 1 < s->count ? r + 1 : NULL);
+		stream_label(ps, r);
+		ps->emit(ps->emit_ctx, r);
+		ps->emitted++;
+	}
+	if (!n)
+		return;
+	ps->before = s->regions[n - 1];
+	ps->before.path = ps->before.vmflags = "";     /* only its span and perms are used */
+	memmove(s->regions, s->regions + n, (s->count - n) * sizeof(*s->regions));
+	s->count -= n;
+	/* The dropped regions' strings are garbage in the pool: keep it at about 1 MiB. */
+	if (snapshot_pool_blocks(s) > 16) {
+		snapshot_repool(s);
+		ps->last_path = NULL;
+		ps->last_path_len = 0;
+	}
+}
+
+void smaps_parser_stream(struct smaps_parser *ps, smaps_region_fn fn, void *ctx)
+{
+	ps->emit = fn;
+	ps->emit_ctx = ctx;
+}
+
 /* Complete lines [it->p, it->end) of smaps or maps text; only the last may lack its newline
  * (the end of the text). Lines before the first region that are blank or '#' are our header. */
 static int parse_lines(struct smaps_parser *ps, struct lines *it, struct rw_err *err)
@@ -377,7 +467,10 @@ static int parse_lines(struct smaps_parser *ps, struct lines *it, struct rw_err 
 		if (is_region_header(&ln)) {
 			if (s->meta.end_seen)
 				return perr(err, &ln, "region after the snapshot's closing '# end' line");
-			rc = parse_header(s, &ln, &ps->last_path, &ps->last_path_len, err);
+			/* The regions before this header are complete; keep a window of them. */
+			if (ps->emit && s->count >= 2 * SMAPS_STREAM_WINDOW)
+				stream_emit(ps, s->count - SMAPS_STREAM_WINDOW);
+			rc = parse_header(s, &ln, &ps->last_path, &ps->last_path_len, ps->emitted, err);
 			ps->hint = 0;
 		} else if (*ln.p == '#') {
 			if (s->meta.version >= 2)
@@ -468,6 +561,9 @@ int smaps_parser_finish(struct smaps_parser *ps, struct rw_err *err)
 	free(ps->carry);
 	ps->carry = NULL;
 	ps->carry_len = ps->carry_cap = 0;
+	free(ps->sps);
+	ps->sps = NULL;
+	ps->nsps = ps->sps_threads = 0;
 	if (rc || !ps->in_regions)
 		return rc;      /* nothing but our header, or nothing: a snapshot with no regions */
 	s->format = ps->any_fields ? SNAP_FMT_SMAPS : SNAP_FMT_MAPS;
@@ -476,17 +572,34 @@ int smaps_parser_finish(struct smaps_parser *ps, struct rw_err *err)
 		for (size_t i = 0; i < s->count; i++)
 			s->regions[i].f[RF_SIZE] = s->regions[i].end - s->regions[i].start;
 	s->fields_present |= 1u << RF_SIZE;
-	if (s->meta.version < 2)
-		return 0;
-	/* Ours, from version 2: the closing line is written last, so a file without it (or with
-	 * other numbers) was cut short or edited. */
-	if (!s->meta.end_seen)
-		return rw_err_set(err, EINVAL, "line %zu: snapshot cut short: it ends here, "
-				  "without its closing '# end' line", ps->no);
-	if (s->meta.end_regions != s->count)
-		return rw_err_set(err, EINVAL, "snapshot incomplete: its '# end' line says %zu "
-				  "regions, %zu were read", s->meta.end_regions, s->count);
+	if (s->meta.version >= 2) {
+		/* Ours, from version 2: the closing line is written last, so a file without it (or
+		 * with other numbers) was cut short or edited. */
+		if (!s->meta.end_seen)
+			return rw_err_set(err, EINVAL, "line %zu: snapshot cut short: it ends here, "
+					  "without its closing '# end' line", ps->no);
+		if (s->meta.end_regions != ps->emitted + s->count)
+			return rw_err_set(err, EINVAL, "snapshot incomplete: its '# end' line says %zu "
+					  "regions, %zu were read", s->meta.end_regions,
+					  ps->emitted + s->count);
+	}
+	if (ps->emit)
+		stream_emit(ps, s->count);
 	return 0;
+}
+
+int smaps_sniff(const char *buf, size_t len, int final)
+{
+	struct lines it = { buf, buf + len, 0 };
+	struct line ln;
+
+	while (next_line(&it, &ln)) {
+		if (!final && it.p == buf + len && buf[len - 1] != '\n')
+			return -1;      /* cut by the end of what was read so far */
+		if (!is_comment_or_blank(&ln))
+			return is_region_header(&ln);
+	}
+	return final ? 1 : -1;  /* only a header, or nothing: the parser says so */
 }
 
 /* The smaps text from it->p on, through the incremental parser, in one piece. */
@@ -615,7 +728,7 @@ static int parse_pmap_x(struct snapshot *s, struct lines *it, struct rw_err *err
 		if (size > UINT64_MAX - r->start)
 			return perr(err, &ln, "region size out of range");
 		r->end = r->start + size;
-		if (check_order(s, r, &ln, err))
+		if (check_order(s, r, &ln, 0, err))
 			return -EINVAL;
 	}
 	return 0;
@@ -730,7 +843,7 @@ static int parse_pmap_X(struct snapshot *s, struct lines *it, const struct line 
 		if (r->f[RF_SIZE] > UINT64_MAX - r->start)
 			return perr(err, &ln, "region size out of range");
 		r->end = r->start + r->f[RF_SIZE];
-		if (check_order(s, r, &ln, err))
+		if (check_order(s, r, &ln, 0, err))
 			return -EINVAL;
 	}
 	return 0;

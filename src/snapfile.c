@@ -83,6 +83,246 @@ int snapfile_load(const char *path, struct snapshot **out, struct rw_err *err)
 	return 0;
 }
 
+#define STREAM_READ (256u << 10)
+
+static size_t input_limit(void)
+{
+	const char *v = getenv("REGIONWATCH_INPUT_LIMIT");
+	uint64_t n;
+
+	if (v && *v && !parse_size(v, &n) && n > 0 && n < SNAPFILE_MAX_BYTES)
+		return (size_t)n;
+	return SNAPFILE_MAX_BYTES;
+}
+
+/* A regular file that starts as our format-2 snapshot must end with its '# end' line: read
+ * its last bytes now, so a file cut short is refused before any row is written. */
+static int tail_ok(int fd, off_t size)
+{
+	char head[64], tail[512];
+	const char *p, *end;
+	ssize_t n = pread(fd, head, sizeof(head) - 1, 0);
+	uint64_t version = 0;
+
+	if (n <= 0)
+		return 1;
+	head[n] = '\0';
+	p = head + strlen(SMAPS_HEADER_MAGIC);
+	if (strncmp(head, SMAPS_HEADER_MAGIC " ", strlen(SMAPS_HEADER_MAGIC) + 1))
+		return 1;
+	version = strtoull(p + 1, NULL, 10);
+	if (version < 2)
+		return 1;
+	n = pread(fd, tail, sizeof(tail), size > (off_t)sizeof(tail) ? size - (off_t)sizeof(tail) : 0);
+	if (n <= 0)
+		return 0;
+	end = tail + n;
+	while (end > tail && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+		end--;
+	for (p = end; p > tail && p[-1] != '\n'; p--)
+		;
+	return end - p > 6 && !memcmp(p, "# end ", 6);
+}
+
+/* The parser hands out a region: keep a copy, with its strings, until diff takes it. */
+static void stream_take(void *ctx, const struct region *r)
+{
+	struct snapfile_stream *st = ctx;
+	struct region *d = snapshot_add(st->queue);
+
+	*d = *r;
+	d->path = snapshot_strdup(st->queue, r->path, strlen(r->path));
+	d->vmflags = snapshot_strdup(st->queue, r->vmflags, strlen(r->vmflags));
+}
+
+static int stream_fail(struct snapfile_stream *st, struct rw_err *err, int code, const char *msg)
+{
+	st->rc = rw_err_set(&st->err, code, "%s: %s", st->path, msg);
+	if (err)
+		*err = st->err;
+	return st->rc;
+}
+
+/* read() a piece into buf + *have (at most room bytes); 0 at the end, else bytes, or -errno. */
+static ssize_t stream_read(struct snapfile_stream *st, char *into, size_t room)
+{
+	for (;;) {
+		ssize_t n = read(st->fd, into, room);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		st->bytes += (size_t)n;
+		return n;
+	}
+}
+
+static int over_limit(struct snapfile_stream *st, struct rw_err *err)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "more than %zu bytes of input: refused (the limit; "
+		 "REGIONWATCH_INPUT_LIMIT sets a lower one)", st->limit);
+	return stream_fail(st, err, EFBIG, msg);
+}
+
+int snapfile_stream_open(struct snapfile_stream *st, const char *path, struct rw_err *err)
+{
+	struct stat st_buf;
+	size_t have = 0, cap = STREAM_READ;
+	int kind;
+
+	memset(st, 0, sizeof(*st));
+	st->path = path;
+	st->limit = input_limit();
+	st->tail_ok = 1;
+	st->fd = !strcmp(path, "-") ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	if (st->fd < 0)
+		return stream_fail(st, err, errno, strerror(errno));
+	if (fstat(st->fd, &st_buf) < 0)
+		return stream_fail(st, err, errno, strerror(errno));
+	if (S_ISDIR(st_buf.st_mode))
+		return stream_fail(st, err, EISDIR, "is a directory");
+	st->regular = S_ISREG(st_buf.st_mode);
+	if (st->regular && (uint64_t)st_buf.st_size > st->limit)
+		return over_limit(st, err);
+	if (st->regular && st->fd != STDIN_FILENO)     /* '-' cannot be read twice */
+		st->tail_ok = tail_ok(st->fd, st_buf.st_size);
+	st->s = snapshot_new();
+	st->queue = snapshot_new();
+	st->buf = xmalloc(cap + 1);
+	/* Read until the first line that is not our header says which format this is. */
+	for (;;) {
+		ssize_t n;
+		if (have == cap) {
+			if (cap >= st->limit)
+				return over_limit(st, err);
+			cap = cap * 2 > st->limit ? st->limit : cap * 2;
+			st->buf = xrealloc(st->buf, cap + 1);
+		}
+		n = stream_read(st, st->buf + have, cap - have);
+		if (n < 0)
+			return stream_fail(st, err, (int)-n, strerror((int)-n));
+		have += (size_t)n;
+		if (memchr(st->buf + have - n, '\0', (size_t)n)) {
+			kind = 1;       /* the parser refuses it, naming the line */
+			break;
+		}
+		if (st->bytes > st->limit)
+			return over_limit(st, err);
+		kind = smaps_sniff(st->buf, have, n == 0);
+		/* Past 1 MiB of header or blank lines, it is not pmap text (a title and a column
+		 * header come first): stream it, and the parser names the first line it refuses. */
+		if (kind < 0 && have >= 4 * STREAM_READ)
+			kind = 1;
+		if (kind >= 0)
+			break;
+	}
+	if (kind == 0) {
+		/* pmap text: its parser takes the whole text. */
+		char *rest = NULL;
+		size_t rest_len = 0;
+		struct rw_err perr;
+		int rc = read_fd_all(st->fd, &rest, &rest_len, st->limit - have, &perr);
+		if (rc)
+			return stream_fail(st, err, perr.code, perr.msg);
+		st->buf = xrealloc(st->buf, have + rest_len + 1);
+		memcpy(st->buf + have, rest, rest_len);
+		free(rest);
+		have += rest_len;
+		st->whole = snapshot_new();
+		if (smaps_parse(st->buf, have, st->whole, &perr))
+			return stream_fail(st, err, EINVAL, perr.msg);
+		free(st->buf);
+		st->buf = NULL;
+		if (!st->whole->count)
+			return stream_fail(st, err, EINVAL, "no mappings in file (empty, or only a header)");
+		snapshot_classify(st->whole);
+		st->done = 1;
+		return 0;
+	}
+	smaps_parser_init(&st->ps, st->s);
+	smaps_parser_stream(&st->ps, stream_take, st);
+	if (have && smaps_parser_feed(&st->ps, st->buf, have, &st->err)) {
+		struct rw_err perr = st->err;
+		return stream_fail(st, err, EINVAL, perr.msg);
+	}
+	if (cap > STREAM_READ)
+		st->buf = xrealloc(st->buf, STREAM_READ);
+	return 0;
+}
+
+int snapfile_stream_peek(struct snapfile_stream *st, const struct region **r, struct rw_err *err)
+{
+	struct rw_err perr;
+
+	*r = NULL;
+	if (st->rc) {
+		if (err)
+			*err = st->err;
+		return st->rc;
+	}
+	if (st->whole) {
+		if (st->next < st->whole->count)
+			*r = &st->whole->regions[st->next];
+		return 0;
+	}
+	while (st->next == st->queue->count) {
+		ssize_t n;
+		if (st->done)
+			return 0;
+		snapshot_reset(st->queue);
+		st->next = 0;
+		n = stream_read(st, st->buf, STREAM_READ);
+		if (n < 0)
+			return stream_fail(st, err, (int)-n, strerror((int)-n));
+		if (st->bytes > st->limit)
+			return over_limit(st, err);
+		if (n == 0) {
+			st->done = 1;
+			if (smaps_parser_finish(&st->ps, &perr))
+				return stream_fail(st, err, EINVAL, perr.msg);
+			if (!st->ps.emitted)
+				return stream_fail(st, err, EINVAL,
+						   "no mappings in file (empty, or only a header)");
+		} else if (smaps_parser_feed(&st->ps, st->buf, (size_t)n, &perr)) {
+			return stream_fail(st, err, EINVAL, perr.msg);
+		}
+	}
+	*r = &st->queue->regions[st->next];
+	return 0;
+}
+
+void snapfile_stream_pop(struct snapfile_stream *st)
+{
+	st->next++;
+}
+
+const struct snapshot *snapfile_stream_snapshot(const struct snapfile_stream *st)
+{
+	return st->whole ? st->whole : st->s;
+}
+
+size_t snapfile_stream_regions(const struct snapfile_stream *st)
+{
+	return st->whole ? st->whole->count : st->ps.emitted;
+}
+
+void snapfile_stream_close(struct snapfile_stream *st)
+{
+	if (!st->done && !st->whole && st->s)
+		smaps_parser_finish(&st->ps, NULL);   /* frees the parser's memory */
+	if (st->fd >= 0 && st->fd != STDIN_FILENO)
+		close(st->fd);
+	st->fd = -1;
+	snapshot_free(st->s);
+	snapshot_free(st->whole);
+	snapshot_free(st->queue);
+	free(st->buf);
+	st->s = st->whole = st->queue = NULL;
+	st->buf = NULL;
+}
+
 static void fill_meta(const struct procfs *p, struct snapshot *s, char **comm, char **cmdline,
 		      char *kernel, size_t kernel_len)
 {

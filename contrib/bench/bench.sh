@@ -67,6 +67,23 @@ printf '  %-44s %9s KiB\n' "peak RSS of regionwatch diff" "$(peak_rss_kb "$RW" d
 kill -9 "$tpid" 2>/dev/null || true
 
 echo
+echo "== diff of two 10^6-region inputs (synthetic smaps, ~3% changed; target <= 64 MiB) =="
+# BENCH_DIFF_OLD=path/to/an/older/regionwatch adds its figures beside ours.
+sh "$top/contrib/bench/gen_smaps.sh" 1000000 a > "$T/a1m.snap"
+sh "$top/contrib/bench/gen_smaps.sh" 1000000 b > "$T/b1m.snap"
+echo "inputs: $(($(wc -c < "$T/a1m.snap") / 1048576)) MiB and $(($(wc -c < "$T/b1m.snap") / 1048576)) MiB of smaps text"
+# time_rss CMD...: one run's wall time (s) and peak RSS (KiB) from GNU time
+time_rss() { /usr/bin/time -f '%e s %M KiB' "$@" 2>&1 >/dev/null | tail -1; }
+for mode in "" "--all" "--json --all"; do
+	printf '  %-44s %s\n' "regionwatch diff $mode A B" "$(time_rss "$RW" diff $mode "$T/a1m.snap" "$T/b1m.snap")"
+	if [ -n "${BENCH_DIFF_OLD:-}" ]; then
+		printf '  %-44s %s\n' "  (older: $BENCH_DIFF_OLD)" "$(time_rss "$BENCH_DIFF_OLD" diff $mode "$T/a1m.snap" "$T/b1m.snap")"
+	fi
+done
+printf '  %-44s %s\n' "regionwatch diff A - (B from a pipe)" "$(cat "$T/b1m.snap" | time_rss "$RW" diff "$T/a1m.snap" -)"
+rm -f "$T/a1m.snap" "$T/b1m.snap"
+
+echo
 echo "== Growth tracking: watch at 1 s on a 10,000-mapping process =="
 WATCH_SECONDS=${BENCH_WATCH_SECONDS:-30}
 start many_maps -n 10000 -t 600

@@ -155,6 +155,95 @@ static void test_real_go(void)
 	free(tb);
 }
 
+/* A snapshot as a diff_source, one region at a time. */
+struct snap_src {
+	const struct snapshot *s;
+	size_t next;
+};
+
+static int snap_peek(void *ctx, const struct region **r)
+{
+	struct snap_src *src = ctx;
+	*r = src->next < src->s->count ? &src->s->regions[src->next] : NULL;
+	return 0;
+}
+
+static void snap_pop(void *ctx)
+{
+	((struct snap_src *)ctx)->next++;
+}
+
+struct rows_seen {
+	const struct diff_result *want;
+	size_t n, bad;
+};
+
+static int check_row(void *ctx, const struct diff_row *row)
+{
+	struct rows_seen *rs = ctx;
+	const struct diff_row *w = rs->n < rs->want->count ? &rs->want->rows[rs->n] : NULL;
+
+	if (!w || w->start != row->start || w->end != row->end || w->status != row->status ||
+	    w->rss_a != row->rss_a || w->rss_b != row->rss_b || w->delta != row->delta ||
+	    w->size_a != row->size_a || w->size_b != row->size_b || w->anon_a != row->anon_a ||
+	    w->anon_b != row->anon_b || w->nregions_a != row->nregions_a ||
+	    w->nregions_b != row->nregions_b || strcmp(w->perms, row->perms) ||
+	    w->rep->kind != row->rep->kind || strcmp(w->rep->path, row->rep->path))
+		rs->bad++;
+	rs->n++;
+	return 0;
+}
+
+/* diff_stream over regions one at a time gives diff_compute's rows, in address order. */
+static void same_as_compute(const struct snapshot *a, const struct snapshot *b, const char *what)
+{
+	struct diff_result r;
+	struct snap_src xa = { a, 0 }, xb = { b, 0 };
+	struct diff_source sa = { snap_peek, snap_pop, &xa }, sb = { snap_peek, snap_pop, &xb };
+	struct rows_seen rs = { &r, 0, 0 };
+	struct diff_totals t;
+
+	diff_compute(a, b, &r);
+	ok(!diff_stream(&sa, &sb, check_row, &rs, &t) && rs.n == r.count && !rs.bad &&
+	   t.rss_a == r.totals.rss_a && t.rss_b == r.totals.rss_b && t.size_b == r.totals.size_b &&
+	   t.regions_a == a->count && t.regions_b == b->count,
+	   "diff_stream = diff_compute: %s (%zu rows, %zu differ)", what, r.count, rs.bad);
+	diff_free(&r);
+}
+
+static void test_stream(void)
+{
+	static const char *const pairs[][2] = {
+		{ "fixtures/smaps/shared_go_t1s.smaps", "fixtures/smaps/shared_go_t10s.smaps" },
+		{ "fixtures/smaps/c_threads_a.smaps", "fixtures/smaps/c_threads_b.smaps" },
+		{ "fixtures/smaps/go_leak_a.smaps", "fixtures/smaps/go_leak_b.smaps" },
+		{ "fixtures/smaps/brk_a.smaps", "fixtures/smaps/brk_b.smaps" },
+		{ "fixtures/smaps/brk_b.smaps", "fixtures/smaps/brk_a.smaps" },
+	};
+
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		size_t la, lb;
+		char *ta = tap_slurp(pairs[i][0], &la), *tb = tap_slurp(pairs[i][1], &lb);
+		struct snapshot *a = snapshot_new(), *b = snapshot_new();
+		smaps_parse(ta, la, a, NULL);
+		smaps_parse(tb, lb, b, NULL);
+		snapshot_classify(a);
+		snapshot_classify(b);
+		same_as_compute(a, b, pairs[i][1]);
+		snapshot_free(a);
+		snapshot_free(b);
+		free(ta);
+		free(tb);
+	}
+	snapshot_free(last_a);
+	snapshot_free(last_b);
+	last_a = mk("7f0000000000 7f0000400000 rw-p 4096\n7f0000400000 7f0004000000 ---p 0\n"
+		    "7f1000000000 7f1000001000 rw-p 4\n");
+	last_b = mk("7f0000000000 7f0000800000 rw-p 8192\n7f0000800000 7f0004000000 ---p 0\n"
+		    "7f0ff0000000 7f1000002000 rw-p 8 /x\n");
+	same_as_compute(last_a, last_b, "boundary move, one region over another");
+}
+
 int main(void)
 {
 	test_boundary_move();
@@ -162,6 +251,7 @@ int main(void)
 	test_add_remove_same_order();
 	test_touching();
 	test_real_go();
+	test_stream();
 	snapshot_free(last_a);
 	snapshot_free(last_b);
 	return done_testing();

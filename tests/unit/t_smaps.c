@@ -557,6 +557,142 @@ static void test_incremental(void)
 	}
 }
 
+/* Stream mode hands out what smaps_parse + snapshot_classify give: collect its regions. */
+static void collect(void *ctx, const struct region *r)
+{
+	struct snapshot *out = ctx;
+	struct region *d = snapshot_add(out);
+
+	*d = *r;
+	d->path = snapshot_strdup(out, r->path, strlen(r->path));
+	d->vmflags = snapshot_strdup(out, r->vmflags, strlen(r->vmflags));
+}
+
+/* rc of a stream parse of buf in pieces of piece bytes; out gets the regions, and the
+ * counts and meta of the parser's snapshot (for same_snapshot). */
+static int stream_parse(const char *buf, size_t len, size_t piece, struct snapshot *out,
+			struct rw_err *err)
+{
+	struct snapshot *win = snapshot_new();
+	struct smaps_parser ps;
+	int rc = 0;
+
+	smaps_parser_init(&ps, win);
+	smaps_parser_stream(&ps, collect, out);
+	for (size_t o = 0; o < len && !rc; o += piece)
+		rc = smaps_parser_feed(&ps, buf + o, len - o < piece ? len - o : piece, err);
+	rc = rc ? (smaps_parser_finish(&ps, NULL), rc) : smaps_parser_finish(&ps, err);
+	ok(win->count == 0 || rc, "stream: no region left in the window") ;
+	out->torn = win->torn;
+	out->fields_present = win->fields_present;
+	out->format = win->format;
+	out->meta.version = win->meta.version;
+	out->meta.pid = win->meta.pid;
+	out->meta.end_seen = win->meta.end_seen;
+	out->meta.comm = snapshot_strdup(out, win->meta.comm, strlen(win->meta.comm));
+	out->nthreads = win->nthreads;
+	snapshot_free(win);
+	return rc;
+}
+
+static int same_kinds(const struct snapshot *a, const struct snapshot *b)
+{
+	for (size_t i = 0; i < a->count && i < b->count; i++)
+		if (a->regions[i].kind != b->regions[i].kind)
+			return 0;
+	return a->count == b->count;
+}
+
+/* Synthetic smaps text: n regions of 4 KiB, one page apart, glibc arenas and guards among
+ * them, a thread whose sp is in region 701, and a torn record every 97 regions (the region
+ * printed again, grown into the gap after it). */
+static char *big_text(size_t n, int reach_back, size_t *len)
+{
+	size_t cap = n * 160 + 4096, o = 0;
+	char *t = xmalloc(cap);
+	uint64_t base = 0x7f0000000000ULL;
+
+	o += (size_t)snprintf(t + o, cap - o, "# regionwatch-snapshot 1\n# pid 7\n"
+			      "# thread 8 0x%llx worker\n",
+			      (unsigned long long)(base + 701 * 0x2000 + 16));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t s = base + i * 0x2000;
+		const char *perms = i % 50 == 3 ? "---p" : "rw-p";
+		o += (size_t)snprintf(t + o, cap - o, "%llx-%llx %s 00000000 00:00 0 %s\n"
+				      "Size: 4 kB\nRss: %zu kB\nAnonymous: 0 kB\n",
+				      (unsigned long long)s, (unsigned long long)(s + 0x1000), perms,
+				      i % 7 ? "" : "/lib/x.so", (i % 3) * 4);
+		if (i % 97 == 50)
+			o += (size_t)snprintf(t + o, cap - o, "%llx-%llx rw-p 00000000 00:00 0 \n"
+					      "Size: 8 kB\nRss: 8 kB\n", (unsigned long long)s,
+					      (unsigned long long)(s + 0x1800));
+	}
+	if (reach_back)     /* covers everything from region 1 on */
+		o += (size_t)snprintf(t + o, cap - o, "%llx-%llx rw-p 00000000 00:00 0 \nRss: 4 kB\n",
+				      (unsigned long long)(base + 0x2000),
+				      (unsigned long long)(base + n * 0x2000));
+	*len = o;
+	return t;
+}
+
+static void test_stream(void)
+{
+	static const char *const files[] = {
+		"fixtures/smaps/c_threads.smaps", "fixtures/smaps/special.smaps",
+		"fixtures/smaps/go_leak.smaps", "fixtures/smaps/torn/go_repeated_vma.smaps",
+		"fixtures/smaps/torn/overlap_into_heap.smaps", "fixtures/smaps/edge/long_path.smaps",
+		"fixtures/smaps/edge/no_final_newline.smaps", "fixtures/smaps/bad/bad_number.smaps",
+		"fixtures/smaps/bad/bad_order.smaps", "fixtures/smaps/bad/bad_binary.smaps",
+		"fixtures/smaps/bad/bad_field_before_header.smaps", "fixtures/smaps/c_threads_b.smaps",
+		NULL, NULL,
+	};
+	static const size_t pieces[] = { 1, 29, 4096, 1 << 20 };
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		size_t len;
+		char *buf = files[i] ? tap_slurp(files[i], &len) : big_text(5000, 0, &len);
+		const char *name = files[i] ? files[i] : "synthetic 5000 regions";
+		struct snapshot *whole = snapshot_new();
+		struct rw_err ew = { 0, "" };
+		int rcw = smaps_parse(buf, len, whole, &ew), all = 1;
+
+		if (!files[i] && i + 1 == sizeof(files) / sizeof(files[0])) {
+			/* the same with a torn record reaching back over every earlier one */
+			free(buf);
+			buf = big_text(5000, 1, &len);
+			name = "synthetic, a record reaching back past the window";
+		}
+		snapshot_classify(whole);
+		for (size_t k = 0; k < sizeof(pieces) / sizeof(pieces[0]); k++) {
+			struct snapshot *out = snapshot_new();
+			struct rw_err es = { 0, "" };
+			int rcs = stream_parse(buf, len, pieces[k], out, &es);
+			if (files[i] || i + 2 == sizeof(files) / sizeof(files[0])) {
+				if (rcs != rcw || strcmp(es.msg, ew.msg) ||
+				    (!rcw && (!same_snapshot(whole, out) || !same_kinds(whole, out)))) {
+					if (all)
+						printf("# %s in pieces of %zu: rc %d '%s', whole: rc %d '%s'\n",
+						       name, pieces[k], rcs, es.msg, rcw, ew.msg);
+					all = 0;
+				}
+			} else if (!rcs || !strstr(es.msg, "too far back")) {
+				all = 0;
+			}
+			snapshot_free(out);
+		}
+		ok(all, "stream parse of %s = smaps_parse + classify (%s)", name,
+		   rcw ? ew.msg : "ok");
+		if (!files[i] && i + 2 == sizeof(files) / sizeof(files[0])) {
+			ok(whole->torn == 5000 / 97 + 1, "synthetic: %zu torn records", whole->torn);
+			long at = snapshot_find(whole, 0x7f0000000000ULL + 701 * 0x2000 + 16);
+			ok(at >= 0 && !strcmp(whole->regions[at].path, "[stack tid 8 worker]"),
+			   "synthetic: the thread's stack is named");
+		}
+		snapshot_free(whole);
+		free(buf);
+	}
+}
+
 int main(void)
 {
 	test_real_smaps();
@@ -572,5 +708,6 @@ int main(void)
 	test_header_roundtrip();
 	test_fuzz_regressions();
 	test_incremental();
+	test_stream();
 	return done_testing();
 }

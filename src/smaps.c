@@ -42,23 +42,17 @@ static int next_line(struct lines *it, struct line *ln)
 }
 
 /* Value of a hex digit, or -1: a table, since the maps lines of 60,000 mappings hold about
- * two million digits a sample. */
-static signed char hex_digit[256];
-
-static void init_hex(void)
-{
-	if (hex_digit[0])
-		return;
-	memset(hex_digit, -1, sizeof(hex_digit));
-	for (int c = 0; c < 10; c++)
-		hex_digit['0' + c] = (signed char)c;
-	for (int c = 0; c < 6; c++)
-		hex_digit['a' + c] = hex_digit['A' + c] = (signed char)(10 + c);
-}
+ * two million digits a sample. It holds value + 1, so the bytes not listed (0) are not
+ * digits, and it needs no initialisation at run time. */
+static const unsigned char hex_digit[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
+	['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
+	['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
 
 static int hexval(char c)
 {
-	return hex_digit[(unsigned char)c];
+	return (int)hex_digit[(unsigned char)c] - 1;
 }
 
 /* Parse hex digits at *pp; at least one; at most 16. */
@@ -239,7 +233,6 @@ static size_t nkeys;
 
 static void init_keys(void)
 {
-	init_hex();
 	if (nkeys)
 		return;
 	for (int f = 0; f < RF_COUNT; f++) {
@@ -958,7 +951,6 @@ void smaps_tally_feed(struct smaps_tally *t, const char *buf, size_t len)
 {
 	const char *p = buf, *end = buf + len;
 
-	init_hex();
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *stop = nl ? nl : end;

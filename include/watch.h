@@ -106,6 +106,11 @@ uint64_t watch_baseline_rss(const struct watch *w, uint64_t id, int *found);
  * grows" (rows are ranked by score, so no later row grows either). */
 const struct area *watch_top_growing(const struct watch *w, const struct area_stats **st);
 
+/* The pool whose row this is (from the latest watch_rank), or NULL for an area. */
+const struct pool *watch_row_pool(const struct watch *w, const struct area *row);
+/* A pool's member that grew most over the window (NULL for no members). */
+const struct area *watch_pool_top_member(const struct watch *w, const struct pool *p);
+
 /* Fill v from the latest step and the rows of the latest watch_rank. */
 void watch_fill_view(const struct watch *w, struct watch_view *v);
 

@@ -119,12 +119,51 @@ static void on_run(void *ctx, uint64_t start, uint64_t end)
 	d->nruns++;
 }
 
+/* What --region names: one range, or the members of a pool (sorted, disjoint). */
+struct ranges {
+	uint64_t (*r)[2];
+	size_t n, cap;
+};
+
+static void ranges_add(struct ranges *rs, uint64_t start, uint64_t end)
+{
+	if (rs->n && start <= rs->r[rs->n - 1][1]) {       /* touching or overlapping: join */
+		if (end > rs->r[rs->n - 1][1])
+			rs->r[rs->n - 1][1] = end;
+		return;
+	}
+	if (rs->n == rs->cap) {
+		rs->cap = rs->cap ? rs->cap * 2 : 8;
+		rs->r = xreallocarray(rs->r, rs->cap, sizeof(*rs->r));
+	}
+	rs->r[rs->n][0] = start;
+	rs->r[rs->n][1] = end;
+	rs->n++;
+}
+
+/* The area holding addr in the fresh map (the touching pieces of one reservation), added
+ * to rs; 0 if it is gone from the map. */
+static int add_area_at(const struct snapshot *snap, uint64_t addr, struct ranges *rs)
+{
+	char spec[32];
+	uint64_t s, e;
+	size_t first;
+
+	if (snapshot_find(snap, addr) < 0)
+		return 0;
+	snprintf(spec, sizeof(spec), "0x%llx", (unsigned long long)addr);
+	if (memread_resolve(snap, spec, &s, &e, &first, NULL))
+		return 0;
+	ranges_add(rs, s, e);
+	return 1;
+}
+
 /* --region top: watch for 2 s (9 samples, 0.25 s apart) and take the first row if it grows.
  * It is then resolved against a fresh read of smaps, just before the read: an area that
  * moved or vanished since its last sample (mremap, munmap) is picked again from a new
  * sample, up to 3 times. Leaves the fresh snapshot in *snap. */
 static int resolve_top(const struct procfs *p, pid_t pid, struct snapshot **snap,
-		       uint64_t *start, uint64_t *end, struct rw_err *err)
+		       struct ranges *rs, struct rw_err *err)
 {
 	struct watch w;
 	struct watch_opts wo = { pid, 0.25, 2.0, 0 };
@@ -139,8 +178,9 @@ static int resolve_top(const struct procfs *p, pid_t pid, struct snapshot **snap
 	for (int tries = 0; !rc; tries++) {
 		const struct area_stats *st;
 		const struct area *a;
-		char spec[32], r[32];
-		size_t first;
+		const struct pool *pool;
+		size_t gone = 0;
+		char r[32];
 
 		watch_rank(&w, 1);
 		a = watch_top_growing(&w, &st);
@@ -150,20 +190,31 @@ static int resolve_top(const struct procfs *p, pid_t pid, struct snapshot **snap
 					(unsigned long long)w.tl.seq, w.t_last - w.t0);
 			break;
 		}
+		pool = w.rank_pool[0];
 		snapshot_free(*snap);
 		*snap = NULL;
 		rc = snapfile_capture(p, snap, err);
 		if (rc)
 			break;
-		if (snapshot_find(*snap, a->start) >= 0) {
-			snprintf(spec, sizeof(spec), "0x%llx", (unsigned long long)a->start);
-			rc = memread_resolve(*snap, spec, start, end, &first, err);
-			if (!rc)
-				fprintf(stderr, "regionwatch: dump: --region top: %llx-%llx (%s %s, %s/s "
-					"over %.1f s)\n", (unsigned long long)*start,
-					(unsigned long long)*end, trend_name(st->trend),
-					region_kind_name(a->kind), fmt_delta((int64_t)st->rate, r, sizeof(r)),
-					w.t_last - w.t0);
+		/* The row against the fresh map: a pool is all its members (those still mapped). */
+		rs->n = 0;
+		if (pool) {
+			for (size_t i = 0; i < pool->nmembers; i++)
+				gone += !add_area_at(*snap, pool->members[i]->start, rs);
+		} else {
+			gone = !add_area_at(*snap, a->start, rs);
+		}
+		if (rs->n) {
+			fprintf(stderr, "regionwatch: dump: --region top: %llx-%llx (%s %s, %s/s over "
+				"%.1f s)", (unsigned long long)rs->r[0][0],
+				(unsigned long long)rs->r[rs->n - 1][1], trend_name(st->trend),
+				pool ? a->path : region_kind_name(a->kind),
+				fmt_delta((int64_t)st->rate, r, sizeof(r)), w.t_last - w.t0);
+			if (pool)
+				fprintf(stderr, ": its %zu member%s read as %zu range%s%s", pool->nmembers,
+					pool->nmembers == 1 ? "" : "s", rs->n, rs->n == 1 ? "" : "s",
+					gone ? " (some gone from the map since their last sample)" : "");
+			fputc('\n', stderr);
 			break;
 		}
 		if (tries == 2) {
@@ -182,6 +233,38 @@ static int resolve_top(const struct procfs *p, pid_t pid, struct snapshot **snap
 	watch_close(&w);
 	return rc;
 }
+
+/* Read every range into the same sink, in address order: the gaps between them are holes
+ * for the analyses (a string does not run across them) but are not counted as pages. */
+static int read_ranges(const struct procfs *p, const struct snapshot *snap, const struct ranges *rs,
+		       const struct memread_opts *mo, const struct memread_sink *sink,
+		       struct memread_stats *st, struct rw_err *err)
+{
+	struct memread_stats one;
+	int r = 0;
+
+	memset(st, 0, sizeof(*st));
+	for (size_t i = 0; i < rs->n && !r; i++) {
+		if (i && sink->hole)
+			sink->hole(sink->ctx, rs->r[i - 1][1], rs->r[i][0] - rs->r[i - 1][1],
+				   MEMREAD_HOLE_UNMAPPED);
+		r = memread_range(p, snap, rs->r[i][0], rs->r[i][1], mo, sink, &one, err);
+		st->bytes_read += one.bytes_read;
+		st->pages_present += one.pages_present;
+		for (int h = 0; h < MEMREAD_HOLE_COUNT; h++)
+			st->pages[h] += one.pages[h];
+		st->runs += one.runs;
+		st->syscalls += one.syscalls;
+		st->used_pagemap_scan |= one.used_pagemap_scan;
+		st->used_proc_mem |= one.used_proc_mem;
+		st->exited |= one.exited;
+		st->truncated |= one.truncated;
+		if (one.truncated)
+			st->stopped_at = one.stopped_at;
+	}
+	return r;
+}
+
 
 static int write_manifest(const char *path, const struct dump_info *info, int force,
 			  struct rw_err *err)
@@ -266,18 +349,21 @@ static int check_output(const struct cli_ctx *cx, const char *out, int force)
 /* --region SPEC against a fresh map (top: the growing area, resolved again before the
  * read). Leaves the map in *snap. Exit status or 0. */
 static int resolve_spec(const struct cli_ctx *cx, const struct procfs *p, const char *spec,
-			struct snapshot **snap, uint64_t *start, uint64_t *end)
+			struct snapshot **snap, struct ranges *rs)
 {
 	struct rw_err err;
+	uint64_t start, end;
 	size_t first;
 	int r;
 
 	if (!strcmp(spec, "top"))
-		r = resolve_top(p, p->pid, snap, start, end, &err) ? RW_EXIT_FAIL : 0;
+		r = resolve_top(p, p->pid, snap, rs, &err) ? RW_EXIT_FAIL : 0;
 	else if (snapfile_capture(p, snap, &err))
 		r = RW_EXIT_FAIL;
-	else if ((r = memread_resolve(*snap, spec, start, end, &first, &err)))
+	else if ((r = memread_resolve(*snap, spec, &start, &end, &first, &err)))
 		r = r == -EINVAL ? RW_EXIT_USAGE : RW_EXIT_FAIL;
+	else
+		ranges_add(rs, start, end);
 	if (r)
 		cli_error(cx->name, "%s", err.msg);
 	return r;
@@ -369,6 +455,7 @@ int cmd_dump(struct cli_ctx *cx, int argc, char **argv)
 	struct snapshot *snap = NULL;
 	struct rw_err err;
 	uint64_t start, end;
+	struct ranges rs = { NULL, 0, 0 };
 	struct target_freeze frz;
 	int frozen = 0;
 	struct dump_ctx dc;
@@ -417,8 +504,20 @@ int cmd_dump(struct cli_ctx *cx, int argc, char **argv)
 		cli_error(cx->name, "%s", err.msg);
 		return RW_EXIT_FAIL;
 	}
-	if ((rc = resolve_spec(cx, &p, spec, &snap, &start, &end)))
+	if ((rc = resolve_spec(cx, &p, spec, &snap, &rs)))
 		goto out_snap;
+	start = rs.r[0][0];
+	end = rs.r[rs.n - 1][1];
+	if (out && rs.n > 1) {
+		/* A dump file is one range at its offsets; a pool's members can lie terabytes
+		 * apart. The analyses read them all without a file. */
+		cli_error(cx->name, "--region top is a pool of %zu ranges between %llx and %llx: -o "
+			  "needs one range; give --region with one of them (watch --json lists its "
+			  "members), or leave out -o", rs.n, (unsigned long long)start,
+			  (unsigned long long)end);
+		rc = RW_EXIT_USAGE;
+		goto out_snap;
+	}
 	ao.base = start;
 	ao.size = end - start;
 	ao.out = stdout;
@@ -468,7 +567,7 @@ int cmd_dump(struct cli_ctx *cx, int argc, char **argv)
 	sink = (struct memread_sink){ on_data, on_hole, &dc };
 	target_test_pause("reading");
 	t0 = now_mono();
-	r = memread_range(&p, snap, start, end, &mo, &sink, &st, &err);
+	r = read_ranges(&p, snap, &rs, &mo, &sink, &st, &err);
 	if (dc.an)
 		analysis_finish(dc.an);
 	t1 = now_mono();
@@ -522,6 +621,7 @@ out_an:
 	analysis_free(dc.an);
 	free(dc.runs);
 out_snap:
+	free(rs.r);
 	snapshot_free(snap);
 	procfs_close(&p);
 	return rc;

@@ -61,16 +61,31 @@ void ui_region_inspect(struct ui *u, unsigned mask)
 unsigned ui_region_open(struct ui *u)
 {
 	const struct area *a;
+	const struct pool *pool;
 	char path[200];
 
 	if (!u->nrows)
 		return UI_HANDLED;
 	a = u->rows[u->sel];
+	pool = watch_row_pool(&u->w, a);
+	if (pool) {
+		/* A pool's span holds other mappings too: open the member that grew most (all of
+		 * them are read by dump --region top). */
+		const struct area *m = watch_pool_top_member(&u->w, pool);
+		if (!m)
+			return UI_HANDLED;
+		escape_ctl(m->path, path, sizeof(path));
+		snprintf(u->rdesc, sizeof(u->rdesc), "%llx-%llx  %s  %s (of %zu in the pool: the one "
+			 "that grew most)", (unsigned long long)m->start, (unsigned long long)m->end,
+			 region_kind_name((enum region_kind)m->kind), path, pool->nmembers);
+		a = m;
+	} else {
+		escape_ctl(a->path, path, sizeof(path));
+		snprintf(u->rdesc, sizeof(u->rdesc), "%llx-%llx  %s  %s", (unsigned long long)a->start,
+			 (unsigned long long)a->end, region_kind_name((enum region_kind)a->kind), path);
+	}
 	u->rstart = a->start;
 	u->rend = a->end;
-	escape_ctl(a->path, path, sizeof(path));
-	snprintf(u->rdesc, sizeof(u->rdesc), "%llx-%llx  %s  %s", (unsigned long long)a->start,
-		 (unsigned long long)a->end, region_kind_name((enum region_kind)a->kind), path);
 	u->view = VIEW_REGION;
 	u->hex_top = a->start;
 	/* a growing area's news is at its top (brk and Go arenas grow upward) */

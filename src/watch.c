@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -208,6 +209,30 @@ const struct area *watch_top_growing(const struct watch *w, const struct area_st
 	if (st)
 		*st = &w->rank_st[0];
 	return w->rank[0];
+}
+
+const struct pool *watch_row_pool(const struct watch *w, const struct area *row)
+{
+	for (size_t i = 0; i < w->pools.npools; i++)
+		if (&w->pools.pools[i].row == row)
+			return &w->pools.pools[i];
+	return NULL;
+}
+
+const struct area *watch_pool_top_member(const struct watch *w, const struct pool *p)
+{
+	const struct area *best = NULL;
+	int64_t best_delta = INT64_MIN;
+
+	for (size_t i = 0; i < p->nmembers; i++) {
+		struct area_stats st;
+		timeline_area_stats(&w->tl, p->members[i], &st);
+		if (st.delta > best_delta) {
+			best_delta = st.delta;
+			best = p->members[i];
+		}
+	}
+	return best;
 }
 
 void watch_fill_view(const struct watch *w, struct watch_view *v)

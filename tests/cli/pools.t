@@ -65,6 +65,22 @@ set -- $(first_row "$TPID")
 ok "control thread churn: the first row is not growing ($4)" test "$4" != growing
 stop_target "$TPID"
 
+# dump --region top: the first row is the pool, and all its members are read.
+start_target grow_threads -n 3 -r 4096 -t 60
+"$RW" dump -p "$TPID" --region top --top 3 --json > "$T/top.json" 2> "$T/top.err"
+is "$?" 0 "dump --region top of a pool: exit 0"
+like "$(cat "$T/top.err")" "--region top: .*\\[pool: glibc malloc.*: its 4 members read as [0-9]+ range" \
+	"dump --region top of a pool: reads all 4 members"
+is "$(json_get "$T/top.json" '$d->{top_shapes}[0]{shape}')" "user_session id=# token=# role=viewer" \
+	"... and the leaked record is the top shape"
+ok "... read from every member: more than 3 arenas' worth of records" \
+	test "$(json_get "$T/top.json" '$d->{top_shapes}[0]{count}')" -gt 1000
+"$RW" dump -p "$TPID" --region top -o "$T/pool.bin" > /dev/null 2> "$T/top.err"
+is "$?" 2 "dump --region top -o of a pool: exit 2 (a dump file is one range)"
+like "$(cat "$T/top.err")" "is a pool of [0-9]+ ranges .*-o needs one range" "... says why"
+ok "... and writes no file" test ! -e "$T/pool.bin"
+stop_target "$TPID"
+
 # Text: the rows' share of the growth, and the rest as "other".
 start_target grow_threads -n 3 -r 4096 -t 60
 "$RW" watch -p "$TPID" -i 0.5 -n 4 --top 3 > "$T/w.txt" 2>&1

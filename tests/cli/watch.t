@@ -121,10 +121,12 @@ stop_target "$TPID"
 # 11. Torn reads: mappings that grow without pause (as a Go heap does in its first second)
 # are printed twice within one read of smaps. watch resolves them, never fails on them, and
 # counts them (torn_records). Started right after the target, as a user would.
+# 64 areas with 2 filler mappings after each: /proc/PID/maps spans several pages too, so
+# the cheap samples (maps + pagemap) meet torn reads, not only the full smaps ones.
 fails=0; torn=0; runs=0
-while [ $runs -lt 5 ]; do
+while [ $runs -lt 8 ]; do
 	runs=$((runs + 1))
-	start_target grow_fast -a 8 -m 16 -t 60
+	start_target grow_fast -a 64 -m 2 -f 2 -t 60
 	"$RW" watch -p "$TPID" -i 0.05 -n 80 --json > "$T/torn.json" 2> "$T/torn.err" || fails=$((fails + 1))
 	stop_target "$TPID"
 	tail -1 "$T/torn.json" > "$T/sum.json"

@@ -138,8 +138,8 @@ static void announce(void *ctx, size_t nthreads, const char *comm)
 	char name[300];
 
 	fprintf(stderr, "regionwatch: stacks: stopping the %zu thread%s of %d (%s) for a moment "
-		"to read their stacks\n", nthreads, nthreads == 1 ? "" : "s", pid,
-		escape_ctl(comm, name, sizeof(name)));
+		"to read %s\n", nthreads, nthreads == 1 ? "" : "s", pid,
+		escape_ctl(comm, name, sizeof(name)), nthreads == 1 ? "its stack" : "their stacks");
 	fflush(stderr);
 }
 

@@ -119,8 +119,9 @@ unsigned ui_stacks_ask(struct ui *u)
 		free(tids);
 	}
 	/* short enough that "y/n" shows on 80 columns (about 1 ms per thread) */
-	snprintf(label, sizeof(label), "backtraces stop all %d threads of %d for ~%d ms. Go on? y/n: ",
-		 nthreads, u->o->pid, nthreads > 1 ? nthreads : 1);
+	snprintf(label, sizeof(label), "backtraces stop %s %d thread%s of %d for ~%d ms. Go on? y/n: ",
+		 nthreads == 1 ? "the" : "all", nthreads, nthreads == 1 ? "" : "s", u->o->pid,
+		 nthreads > 1 ? nthreads : 1);
 	return ui_prompt_open(u, PROMPT_STACKS, label, "");
 }
 

@@ -130,7 +130,7 @@ ok "n answers at once (no Enter): not taken" wait_for "backtraces: not taken" 10
 
 # t: backtraces, after saying that the target will be stopped.
 TM send-keys t
-ok "t asks first: it says the threads will be stopped" wait_for "backtraces stop all 1 threads of $pid" 10
+ok "t asks first: it says the threads will be stopped" wait_for "backtraces stop the 1 thread of $pid" 10
 TM send-keys y
 ok "t shows the backtrace of the thread" wait_for "^thread $pid \\(grow_brk\\) state" 12
 ok "... with its frames" wait_for "#1 0x[0-9a-f]+ main\\+0x[0-9a-f]+ \\(grow_brk\\)" 10

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "sampler.h"
+#include "goinfo.h"
 #include "pool.h"
 #include "timeline.h"
 #include "util.h"
@@ -44,7 +45,15 @@ struct watch_view {
 	size_t nareas;                 /* areas alive in total */
 	uint64_t vanished;
 	const char *end;               /* summary only: "count", "interrupted", "exited" */
+	/* A Go program (goinfo): which grows, the Go heap or native memory */
+	const struct goinfo *go;       /* NULL when not Go */
+	int64_t goroutines, goroutines_first;   /* -1 when unknown */
+	double go_heap_rate, native_rate;       /* bytes/s: go-heap areas; [heap] + arenas */
 };
+
+/* The verdict in words for a Go program ("Go heap flat, glibc malloc +3.1M/s: native
+ * (cgo/C) memory, which Go's pprof does not see"); "" when not Go or too early. */
+const char *watch_go_verdict(const struct watch_view *v, char *out, size_t outlen);
 
 struct watch_baseline {
 	uint64_t id, rss;
@@ -68,6 +77,9 @@ struct watch {
 	const struct pool **rank_pool;   /* per row: its pool, or NULL */
 	size_t nrank, rank_cap;
 	struct pool_set pools;
+	struct goinfo go;                /* read at the first sample */
+	int64_t goroutines, goroutines_first;
+	double go_heap_rate, native_rate;
 	const struct area **scratch;     /* areas ranked before pools are merged in */
 	struct area_stats *scratch_st;
 	size_t scratch_cap;

@@ -294,6 +294,22 @@ static void watch_common(json_t *doc, const struct watch_view *v)
 	}
 	json_object_set_new(doc, "cost_ms", json_real(round(v->cost_ms * 1000) / 1000));
 	json_object_set_new(doc, "torn_records", jint(v->torn));
+	if (v->go) {
+		json_t *g = json_object();
+		char verdict[200];
+		json_object_set_new(g, "version", v->go->version[0] ? json_string(v->go->version) : json_null());
+		json_object_set_new(g, "stripped", json_boolean(v->go->stripped));
+		json_object_set_new(g, "goroutines", v->goroutines >= 0 ? json_integer(v->goroutines) : json_null());
+		json_object_set_new(g, "goroutines_first",
+				    v->goroutines_first >= 0 ? json_integer(v->goroutines_first) : json_null());
+		json_object_set_new(g, "heap_rate", json_real(v->go_heap_rate));
+		json_object_set_new(g, "native_rate", json_real(v->native_rate));
+		watch_go_verdict(v, verdict, sizeof(verdict));
+		json_object_set_new(g, "verdict", verdict[0] ? json_string(verdict) : json_null());
+		json_object_set_new(doc, "go", g);
+	} else {
+		json_object_set_new(doc, "go", json_null());
+	}
 	json_object_set_new(doc, "interval_s", json_real(v->interval));
 	json_object_set_new(doc, "interval_stretched", json_boolean(v->stretched));
 	json_object_set_new(doc, "max_cost_pct", json_real(v->max_cost));

@@ -187,6 +187,25 @@ static void watch_explained(FILE *fp, const struct watch_view *v)
 		fmt_delta(growth - held, c, sizeof(c)));
 }
 
+/* A Go program: its version, goroutines, and which grows, in words. */
+static void watch_go(FILE *fp, const struct watch_view *v)
+{
+	char verdict[200];
+
+	if (!v->go)
+		return;
+	fprintf(fp, "Go %s", v->go->version[0] ? v->go->version : "(version unknown)");
+	if (v->go->stripped)
+		fprintf(fp, ", stripped binary (no symbol table: no goroutine count)");
+	else if (v->goroutines >= 0)
+		fprintf(fp, ", %lld goroutines (%+lld since the first sample)", (long long)v->goroutines,
+			(long long)(v->goroutines - v->goroutines_first));
+	watch_go_verdict(v, verdict, sizeof(verdict));
+	if (verdict[0])
+		fprintf(fp, "; %s (a heuristic)", verdict);
+	fputc('\n', fp);
+}
+
 static void watch_rows(FILE *fp, const struct watch_view *v, int ranks)
 {
 	int aw = 7;
@@ -222,6 +241,7 @@ static void watch_rows(FILE *fp, const struct watch_view *v, int ranks)
 void out_table_watch_sample(FILE *fp, const struct watch_view *v)
 {
 	watch_header(fp, v);
+	watch_go(fp, v);
 	watch_rows(fp, v, 0);
 	watch_explained(fp, v);
 	fputc('\n', fp);
@@ -242,6 +262,7 @@ void out_table_watch_summary(FILE *fp, const struct watch_view *v)
 		v->pid, escape_ctl(v->comm, comm, sizeof(comm)), (unsigned long long)v->seq, v->elapsed,
 		end, v->window_samples, v->window_s, v->nareas, (unsigned long long)v->vanished);
 	watch_header(fp, v);
+	watch_go(fp, v);
 	watch_rows(fp, v, 1);
 	watch_explained(fp, v);
 	fprintf(fp, "(trend and ranking are heuristics: see regionwatch(1), WATCH)\n");

@@ -103,6 +103,65 @@ double watch_interval(const struct watch *w)
 	return need > w->o.interval ? need : w->o.interval;
 }
 
+/* Go: the goroutine count (one word, from a present page), and the rates of the Go heap
+ * and of malloc (native memory, which the Go runtime does not account). */
+static void go_step(struct watch *w)
+{
+	uint64_t n;
+
+	if (w->go.allglen_addr && !goinfo_goroutines(&w->sm.proc, w->sm.snap, &w->go, &n) &&
+	    n < (1ull << 40)) {
+		w->goroutines = (int64_t)n;
+		if (w->goroutines_first < 0)
+			w->goroutines_first = (int64_t)n;
+	}
+	w->go_heap_rate = w->native_rate = 0;
+	for (size_t i = 0; i < w->tl.nareas; i++) {
+		const struct area *a = &w->tl.areas[i];
+		struct area_stats st;
+		if (a->last_seq + 1 != w->tl.seq ||
+		    (a->kind != KIND_GO_HEAP && a->kind != KIND_HEAP && a->kind != KIND_GLIBC_ARENA))
+			continue;
+		timeline_area_stats(&w->tl, a, &st);
+		if (a->kind == KIND_GO_HEAP)
+			w->go_heap_rate += st.rate;
+		else
+			w->native_rate += st.rate;
+	}
+}
+
+const char *watch_go_verdict(const struct watch_view *v, char *out, size_t outlen)
+{
+	/* "grows": a least-squares rate of 32 KiB/s or more over the window (a heuristic) */
+	const double grows = 32 * 1024;
+	char h[32], n[32];
+	int heap, native;
+
+	out[0] = '\0';
+	if (!v->go || v->window_samples < 3)
+		return out;
+	heap = v->go_heap_rate >= grows;
+	native = v->native_rate >= grows;
+	if (heap) {
+		fmt_delta((int64_t)v->go_heap_rate, h, sizeof(h) - 2);
+		strcat(h, "/s");
+	} else {
+		snprintf(h, sizeof(h), "flat");
+	}
+	if (native) {
+		fmt_delta((int64_t)v->native_rate, n, sizeof(n) - 2);
+		strcat(n, "/s");
+	} else {
+		snprintf(n, sizeof(n), "flat");
+	}
+	snprintf(out, outlen, "Go heap %s, glibc malloc %s: %s", h, n,
+		 heap && native ? "both the Go heap and native (cgo/C) memory grow" :
+		 heap ? "the Go heap grows (Go's pprof sees it)" :
+		 native ? "native (cgo/C) memory, which Go's pprof does not see" :
+		 "neither grows in the window");
+	return out;
+}
+
 int watch_step(struct watch *w, struct rw_err *err)
 {
 	double c0 = cpu_self_ms();
@@ -124,8 +183,13 @@ int watch_step(struct watch *w, struct rw_err *err)
 	w->torn_total += w->sm.snap->torn;
 	timeline_totals(&w->tl, &w->tot);
 	sampler_mem_limit(&w->sm, &w->lim);
-	if (!w->base)
+	if (!w->base) {
 		watch_set_baseline(w);
+		goinfo_open(&w->sm.proc, w->sm.snap, &w->go);
+		w->goroutines = w->goroutines_first = -1;
+	}
+	if (w->go.is_go)
+		go_step(w);
 	w->nrank = 0;
 	w->cost_ms = cpu_self_ms() - c0;
 	return 0;
@@ -254,6 +318,11 @@ void watch_fill_view(const struct watch *w, struct watch_view *v)
 	v->areas = w->rank;
 	v->st = w->rank_st;
 	v->pools = w->rank_pool;
+	v->go = w->go.is_go ? &w->go : NULL;
+	v->goroutines = w->goroutines;
+	v->goroutines_first = w->goroutines_first;
+	v->go_heap_rate = w->go_heap_rate;
+	v->native_rate = w->native_rate;
 	v->n = w->nrank;
 	v->nareas = w->tl.nareas;
 	v->vanished = w->tl.vanished;

@@ -1,0 +1,181 @@
+/* goinfo: the Go version, symbol table and runtime.allglen of a Go executable. The ELF file
+ * is mapped read-only from /proc/PID/exe (through the pinned dir fd) and its section
+ * headers are walked; the format is elf(5), and the build info layout is Go's
+ * debug/buildinfo: "\xff Go buildinf:" then the pointer size and flags, and with flags bit 1
+ * (Go 1.18 and later) the version as a varint-prefixed string at offset 32. */
+#include "goinfo.h"
+#include "memread.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#define GOINFO_MAX_FILE ((size_t)2 << 30)
+
+static const Elf64_Shdr *section(const unsigned char *f, size_t len, const Elf64_Ehdr *eh,
+				 const char *name)
+{
+	const Elf64_Shdr *sh, *strs;
+
+	if (eh->e_shoff == 0 || eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shstrndx >= eh->e_shnum ||
+	    eh->e_shoff > len || (size_t)eh->e_shnum * sizeof(Elf64_Shdr) > len - eh->e_shoff)
+		return NULL;
+	sh = (const Elf64_Shdr *)(f + eh->e_shoff);
+	strs = &sh[eh->e_shstrndx];
+	if (strs->sh_offset > len || strs->sh_size > len - strs->sh_offset)
+		return NULL;
+	for (unsigned i = 0; i < eh->e_shnum; i++) {
+		size_t n = strlen(name);
+		if (sh[i].sh_name + n + 1 > strs->sh_size)
+			continue;
+		if (!memcmp(f + strs->sh_offset + sh[i].sh_name, name, n + 1) &&
+		    sh[i].sh_offset <= len && sh[i].sh_size <= len - sh[i].sh_offset)
+			return &sh[i];
+	}
+	return NULL;
+}
+
+static void read_version(const unsigned char *f, size_t len, const Elf64_Ehdr *eh, struct goinfo *gi)
+{
+	const Elf64_Shdr *bi = section(f, len, eh, ".go.buildinfo");
+	const unsigned char *p;
+	uint64_t n = 0;
+	unsigned shift = 0;
+	size_t i = 32;
+
+	if (!bi || bi->sh_size < 33 || memcmp(f + bi->sh_offset, "\xff Go buildinf:", 14))
+		return;
+	gi->is_go = 1;
+	p = f + bi->sh_offset;
+	if (!(p[15] & 2))
+		return;             /* before Go 1.18: the version is behind pointers; left out */
+	while (i < bi->sh_size && shift < 64) {
+		n |= (uint64_t)(p[i] & 0x7f) << shift;
+		shift += 7;
+		if (!(p[i++] & 0x80))
+			break;
+	}
+	if (n && n < sizeof(gi->version) && i + n <= bi->sh_size) {
+		memcpy(gi->version, p + i, (size_t)n);
+		gi->version[n] = '\0';
+		for (size_t k = 0; k < n; k++)      /* shown to a person: printable only */
+			if (gi->version[k] < 0x20 || gi->version[k] > 0x7e)
+				gi->version[k] = '?';
+	}
+}
+
+/* The load bias of a PIE: where the mapping of the file's offset 0 starts, less the
+ * lowest PT_LOAD address (elf(5)); 0 for a fixed-address executable. */
+static uint64_t load_bias(const unsigned char *f, size_t len, const Elf64_Ehdr *eh,
+			  const struct snapshot *s, const struct stat *st)
+{
+	const Elf64_Phdr *ph;
+	uint64_t lowest = UINT64_MAX;
+
+	if (eh->e_type != ET_DYN || !s)
+		return 0;
+	if (eh->e_phoff > len || eh->e_phentsize != sizeof(Elf64_Phdr) ||
+	    (size_t)eh->e_phnum * sizeof(Elf64_Phdr) > len - eh->e_phoff)
+		return 0;
+	ph = (const Elf64_Phdr *)(f + eh->e_phoff);
+	for (unsigned i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_vaddr < lowest)
+			lowest = ph[i].p_vaddr & ~(uint64_t)4095;
+	for (size_t i = 0; i < s->count; i++) {
+		const struct region *r = &s->regions[i];
+		if (r->inode == st->st_ino && r->dev_major == major(st->st_dev) &&
+		    r->dev_minor == minor(st->st_dev) && r->offset == 0)
+			return lowest == UINT64_MAX ? 0 : r->start - lowest;
+	}
+	return 0;
+}
+
+void goinfo_open(const struct procfs *p, const struct snapshot *s, struct goinfo *gi)
+{
+	int fd = openat(p->dirfd, "exe", O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	unsigned char *f;
+	size_t len;
+	const Elf64_Ehdr *eh;
+	const Elf64_Shdr *sym, *str;
+
+	memset(gi, 0, sizeof(*gi));
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(Elf64_Ehdr) ||
+	    (size_t)st.st_size > GOINFO_MAX_FILE) {
+		close(fd);
+		return;
+	}
+	len = (size_t)st.st_size;
+	f = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (f == MAP_FAILED)
+		return;
+	eh = (const Elf64_Ehdr *)f;
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64)
+		goto out;
+	read_version(f, len, eh, gi);
+	if (!gi->is_go)
+		goto out;
+	sym = section(f, len, eh, ".symtab");
+	str = section(f, len, eh, ".strtab");
+	gi->stripped = !sym || !str;
+	if (gi->stripped || sym->sh_entsize != sizeof(Elf64_Sym))
+		goto out;
+	{
+		const Elf64_Sym *syms = (const Elf64_Sym *)(f + sym->sh_offset);
+		size_t nsyms = sym->sh_size / sizeof(Elf64_Sym);
+		static const char want[] = "runtime.allglen";
+		for (size_t i = 0; i < nsyms; i++) {
+			if (syms[i].st_name + sizeof(want) > str->sh_size || syms[i].st_size != 8)
+				continue;
+			if (!memcmp(f + str->sh_offset + syms[i].st_name, want, sizeof(want))) {
+				gi->allglen_addr = syms[i].st_value + load_bias(f, len, eh, s, &st);
+				break;
+			}
+		}
+	}
+out:
+	munmap(f, len);
+}
+
+struct word_sink {
+	unsigned char buf[8];
+	size_t got;
+};
+
+static void on_word(void *ctx, uint64_t addr, const unsigned char *buf, size_t len)
+{
+	struct word_sink *w = ctx;
+	(void)addr;
+	if (len > sizeof(w->buf) - w->got)
+		len = sizeof(w->buf) - w->got;
+	memcpy(w->buf + w->got, buf, len);
+	w->got += len;
+}
+
+int goinfo_goroutines(const struct procfs *p, const struct snapshot *s, const struct goinfo *gi,
+		      uint64_t *count)
+{
+	struct word_sink w = { { 0 }, 0 };
+	struct memread_sink sink = { on_word, NULL, &w };
+	struct memread_stats st;
+	int rc;
+
+	if (!gi->allglen_addr || (gi->allglen_addr & 7))
+		return -ENOENT;
+	/* memread: only a page pagemap reports present is read (never faulted in). */
+	rc = memread_range(p, s, gi->allglen_addr, gi->allglen_addr + 8, NULL, &sink, &st, NULL);
+	if (rc)
+		return rc;
+	if (w.got != 8)
+		return -ENODATA;
+	memcpy(count, w.buf, 8);
+	return 0;
+}

@@ -12,9 +12,6 @@
 /* Largest snapshot file we load (a 60,000-mapping smaps is about 60 MiB). */
 #define SNAPFILE_MAX_BYTES ((size_t)1 << 30)
 
-/* Load and parse path ("-" is stdin). Errors name the file and line. */
-int snapfile_load(const char *path, struct snapshot **out, struct rw_err *err);
-
 /* A snapshot read as a stream of regions, for diff: its memory is bounded whatever the input
  * size. smaps and maps text go through the incremental parser in 256 KiB reads (any file
  * kind: pipes, fifos, devices, '-'); pmap text is parsed whole (its parser is not

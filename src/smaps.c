@@ -544,7 +544,20 @@ int smaps_parser_feed(struct smaps_parser *ps, const char *buf, size_t len, stru
 	return 0;
 }
 
+static int parser_finish(struct smaps_parser *ps, struct rw_err *err);
+
 int smaps_parser_finish(struct smaps_parser *ps, struct rw_err *err)
+{
+	int rc = parser_finish(ps, err);
+
+	/* after the last regions are handed out: stream_label uses the sorted stack pointers */
+	free(ps->sps);
+	ps->sps = NULL;
+	ps->nsps = ps->sps_threads = 0;
+	return rc;
+}
+
+static int parser_finish(struct smaps_parser *ps, struct rw_err *err)
 {
 	struct snapshot *s = ps->s;
 	int rc = ps->rc;
@@ -554,9 +567,6 @@ int smaps_parser_finish(struct smaps_parser *ps, struct rw_err *err)
 	free(ps->carry);
 	ps->carry = NULL;
 	ps->carry_len = ps->carry_cap = 0;
-	free(ps->sps);
-	ps->sps = NULL;
-	ps->nsps = ps->sps_threads = 0;
 	if (rc || !ps->in_regions)
 		return rc;      /* nothing but our header, or nothing: a snapshot with no regions */
 	s->format = ps->any_fields ? SNAP_FMT_SMAPS : SNAP_FMT_MAPS;

@@ -43,7 +43,7 @@ $(B)/%.o: src/%.c $(wildcard include/*.h)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # Unit tests link the core objects; the libraries they do not use are linked all the same.
-$(B)/tests/%: tests/unit/%.c tests/tap.h $(CORE_OBJS)
+$(B)/tests/%: tests/unit/%.c tests/tap.h tests/synth.h $(CORE_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(CORE_OBJS) $(LIBS)
 

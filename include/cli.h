@@ -20,6 +20,8 @@ enum cli_flags {
 	CLI_ANALYSIS = 1 << 3,    /* the analysis options of dump and analyze (cli_analysis_help) */
 	CLI_OPERANDS = 1 << 4,    /* takes operands (without it: "unexpected argument") */
 	CLI_IN_ORDER = 1 << 5,    /* options end at the first operand (getopt's '+') */
+	CLI_CONTENT = 1 << 6,     /* of the analysis options, --encoding --histogram --grep only
+				   * (watch --content: its -n and --top are its own) */
 };
 
 struct cli_command {
@@ -45,7 +47,7 @@ struct cli_ctx {
 	int pid;                /* -p; 0 if not given */
 	int json;               /* --json */
 	double interval;        /* -i, seconds (at least 0.01); 0 if not given */
-	struct analysis_opts *analysis; /* CLI_ANALYSIS: the command's, set before parsing */
+	struct analysis_opts *analysis; /* CLI_ANALYSIS/CLI_CONTENT: the command's, set before parsing */
 	int status;             /* the exit status when cli_getopt() returns -1 */
 	/* the parser's: the command's options merged with the common ones */
 	struct option opts[CLI_MAX_OPTS];

@@ -65,4 +65,95 @@ int inspect_hex_covers(const struct inspect *in, uint64_t top, uint64_t bytes);
 int inspect_hex(struct inspect *in, const struct procfs *p, const struct snapshot *s,
 		uint64_t top, struct rw_err *err);
 
+/* ---- the content of growth (watch --content) ----------------------------------------- */
+
+#define INSPECT_GROWTH_ROWS 3                 /* rows whose new pages are read */
+#define INSPECT_BASE_MAX_RUNS (1u << 18)      /* present runs kept at the baseline: 4 MiB */
+#define INSPECT_BUDGET_DEFAULT (64ull << 20)  /* --content-budget */
+
+/* Present pages of the candidate areas at the baseline, as runs (never a bit per page: a
+ * 16 GiB Go reservation with 100 present pieces costs 100 runs). */
+struct inspect_base_area {
+	uint64_t id;
+	size_t first, n;              /* its runs: runs[2*first .. 2*(first+n)) */
+};
+struct inspect_baseline {
+	struct inspect_base_area *areas;  /* in the order added */
+	size_t nareas, cap;
+	uint64_t *runs;               /* [2 * INSPECT_BASE_MAX_RUNS] */
+	size_t nruns;
+	uint64_t areas_unrecorded;    /* candidates not recorded: the run budget ran out */
+	uint64_t bytes_present;
+};
+
+void inspect_baseline_init(struct inspect_baseline *b);
+void inspect_baseline_free(struct inspect_baseline *b);
+/* Record the present runs of the area [start, end) (pagemap only). Returns 0, -ENOSPC when
+ * the run budget is spent (the area is not recorded), or -errno (ESRCH: gone). */
+int inspect_baseline_add(struct inspect_baseline *b, const struct procfs *p, uint64_t id,
+			 uint64_t start, uint64_t end, struct rw_err *err);
+/* Whether areas of this kind are recorded at the baseline: anon, heap, glibc-arena,
+ * go-heap, stack (what a leak grows in). */
+int inspect_growth_kind(int kind);
+
+/* One area of a row: born_after says it appeared after the baseline (all of it is new). */
+struct inspect_span {
+	uint64_t id, start, end;
+	int born_after;
+};
+
+/* Where an aligned 8-byte word of the new pages points (the row first, then the kind of the
+ * mapping holding the address in the latest map). */
+enum inspect_ptr {
+	INSPECT_PTR_ROW, INSPECT_PTR_GO_HEAP, INSPECT_PTR_MALLOC, INSPECT_PTR_ANON,
+	INSPECT_PTR_STACK, INSPECT_PTR_FILE, INSPECT_PTR_OTHER, INSPECT_PTR_NONE, INSPECT_PTR_COUNT
+};
+const char *inspect_ptr_name(enum inspect_ptr k);
+
+struct inspect_shape {
+	char *text;                   /* owned */
+	uint64_t count;               /* in the new pages read */
+	uint64_t old_count;           /* in the same number of old pages read */
+	double new_per_mib, old_per_mib;
+};
+
+/* How a shape ranks among the new pages' top shapes: its count per MiB of new pages times
+ * the share of its density that is new, n * n / (n + o) (n, o: per MiB of new and of old
+ * pages). A string only in the new pages keeps its count; one as dense in the old pages
+ * keeps half of it, so a record that grew outranks one that was always there. */
+double inspect_shape_score(const struct inspect_shape *sh);
+
+struct inspect_growth {
+	uint64_t new_bytes;           /* present now, not at the baseline */
+	uint64_t old_bytes;           /* present now and at the baseline */
+	uint64_t read_bytes;          /* of the new pages, read (<= budget) */
+	uint64_t old_read_bytes;      /* of the old pages, read for the comparison */
+	int sampled;                  /* new_bytes > budget: pieces spread evenly were read */
+	uint64_t areas_unrecorded;    /* areas of the row with no baseline record (not read) */
+	uint64_t strings_found;
+	struct inspect_top tops[INSPECT_TOPN];
+	size_t ntops;
+	/* the top shapes of the new pages, by inspect_shape_score */
+	struct inspect_shape shapes[INSPECT_TOPN];
+	size_t nshapes;
+	struct scan_hist_result hist;     /* of the new pages read */
+	struct analysis_match *matches;   /* owned (--grep) */
+	size_t nmatches;
+	uint64_t matches_total;
+	int grep;
+	uint64_t words, zero_words;       /* aligned 8-byte words read, and those 0 */
+	uint64_t points_into[INSPECT_PTR_COUNT];  /* non-zero words by target */
+	int exited;                       /* the process went away during the reads */
+};
+
+/* Read the pages of a row that became present since the baseline b (through memread:
+ * present pages only), at most budget bytes of them (spread evenly beyond it), and as
+ * many of its older pages, through the analyses of ao (top, encodings, grep; its json, out
+ * and base are set here). s: the latest map (with VmFlags). Returns 0, -ESRCH, -errno. */
+int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struct snapshot *s,
+		   const struct inspect_baseline *b, const struct inspect_span *spans,
+		   size_t nspans, uint64_t budget, const struct analysis_opts *ao,
+		   struct rw_err *err);
+void inspect_growth_free(struct inspect_growth *g);
+
 #endif

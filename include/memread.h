@@ -82,4 +82,12 @@ int memread_resident_counts(int pagemap_fd, struct snapshot *s, struct rw_err *e
 int memread_resolve(const struct snapshot *s, const char *spec, uint64_t *start, uint64_t *end,
 		    size_t *first, struct rw_err *err);
 
+/* Runs of present pages of [start, end) as [start, end) pairs (runs[2k], runs[2k+1]), in
+ * address order, touching runs merged, into the caller's runs[2 * max_runs]; *nruns says how
+ * many. From pagemap only (PAGEMAP_SCAN where it works): no memory is read. Returns 0,
+ * -ENOSPC when more runs exist than fit (the first *nruns are valid), or -errno (ESRCH: the
+ * process is gone). */
+int memread_present_runs(const struct procfs *p, uint64_t start, uint64_t end, uint64_t *runs,
+			 size_t max_runs, size_t *nruns, struct rw_err *err);
+
 #endif

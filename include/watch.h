@@ -23,6 +23,8 @@ struct watch_opts {
 	                               * interval stretches (0: never stretch) */
 };
 
+struct inspect_growth;
+
 /* One watch sample or the final ranking, as the text table, JSON and the monitor show it. */
 struct watch_view {
 	int pid;
@@ -49,6 +51,14 @@ struct watch_view {
 	const struct goinfo *go;       /* NULL when not Go */
 	int64_t goroutines, goroutines_first;   /* -1 when unknown */
 	double go_heap_rate, native_rate;       /* bytes/s: go-heap areas; [heap] + arenas */
+	/* summary with --content: what the first ncontent rows' new pages hold */
+	int content_asked;
+	const struct inspect_growth *content;  /* [ncontent], for the rows content_rows[] */
+	const size_t *content_rows;
+	size_t ncontent;
+	const char *content_note;      /* why there is no content (NULL: there is, or not asked) */
+	uint64_t content_budget;
+	int content_histogram;         /* --histogram: the text shows the histogram too */
 };
 
 /* The verdict in words for a Go program ("Go heap flat, glibc malloc +3.1M/s: native

@@ -17,10 +17,11 @@ const struct cli_command cli_commands[] = {
 	{ "diff", "diff A B [--json] [--all] [--sort delta|rss|addr] [--min-delta SIZE]",
 	  "compare two snapshots, smaps copies or pmap -x/-X outputs",
 	  CLI_JSON | CLI_OPERANDS, cmd_diff, cmd_diff_help },
-	{ "watch", "watch -p PID [-i S] [-n COUNT] [--window S] [--top K] [--json]",
+	{ "watch", "watch -p PID [-i S] [-n COUNT] [--window S] [--top K] [--content [--content-budget SIZE] [--grep RE]] [--json]",
 	  "sample repeatedly and rank the areas that grow like a leak",
 	  /* operands: -- CMD [ARG...]; in order, so CMD's own options stay CMD's */
-	  CLI_PID | CLI_JSON | CLI_INTERVAL | CLI_OPERANDS | CLI_IN_ORDER, cmd_watch, cmd_watch_help },
+	  CLI_PID | CLI_JSON | CLI_INTERVAL | CLI_OPERANDS | CLI_IN_ORDER | CLI_CONTENT,
+	  cmd_watch, cmd_watch_help },
 	{ "dump", "dump -p PID --region SPEC [-o FILE] [--strings[=gnu]] [--top N] [--hexdump] [--histogram] [--grep RE] [--freeze] [--json]",
 	  "read a region's resident pages; write them and/or analyse them",
 	  CLI_PID | CLI_JSON | CLI_ANALYSIS, cmd_dump, cmd_dump_help },
@@ -51,12 +52,12 @@ static const struct {
 	{ CLI_JSON, { "json", no_argument, NULL, OPT_JSON } },
 	{ CLI_INTERVAL, { "interval", required_argument, NULL, 'i' } },
 	{ CLI_ANALYSIS, { "strings", optional_argument, NULL, OPT_STRINGS } },
-	{ CLI_ANALYSIS, { "encoding", required_argument, NULL, OPT_ENCODING } },
+	{ CLI_ANALYSIS | CLI_CONTENT, { "encoding", required_argument, NULL, OPT_ENCODING } },
 	{ CLI_ANALYSIS, { "top", required_argument, NULL, OPT_TOP } },
 	{ CLI_ANALYSIS, { "hexdump", no_argument, NULL, OPT_HEXDUMP } },
 	{ CLI_ANALYSIS, { "offsets", required_argument, NULL, OPT_OFFSETS } },
-	{ CLI_ANALYSIS, { "histogram", no_argument, NULL, OPT_HISTOGRAM } },
-	{ CLI_ANALYSIS, { "grep", required_argument, NULL, OPT_GREP } },
+	{ CLI_ANALYSIS | CLI_CONTENT, { "histogram", no_argument, NULL, OPT_HISTOGRAM } },
+	{ CLI_ANALYSIS | CLI_CONTENT, { "grep", required_argument, NULL, OPT_GREP } },
 };
 
 const char cli_analysis_help[] =
@@ -216,8 +217,9 @@ static void merge_options(struct cli_ctx *cx, const char *shortopts, const struc
 	int f = cx->cmd->flags;
 	size_t n = 0;
 
-	if ((f & CLI_ANALYSIS) && !cx->analysis) {
-		fprintf(stderr, "regionwatch: %s: CLI_ANALYSIS without cx->analysis\n", cx->cmd->name);
+	if ((f & (CLI_ANALYSIS | CLI_CONTENT)) && !cx->analysis) {
+		fprintf(stderr, "regionwatch: %s: CLI_ANALYSIS/CLI_CONTENT without cx->analysis\n",
+			cx->cmd->name);
 		abort();
 	}
 	snprintf(cx->shortopts, sizeof(cx->shortopts), "%sh%s%s%s%s", f & CLI_IN_ORDER ? "+" : "",
@@ -281,7 +283,9 @@ int cli_getopt(struct cli_ctx *cx, int argc, char **argv, const char *shortopts,
 			cx->json = 1;
 			if (f & CLI_ANALYSIS)
 				cx->analysis->json = 1;
-		} else if ((f & CLI_ANALYSIS) && (r = analysis_opt(cx, c, optarg))) {
+		} else if (((f & CLI_ANALYSIS) ||
+			    ((f & CLI_CONTENT) && (c == OPT_ENCODING || c == OPT_HISTOGRAM || c == OPT_GREP))) &&
+			   (r = analysis_opt(cx, c, optarg))) {
 			if (r < 0)
 				return stop(cx, RW_EXIT_USAGE);
 		} else {

@@ -1,7 +1,9 @@
 /* cmd_watch: regionwatch watch -p PID [-i S] [-n N] [--window S] [--top K] [--json]
  *            regionwatch [watch options] -- CMD [ARG...]
  * Samples /proc/PID/smaps, groups regions into areas across samples, ranks them. */
+#include "analysis.h"
 #include "cli.h"
+#include "inspect.h"
 #include "out_json.h"
 #include "out_table.h"
 #include "watch.h"
@@ -43,6 +45,20 @@ void cmd_watch_help(FILE *fp)
 		"                       the header and the JSON say so\n"
 		"      --json           JSON Lines: {\"type\":\"sample\"} per sample, then {\"type\":\"summary\"}\n"
 		"                       with every live area ranked by score\n"
+		"      --content        at the end, read the pages of the first %d growing rows that\n"
+		"                       became resident since the first sample (present-page runs\n"
+		"                       are recorded then from pagemap; nothing is read then) and\n"
+		"                       census them: top strings and shapes, with counts per MiB\n"
+		"                       against as many of the row's older pages, byte histogram,\n"
+		"                       and where their 8-byte words point (Go heap, glibc malloc,\n"
+		"                       anon, ...). Present pages only, through pagemap, as dump.\n"
+		"                       Not when the target exited.\n"
+		"      --content-budget SIZE  bytes of new pages read per row (default 64M); beyond\n"
+		"                       it, pieces spread evenly over the new pages are read\n"
+		"      --content-top N  shapes and strings kept per row (default 10, at most %d)\n"
+		"      --encoding E     ascii (default), utf16le or both: strings in the census\n"
+		"      --grep REGEX     PCRE2 matches in the new pages (count, first few listed)\n"
+		"      --histogram      the text output shows the byte histogram too (JSON always has it)\n"
 		"      --batch          with regionwatch -p PID: print this output even on a terminal\n"
 		"                       (without it, a terminal gets the live monitor)\n"
 		"      --iterations N   the same as -n (the monitor quits after N samples)\n"
@@ -53,7 +69,8 @@ void cmd_watch_help(FILE *fp)
 		"  -h, --help           this help\n\n"
 		"Exit status: 0 done (count reached or interrupted); 1 the target exited or vanished\n"
 		"(the final ranking covers the samples taken), no such process, permission denied;\n"
-		"2 usage error. With -- CMD: CMD's exit status (128+N if killed by signal N).\n");
+		"2 usage error. With -- CMD: CMD's exit status (128+N if killed by signal N).\n",
+		INSPECT_GROWTH_ROWS, INSPECT_TOPN);
 }
 
 static volatile sig_atomic_t stop_signal;
@@ -159,6 +176,48 @@ static void sleep_until(double t)
 	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 }
 
+/* --content at the end: the new pages of the first growing rows (a pool's row: its
+ * members). Returns why there is none (NULL when rows were read). */
+static const char *read_content(struct watch *w, const struct inspect_baseline *base,
+				uint64_t budget, const struct analysis_opts *ao,
+				struct inspect_growth *grown, size_t *rows, size_t *ngrown)
+{
+	const struct snapshot *s;
+	struct rw_err err;
+
+	*ngrown = 0;
+	if (w->exited)
+		return "the target exited: its pages were not read";
+	if (w->tl.seq < 2)
+		return "one sample: nothing is new since the baseline";
+	s = sampler_full_snapshot(&w->sm, &err);
+	if (!s)
+		return "the target went away before its pages were read";
+	for (size_t i = 0; i < w->nrank && *ngrown < INSPECT_GROWTH_ROWS; i++) {
+		const struct area *row = w->rank[i];
+		const struct pool *pl = w->rank_pool[i];
+		size_t n = pl ? pl->nmembers : 1;
+		struct inspect_span *spans;
+		int rc;
+
+		/* grew over the window: ranked by score first, then a row that grew and
+		 * stopped (score 0) */
+		if (w->rank_st[i].delta <= 0)
+			continue;
+		spans = xcalloc(n ? n : 1, sizeof(*spans));
+		for (size_t k = 0; k < n; k++) {
+			const struct area *a = pl ? pl->members[k] : row;
+			spans[k] = (struct inspect_span){ a->id, a->start, a->end, a->born_seq > 0 };
+		}
+		rc = inspect_growth(&grown[*ngrown], &w->sm.proc, s, base, spans, n, budget, ao, &err);
+		free(spans);
+		rows[(*ngrown)++] = i;
+		if (rc == -ESRCH)
+			break;
+	}
+	return *ngrown ? NULL : "nothing grew";
+}
+
 int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -170,6 +229,9 @@ int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
 		{ "color", required_argument, NULL, 'C' },
 		{ "ascii", no_argument, NULL, 'a' },
 		{ "max-cost", required_argument, NULL, 'M' },
+		{ "content", no_argument, NULL, CLI_OPT_OWN },
+		{ "content-budget", required_argument, NULL, CLI_OPT_OWN + 1 },
+		{ "content-top", required_argument, NULL, CLI_OPT_OWN + 2 },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *name = cx->name;
@@ -182,7 +244,18 @@ int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
 	struct watch_opts wo = { 0, 1.0, 120.0, WATCH_MAX_COST_DEFAULT };
 	struct rw_err err;
 	struct watch_view v;
+	struct analysis_opts ao;
+	int content = 0, baseline_taken = 0;
+	unsigned long content_top = 10;
+	uint64_t budget = INSPECT_BUDGET_DEFAULT;
+	struct inspect_baseline base;
+	struct inspect_growth grown[INSPECT_GROWTH_ROWS];
+	size_t ngrown = 0, grown_rows[INSPECT_GROWTH_ROWS];
+	const char *content_note = NULL;
 
+	memset(&ao, 0, sizeof(ao));
+	memset(&base, 0, sizeof(base));
+	cx->analysis = &ao;
 	while ((c = cli_getopt(cx, argc, argv, "n:", opts)) > 0) {
 		switch (c) {
 		case 'n':
@@ -232,10 +305,33 @@ int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
 			}
 			break;
 		}
+		case CLI_OPT_OWN:
+			content = 1;
+			break;
+		case CLI_OPT_OWN + 1:
+			if (parse_size(optarg, &budget) || budget < 4096) {
+				cli_error(name, "invalid --content-budget '%s' (a size of at least 4K, "
+					  "such as 256K or 64M)", optarg);
+				return RW_EXIT_USAGE;
+			}
+			break;
+		case CLI_OPT_OWN + 2:
+			if (parse_count(optarg, &content_top) || content_top > INSPECT_TOPN) {
+				cli_error(name, "invalid --content-top '%s' (1 to %d)", optarg, INSPECT_TOPN);
+				return RW_EXIT_USAGE;
+			}
+			break;
 		}
 	}
 	if (c < 0)
 		return cx->status;
+	if (!content && (ao.grep || ao.histogram || ao.encodings)) {
+		cli_error(name, "--encoding, --grep and --histogram go with --content");
+		return RW_EXIT_USAGE;
+	}
+	ao.top = content_top;
+	if (!ao.encodings)
+		ao.encodings = SCAN_ENC_ASCII;
 	pid = cx->pid;
 	json = cx->json;
 	if (cx->interval)
@@ -256,6 +352,10 @@ int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
 	/* regionwatch -p PID on a terminal: the live monitor. */
 	if (!name && pid && !json && !batch && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
 		struct ui_opts uo = { pid, wo.interval, wo.window, wo.max_cost, count, color, ascii };
+		if (content) {
+			cli_error(name, "--content is for the batch output (add --batch or --json)");
+			return RW_EXIT_USAGE;
+		}
 		return ui_run(&uo);
 	}
 	install_stop_handlers();
@@ -288,6 +388,20 @@ int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
 			rc = RW_EXIT_FAIL;
 			break;
 		}
+		if (content && !baseline_taken) {
+			/* The baseline: present-page runs of the areas a leak grows in. */
+			baseline_taken = 1;
+			inspect_baseline_init(&base);
+			for (size_t i = 0; i < w.tl.nareas; i++) {
+				const struct area *a = &w.tl.areas[i];
+				int br;
+				if (!inspect_growth_kind(a->kind))
+					continue;
+				br = inspect_baseline_add(&base, &w.sm.proc, a->id, a->start, a->end, &err);
+				if (br == -ESRCH)
+					break;
+			}
+		}
 		watch_rank(&w, top);
 		watch_fill_view(&w, &v);
 		if (json)
@@ -313,7 +427,16 @@ int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
 
 	if (w.tl.seq) {
 		watch_rank(&w, json ? SIZE_MAX : top);
+		if (content)
+			content_note = read_content(&w, &base, budget, &ao, grown, grown_rows, &ngrown);
 		watch_fill_view(&w, &v);
+		v.content_asked = content;
+		v.content = grown;
+		v.content_rows = grown_rows;
+		v.ncontent = ngrown;
+		v.content_note = content_note;
+		v.content_budget = budget;
+		v.content_histogram = ao.histogram;
 		v.end = w.exited ? "exited" : stop_signal ? "interrupted" : "count";
 		v.torn = w.torn_total;
 		if (json)
@@ -328,6 +451,9 @@ int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
 			  w.tl.seq == 1 ? "it" : "them");
 		rc = RW_EXIT_FAIL;
 	}
+	for (size_t i = 0; i < ngrown; i++)
+		inspect_growth_free(&grown[i]);
+	inspect_baseline_free(&base);
 	watch_close(&w);
 	if (child)
 		return wait_child(child);

@@ -758,3 +758,99 @@ int memread_resident_counts(int pagemap_fd, struct snapshot *s, struct rw_err *e
 			s->regions[k].f[RF_RSS] = s->regions[k].f[RF_ANONYMOUS] = s->regions[k].f[RF_SWAP] = 0;
 	return 0;
 }
+
+/* ---- present runs ------------------------------------------------------------------- */
+
+/* Append [s, e) to the caller's runs, merging with the last one when they touch. */
+static int add_present_run(uint64_t *runs, size_t max_runs, size_t *n, uint64_t s, uint64_t e)
+{
+	if (*n && runs[2 * *n - 1] == s) {
+		runs[2 * *n - 1] = e;
+		return 0;
+	}
+	if (*n >= max_runs)
+		return -ENOSPC;
+	runs[2 * *n] = s;
+	runs[2 * *n + 1] = e;
+	(*n)++;
+	return 0;
+}
+
+int memread_present_runs(const struct procfs *p, uint64_t start, uint64_t end, uint64_t *runs,
+			 size_t max_runs, size_t *nruns, struct rw_err *err)
+{
+	static uint64_t ent[WINDOW / PAGE];
+	int fd, rc = 0;
+
+	*nruns = 0;
+	start &= ~(PAGE - 1);
+	end = (end + PAGE - 1) & ~(PAGE - 1);
+	if (end <= start)
+		return 0;
+	fd = procfs_openat(p, "pagemap", err);
+	if (fd < 0)
+		return fd;
+	if (scan_supported != 0 && !getenv("RW_NO_PAGEMAP_SCAN")) {
+		struct page_region vec[256];
+		struct pm_scan_arg arg;
+		uint64_t at = start;
+
+		while (at < end && !rc) {
+			long n;
+			memset(&arg, 0, sizeof(arg));
+			arg.size = sizeof(arg);
+			arg.start = at;
+			arg.end = end;
+			arg.vec = (uint64_t)(uintptr_t)vec;
+			arg.vec_len = sizeof(vec) / sizeof(vec[0]);
+			arg.category_mask = PAGE_IS_PRESENT;
+			arg.return_mask = PAGE_IS_PRESENT;
+			n = ioctl(fd, PAGEMAP_SCAN, &arg);
+			if (n < 0) {
+				int e = errno;
+				if (e == EINTR)
+					continue;
+				if (scan_supported == 1 || (e != ENOTTY && e != EINVAL)) {
+					close(fd);
+					return rw_err_set(err, e, "PAGEMAP_SCAN on /proc/%d/pagemap: %s",
+							  (int)p->pid, strerror(e));
+				}
+				scan_supported = 0;
+				break;
+			}
+			scan_supported = 1;
+			/* As in scan_counts: only what lies below walk_end counts. */
+			for (long i = 0; i < n && !rc; i++) {
+				uint64_t e = vec[i].end < arg.walk_end ? vec[i].end : arg.walk_end;
+				if (vec[i].start < e)
+					rc = add_present_run(runs, max_runs, nruns, vec[i].start, e);
+			}
+			if (arg.walk_end <= at)
+				break;
+			at = arg.walk_end;
+		}
+		if (scan_supported == 1) {
+			close(fd);
+			return rc;
+		}
+	}
+	/* Fallback: the 64-bit entries, one per page (bit 63: present). */
+	for (uint64_t ws = start; ws < end && !rc; ws += WINDOW) {
+		uint64_t we = ws + WINDOW < end ? ws + WINDOW : end;
+		ssize_t n;
+		do
+			n = pread(fd, ent, (we - ws) / PAGE * 8, (off_t)(ws / PAGE * 8));
+		while (n < 0 && errno == EINTR);
+		if (n < 0) {
+			int e = errno;
+			close(fd);
+			return rw_err_set(err, e, "reading /proc/%d/pagemap: %s", (int)p->pid, strerror(e));
+		}
+		for (ssize_t i = 0; i < n / 8 && !rc; i++)
+			if ((ent[i] >> 63) & 1)
+				rc = add_present_run(runs, max_runs, nruns, ws + (uint64_t)i * PAGE,
+						     ws + (uint64_t)(i + 1) * PAGE);
+	}
+	close(fd);
+	return rc;
+}

@@ -1,6 +1,7 @@
 /* out_json: JSON documents through jansson. Integers are bytes; addresses are lowercase hex
  * strings with 0x (design §5). */
 #include "out_json.h"
+#include "inspect.h"
 #include "util.h"
 
 #include <jansson.h>
@@ -219,6 +220,80 @@ int out_json_diff(FILE *fp, const struct snapshot *a, const struct snapshot *b,
 	return rc ? rc : out_json_diff_end(fp, a, b, &r->totals, o);
 }
 
+#define CONTENT_TEXT_MAX 200   /* bytes of a string or match in the content block */
+#define CONTENT_MATCHES_MAX 20
+
+static json_t *jtext(const char *s)
+{
+	char buf[CONTENT_TEXT_MAX + 1];
+	size_t n = strlen(s);
+
+	if (n <= CONTENT_TEXT_MAX)
+		return jstr(s);
+	memcpy(buf, s, CONTENT_TEXT_MAX);
+	buf[CONTENT_TEXT_MAX] = 0;
+	return jstr(buf);
+}
+
+/* watch --content: what the row's new pages hold (a few KiB: capped lists and texts). */
+static json_t *content_json(const struct inspect_growth *g, uint64_t budget)
+{
+	json_t *j = json_object(), *tops = json_array(), *shapes = json_array();
+	json_t *hist = json_array(), *into = json_object();
+	uint64_t nonzero = g->words - g->zero_words;
+
+	json_object_set_new(j, "new_bytes", jint(g->new_bytes));
+	json_object_set_new(j, "old_bytes", jint(g->old_bytes));
+	json_object_set_new(j, "read_bytes", jint(g->read_bytes));
+	json_object_set_new(j, "old_read_bytes", jint(g->old_read_bytes));
+	json_object_set_new(j, "budget", jint(budget));
+	json_object_set_new(j, "sampled", json_boolean(g->sampled));
+	json_object_set_new(j, "areas_unrecorded", jint(g->areas_unrecorded));
+	json_object_set_new(j, "exited", json_boolean(g->exited));
+	json_object_set_new(j, "strings_found", jint(g->strings_found));
+	for (size_t i = 0; i < g->ntops; i++) {
+		json_t *o = json_object();
+		json_object_set_new(o, "text", jtext(g->tops[i].text));
+		json_object_set_new(o, "count", jint(g->tops[i].count));
+		json_array_append_new(tops, o);
+	}
+	json_object_set_new(j, "top_strings", tops);
+	for (size_t i = 0; i < g->nshapes; i++) {
+		const struct inspect_shape *sh = &g->shapes[i];
+		json_t *o = json_object();
+		json_object_set_new(o, "text", jtext(sh->text));
+		json_object_set_new(o, "count", jint(sh->count));
+		json_object_set_new(o, "old_count", jint(sh->old_count));
+		json_object_set_new(o, "new_per_mib", json_real(round(sh->new_per_mib * 10) / 10));
+		json_object_set_new(o, "old_per_mib", json_real(round(sh->old_per_mib * 10) / 10));
+		json_array_append_new(shapes, o);
+	}
+	json_object_set_new(j, "top_shapes", shapes);
+	for (int b = 0; b < 256; b++)
+		json_array_append_new(hist, jint(g->hist.counts[b]));
+	json_object_set_new(j, "histogram", hist);
+	json_object_set_new(j, "entropy", json_real(round(g->hist.entropy * 1000) / 1000));
+	json_object_set_new(j, "zero_pages", jint(g->hist.zero_pages));
+	json_object_set_new(j, "words", jint(g->words));
+	json_object_set_new(j, "zero_words", jint(g->zero_words));
+	for (int k = 0; k < INSPECT_PTR_COUNT; k++)
+		json_object_set_new(into, inspect_ptr_name((enum inspect_ptr)k),
+				    json_real(nonzero ? round((double)g->points_into[k] / (double)nonzero * 1e4) / 1e4 : 0));
+	json_object_set_new(j, "points_into", into);
+	if (g->grep) {
+		json_t *m = json_array();
+		for (size_t i = 0; i < g->nmatches && i < CONTENT_MATCHES_MAX; i++) {
+			json_t *o = json_object();
+			json_object_set_new(o, "addr", jaddr(g->matches[i].addr));
+			json_object_set_new(o, "text", jtext(g->matches[i].text));
+			json_array_append_new(m, o);
+		}
+		json_object_set_new(j, "matches_total", jint(g->matches_total));
+		json_object_set_new(j, "matches", m);
+	}
+	return j;
+}
+
 static json_t *area_json(const struct area *a, const struct area_stats *st, int full,
 			 const struct pool *pool)
 {
@@ -338,6 +413,13 @@ int out_json_watch_summary(FILE *fp, const struct watch_view *v)
 	json_object_set_new(doc, "exited", json_boolean(!strcmp(v->end, "exited")));
 	json_object_set_new(doc, "areas_total", jint(v->nareas));
 	json_object_set_new(doc, "areas_vanished", jint(v->vanished));
+	if (v->content_asked) {
+		json_t *c = json_object();
+		json_object_set_new(c, "rows", jint(v->ncontent));
+		json_object_set_new(c, "budget", jint(v->content_budget));
+		json_object_set_new(c, "note", v->content_note ? json_string(v->content_note) : json_null());
+		json_object_set_new(doc, "content", c);
+	}
 	json_object_set_new(doc, "areas", areas);
 	/* The areas are written one at a time into the document's empty "areas" array (the last
 	 * member): a tree of 60,000 area objects would take ~190 MiB. */
@@ -355,6 +437,10 @@ int out_json_watch_summary(FILE *fp, const struct watch_view *v)
 		free(head);
 		for (size_t i = 0; i < v->n && !rc; i++) {
 			json_t *aj = area_json(v->areas[i], &v->st[i], 1, v->pools ? v->pools[i] : NULL);
+			for (size_t k = 0; k < v->ncontent; k++)
+				if (v->content_rows[k] == i)
+					json_object_set_new(aj, "content",
+							    content_json(&v->content[k], v->content_budget));
 			if (i)
 				fputc(',', fp);
 			rc = json_dump_callback(aj, emit, fp, JSON_COMPACT | JSON_ENSURE_ASCII);

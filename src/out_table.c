@@ -1,5 +1,6 @@
 /* out_table: aligned human tables, sizes in binary units (K = KiB). */
 #include "out_table.h"
+#include "inspect.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -247,6 +248,59 @@ void out_table_watch_sample(FILE *fp, const struct watch_view *v)
 	fputc('\n', fp);
 }
 
+/* watch --content: per row, the top shapes of its new pages against its older ones, and
+ * where their words point. */
+static void watch_content(FILE *fp, const struct watch_view *v)
+{
+	if (!v->ncontent) {
+		fprintf(fp, "\nwhat grew: %s\n", v->content_note ? v->content_note : "nothing grew");
+		return;
+	}
+	fprintf(fp, "\nwhat grew (pages resident now that were not at the first sample; present pages "
+		"only, read after the last sample):\n");
+	for (size_t i = 0; i < v->ncontent; i++) {
+		const struct inspect_growth *g = &v->content[i];
+		const struct area *a = v->areas[v->content_rows[i]];
+		char nb[32], rb[32], ob[32], path[256], text[96];
+		uint64_t nonzero = g->words - g->zero_words;
+
+		fprintf(fp, "#%zu %llx-%llx %s %s: %s new, %s read%s, compared with %s of older pages\n",
+			v->content_rows[i] + 1, (unsigned long long)a->start, (unsigned long long)a->end,
+			region_kind_name(a->kind), escape_ctl(a->path, path, sizeof(path)),
+			fmt_size(g->new_bytes, nb, sizeof(nb)), fmt_size(g->read_bytes, rb, sizeof(rb)),
+			g->sampled ? " (spread evenly: over the budget)" : "",
+			fmt_size(g->old_read_bytes, ob, sizeof(ob)));
+		if (g->exited)
+			fprintf(fp, "   (the target exited during the read: partial)\n");
+		if (!g->new_bytes) {
+			fprintf(fp, "   no page became resident since the first sample%s\n",
+				g->areas_unrecorded ? " in the areas recorded then" : "");
+			continue;
+		}
+		fprintf(fp, "   %-60s %9s %9s\n", "shape", "new/MiB", "old/MiB");
+		for (size_t k = 0; k < g->nshapes && k < 3; k++)
+			fprintf(fp, "   %-60s %9.1f %9.1f\n",
+				escape_ctl(g->shapes[k].text, text, sizeof(text)),
+				g->shapes[k].new_per_mib, g->shapes[k].old_per_mib);
+		if (!g->nshapes)
+			fprintf(fp, "   (no strings)\n");
+		fprintf(fp, "   words: %.0f%% zero; the others point into:", g->words ?
+			100.0 * (double)g->zero_words / (double)g->words : 0.0);
+		for (int k = 0; k < INSPECT_PTR_COUNT; k++)
+			if (g->points_into[k])
+				fprintf(fp, " %s %.1f%%", inspect_ptr_name((enum inspect_ptr)k),
+					100.0 * (double)g->points_into[k] / (double)nonzero);
+		fputc('\n', fp);
+		if (v->content_histogram)
+			fprintf(fp, "   bytes: entropy %.2f bits/byte, %llu of %llu pages all zero\n",
+				g->hist.entropy, (unsigned long long)g->hist.zero_pages,
+				(unsigned long long)g->hist.pages);
+		if (g->grep)
+			fprintf(fp, "   grep: %llu match%s\n", (unsigned long long)g->matches_total,
+				g->matches_total == 1 ? "" : "es");
+	}
+}
+
 void out_table_watch_summary(FILE *fp, const struct watch_view *v)
 {
 	static const char *const why[] = { "count", "sample count reached", "interrupted",
@@ -266,4 +320,6 @@ void out_table_watch_summary(FILE *fp, const struct watch_view *v)
 	watch_rows(fp, v, 1);
 	watch_explained(fp, v);
 	fprintf(fp, "(trend and ranking are heuristics: see regionwatch(1), WATCH)\n");
+	if (v->content_asked)
+		watch_content(fp, v);
 }

@@ -30,6 +30,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
@@ -519,6 +522,88 @@ static size_t shape_into(const unsigned char *p, const unsigned char *end, char 
 	return (size_t)(o - out);
 }
 
+#if defined(__SSE2__)
+/* Bit masks of 16 bytes: [lo, lo + span] as unsigned bytes. */
+static inline unsigned in_range16(__m128i x, unsigned char lo, unsigned char span)
+{
+	__m128i t = _mm_sub_epi8(x, _mm_set1_epi8((char)lo));
+	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8((char)span)), t));
+}
+
+#define FAST_MAX 256u
+
+/* shape_into for len <= FAST_MAX, the same bytes out: the classes of all bytes come from
+ * SSE2 compares as bit masks, runs and their kinds from bit scans; only shape_run's
+ * rare case (a run of decimal digits and non-hex letters) looks at bytes one by one. */
+/* Bytes [from, to) of p into o, 16 at a time: o has 16 bytes of room past what is kept. */
+static inline char *copy16(char *o, const unsigned char *p, size_t from, size_t to)
+{
+	for (size_t k = from; k < to; k += 16)
+		memcpy(o + (k - from), p + k, 16);
+	return o + (to - from);
+}
+
+/* Next bit at or after i that is set (want 1) or clear (want 0) in m; len if none. */
+static inline size_t next_bit(const uint64_t *m, size_t i, size_t len, int want)
+{
+	while (i < len) {
+		uint64_t r = (want ? m[i / 64] : ~m[i / 64]) >> (i % 64);
+		if (r)
+			return i + (size_t)__builtin_ctzll(r) < len ? i + (size_t)__builtin_ctzll(r) : len;
+		i = (i / 64 + 1) * 64;
+	}
+	return len;
+}
+
+static size_t shape_fast(const unsigned char *p, size_t len, char *out)
+{
+	uint64_t dig[FAST_MAX / 64 + 1] = { 0 }, let[FAST_MAX / 64 + 1] = { 0 },
+		 aln[FAST_MAX / 64 + 1] = { 0 };
+	unsigned char src[FAST_MAX + 32];       /* p, padded so 16-byte copies may overrun */
+	char tmp[FAST_MAX + 32], *o = tmp;
+	size_t i = 0, kept = 0;                  /* bytes [kept, i) are still to be copied */
+
+	memcpy(src, p, len);
+	memset(src + len, 0, 16);
+	for (size_t b = 0; b < len; b += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(src + b));
+		__m128i low = _mm_or_si128(x, _mm_set1_epi8(0x20));
+		unsigned d = in_range16(x, '0', 9), h = in_range16(low, 'a', 5);
+		unsigned l = in_range16(low, 'a', 25) & ~h;
+		dig[b / 64] |= (uint64_t)d << (b % 64);
+		let[b / 64] |= (uint64_t)l << (b % 64);
+		aln[b / 64] |= (uint64_t)(d | h | l) << (b % 64);
+	}
+	for (;;) {
+		size_t j;
+		unsigned kinds = 0;
+		i = next_bit(aln, i, len, 1);           /* a run of letters and digits: [i, j) */
+		if (i == len)
+			break;
+		j = next_bit(aln, i, len, 0);
+		for (size_t k = i; k < j; k = (k / 64 + 1) * 64) {
+			size_t e = j < (k / 64 + 1) * 64 ? j : (k / 64 + 1) * 64;
+			uint64_t m = (e - k == 64 ? ~0ULL : (1ULL << (e - k)) - 1) << (k % 64);
+			kinds |= (dig[k / 64] & m ? SH_DIGIT : 0) | (let[k / 64] & m ? SH_LETTER : 0) |
+				 ((aln[k / 64] & ~dig[k / 64] & ~let[k / 64] & m) ? SH_HEXLETTER : 0);
+		}
+		/* a run of letters only, not all hex or short, and not "0x...": kept as it is
+		 * (shape_run's copy case); the rest goes through shape_run */
+		if (!(kinds & SH_DIGIT) && ((kinds & SH_LETTER) || j - i < 8) &&
+		    !(j - i >= 3 && src[i] == '0')) {
+			i = j;
+			continue;
+		}
+		o = copy16(o, src, kept, i);
+		o = shape_run(src + i, src + j, kinds, o);
+		kept = i = j;
+	}
+	o = copy16(o, src, kept, len);
+	memcpy(out, tmp, (size_t)(o - tmp));
+	return (size_t)(o - tmp);
+}
+#endif
+
 size_t scan_shape(const char *text, size_t len, char *out, size_t outlen)
 {
 	const unsigned char *p = (const unsigned char *)text;
@@ -530,7 +615,11 @@ size_t scan_shape(const char *text, size_t len, char *out, size_t outlen)
 	shape_init();
 	/* a shape is never longer than its text */
 	if (len < outlen) {
+#if defined(__SSE2__)
+		n = len <= FAST_MAX ? shape_fast(p, len, out) : shape_into(p, p + len, out);
+#else
 		n = shape_into(p, p + len, out);
+#endif
 		out[n] = '\0';
 		return n;
 	}

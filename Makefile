@@ -13,7 +13,7 @@ OPT      ?= -O2 -g
 # Evaluated lazily (=), so pkg-config runs after `deps` has installed what is missing.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
-ALL_CFLAGS = $(WARN) $(OPT) -Iinclude -DRW_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CFLAGS)
+ALL_CFLAGS = $(WARN) $(OPT) -pthread -Iinclude -DRW_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CFLAGS)
 LIBS       = $(PKG_LIBS) -lm
 
 SRCS      = $(wildcard src/*.c)

@@ -532,6 +532,14 @@ static inline unsigned in_range16(__m128i x, unsigned char lo, unsigned char spa
 
 #define FAST_MAX 256u
 
+/* Bits i where m[i .. i+7] are all set. */
+static inline uint64_t runs_at_least8(uint64_t m)
+{
+	m &= m >> 1;
+	m &= m >> 2;
+	return m & (m >> 4);
+}
+
 /* shape_into for len <= FAST_MAX, the same bytes out: the classes of all bytes come from
  * SSE2 compares as bit masks, runs and their kinds from bit scans; only shape_run's
  * rare case (a run of decimal digits and non-hex letters) looks at bytes one by one. */
@@ -553,6 +561,69 @@ static inline size_t next_bit(const uint64_t *m, size_t i, size_t len, int want)
 		i = (i / 64 + 1) * 64;
 	}
 	return len;
+}
+
+/* Bits [a, b) of a word, 0 <= a < b <= 64. */
+static inline uint64_t bit_range(unsigned a, unsigned b)
+{
+	return (b == 64 ? ~0ULL : (1ULL << b) - 1) & (~0ULL << a);
+}
+
+/* shape_fast for len <= 64, where every class is one 64-bit mask: only the runs that
+ * change (they hold a digit, or are 8+ hex letters) are visited, found from the digit
+ * bits and from the 8-long windows of hex letters, instead of walking every run. */
+static size_t shape_word(const unsigned char *p, size_t len, char *out)
+{
+	unsigned char src[64 + 16];
+	char tmp[64 + 32], *o = tmp;
+	uint64_t dig = 0, let = 0, hexl = 0, aln, starts, cand, changed = 0;
+	size_t kept = 0;
+
+	memcpy(src, p, len);
+	memset(src + len, 0, 16);
+	for (size_t b = 0; b < len; b += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(src + b));
+		__m128i low = _mm_or_si128(x, _mm_set1_epi8(0x20));
+		unsigned d = in_range16(x, '0', 9), h = in_range16(low, 'a', 5);
+		unsigned l = in_range16(low, 'a', 25) & ~h;
+		dig |= (uint64_t)d << b;
+		let |= (uint64_t)l << b;
+		hexl |= (uint64_t)h << b;
+	}
+	if (len < 64) {                         /* the zero padding has no class, but be sure */
+		uint64_t keep = (1ULL << len) - 1;
+		dig &= keep;
+		let &= keep;
+		hexl &= keep;
+	}
+	aln = dig | let | hexl;
+	starts = aln & ~(aln << 1);
+	cand = dig | runs_at_least8(hexl);
+	while (cand) {
+		unsigned at = (unsigned)__builtin_ctzll(cand);
+		uint64_t below = starts & bit_range(0, at + 1), after = ~aln & bit_range(at, 64);
+		unsigned st = 63 - (unsigned)__builtin_clzll(below);
+		unsigned en = after ? (unsigned)__builtin_ctzll(after) : 64;
+		uint64_t run = bit_range(st, en);
+		if ((dig & run) || (!(let & run) && en - st >= 8))
+			changed |= 1ULL << st;
+		cand &= ~run;
+	}
+	while (changed) {
+		unsigned st = (unsigned)__builtin_ctzll(changed);
+		uint64_t after = ~aln & bit_range(st, 64), run;
+		unsigned en = after ? (unsigned)__builtin_ctzll(after) : 64, kinds;
+		run = bit_range(st, en);
+		kinds = (dig & run ? SH_DIGIT : 0) | (let & run ? SH_LETTER : 0) |
+			(hexl & run ? SH_HEXLETTER : 0);
+		o = copy16(o, src, kept, st);
+		o = shape_run(src + st, src + en, kinds, o);
+		kept = en;
+		changed &= changed - 1;
+	}
+	o = copy16(o, src, kept, len);
+	memcpy(out, tmp, (size_t)(o - tmp));
+	return (size_t)(o - tmp);
 }
 
 static size_t shape_fast(const unsigned char *p, size_t len, char *out)
@@ -616,7 +687,8 @@ size_t scan_shape(const char *text, size_t len, char *out, size_t outlen)
 	/* a shape is never longer than its text */
 	if (len < outlen) {
 #if defined(__SSE2__)
-		n = len <= FAST_MAX ? shape_fast(p, len, out) : shape_into(p, p + len, out);
+		n = len <= 64 ? shape_word(p, len, out)
+		    : len <= FAST_MAX ? shape_fast(p, len, out) : shape_into(p, p + len, out);
 #else
 		n = shape_into(p, p + len, out);
 #endif

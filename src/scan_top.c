@@ -64,7 +64,8 @@ struct bucket {
 
 struct scan_top {
 	size_t cap, n, hiwater;
-	struct entry *e;
+	struct entry *e;                 /* 64 bytes each, on cache-line boundaries */
+	void *e_block;
 	uint32_t *free_e;
 	size_t nfree_e;
 	struct bucket *b;
@@ -256,8 +257,10 @@ static void remove_entry(struct scan_top *t, uint32_t idx)
 	/* The next victim is the new head of the smallest bucket: its entry was prefetched
 	 * by the previous removal, so its slot can be fetched now, and the one after it. */
 	if (t->bmin != NONE) {
-		const struct entry *next = &t->e[t->b[t->bmin].head];
+		uint32_t head = t->b[t->bmin].head;
+		const struct entry *next = &t->e[head];
 		__builtin_prefetch(&t->slots[next->hash & t->mask]);
+		__builtin_prefetch(t->inl[head], 1);   /* a new text goes where its text was */
 		if (next->next != NONE)
 			__builtin_prefetch(&t->e[next->next]);
 	}
@@ -290,7 +293,8 @@ struct scan_top *scan_top_new(size_t capacity)
 	while (nslots < capacity * 2)
 		nslots *= 2;
 	t->cap = capacity;
-	t->e = xcalloc(capacity, sizeof(*t->e));
+	t->e_block = xcalloc(capacity + 1, sizeof(*t->e));
+	t->e = (struct entry *)(void *)(((uintptr_t)t->e_block + 63) & ~(uintptr_t)63);
 	t->free_e = xmalloc(capacity * sizeof(*t->free_e));
 	t->b = xcalloc(capacity + 1, sizeof(*t->b));
 	t->free_b = xmalloc((capacity + 1) * sizeof(*t->free_b));
@@ -436,7 +440,7 @@ void scan_top_free(struct scan_top *t)
 		return;
 	for (size_t i = 0; i < t->hiwater; i++)
 		free(t->e[i].longtext);
-	free(t->e);
+	free(t->e_block);
 	free(t->free_e);
 	free(t->b);
 	free(t->free_b);

@@ -290,7 +290,7 @@ struct scan_top *scan_top_new(size_t capacity)
 		capacity = 1;
 	if (capacity > UINT32_MAX / 4)
 		capacity = UINT32_MAX / 4;
-	while (nslots < capacity * 2)
+	while (nslots < capacity * 4)
 		nslots *= 2;
 	t->cap = capacity;
 	t->e_block = xcalloc(capacity + 1, sizeof(*t->e));

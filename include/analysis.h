@@ -28,6 +28,7 @@ struct analysis_opts {
 
 #define ANALYSIS_MAX_LISTED 100000   /* strings kept for JSON; runs and matches kept */
 #define ANALYSIS_MAX_BLOCK_RUNS 512
+#define ANALYSIS_OUTBUF (64u << 10)
 
 struct analysis_string {
 	uint64_t addr;
@@ -70,6 +71,8 @@ struct analysis {
 	struct analysis_match *matches;
 	size_t nmatches, matches_cap;
 	uint64_t bytes_seen, bytes_hole;
+	char *obuf;                  /* the string listing, ANALYSIS_OUTBUF bytes */
+	size_t olen;
 };
 
 /* NULL with err filled on a bad option (e.g. a regex that does not compile). */

@@ -218,10 +218,32 @@ void analysis_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t le
 		scan_hexdump_feed(a->hexdump, buf, len);
 		a->hexdump_next = addr + len;
 	}
-	if (a->hist)
+	if (a->hist && !a->hist_early)
 		scan_hist_feed(a->hist, addr, buf, len);
 	if (a->grep)
 		scan_grep_feed(a->grep, addr, buf, len);
+}
+
+int analysis_split(struct analysis *a)
+{
+	/* alone, the histogram is better overlapped with the reads than added to them */
+	a->hist_early = a->hist && (a->strings || a->hexdump || a->grep);
+	return a->hist_early;
+}
+
+void analysis_early_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t len)
+{
+	struct analysis *a = ctx;
+
+	scan_hist_feed(a->hist, addr, buf, len);
+}
+
+void analysis_early_hole(void *ctx, uint64_t addr, uint64_t len, enum memread_hole why)
+{
+	struct analysis *a = ctx;
+
+	(void)why;
+	scan_hist_hole(a->hist, addr, len);
 }
 
 void analysis_hole(void *ctx, uint64_t addr, uint64_t len, enum memread_hole why)
@@ -240,7 +262,7 @@ void analysis_hole(void *ctx, uint64_t addr, uint64_t len, enum memread_hole why
 		scan_hexdump_zeros(a->hexdump, len);
 		a->hexdump_next = addr + len;
 	}
-	if (a->hist)
+	if (a->hist && !a->hist_early)
 		scan_hist_hole(a->hist, addr, len);
 	if (a->grep)
 		scan_grep_hole(a->grep, addr, len);

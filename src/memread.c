@@ -248,6 +248,8 @@ static void give_data(struct reader *rd, uint64_t addr, const unsigned char *buf
 	}
 	if (end > rd->hi)
 		end = rd->hi;
+	if (end > addr && rd->opts && rd->opts->early_data)
+		rd->opts->early_data(rd->opts->early_ctx, addr, buf, (size_t)(end - addr));
 	if (end > addr && rd->sink->data) {
 		if (rd->dl)
 			record(rd, addr, end - addr, buf, 0);
@@ -267,6 +269,8 @@ static void emit_hole(struct reader *rd, uint64_t addr, uint64_t len, enum memre
 			addr = rd->lo;
 		if (end > rd->hi)
 			end = rd->hi;
+		if (end > addr && rd->opts && rd->opts->early_hole)
+			rd->opts->early_hole(rd->opts->early_ctx, addr, end - addr, why);
 		if (end > addr && rd->sink->hole) {
 			if (rd->dl)
 				record(rd, addr, end - addr, NULL, why);

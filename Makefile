@@ -6,14 +6,14 @@ BINDIR    = $(PREFIX)/bin
 MANDIR    = $(PREFIX)/share/man/man1
 
 CC       ?= cc
-PKGS      = libunwind-ptrace libpcre2-8 ncursesw jansson
+PKGS      = libunwind-ptrace libpcre2-8 ncursesw jansson libxxhash
 WARN      = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
             -Wmissing-prototypes -Wwrite-strings -Wvla -Wimplicit-fallthrough
 OPT      ?= -O2 -g
 # Evaluated lazily (=), so pkg-config runs after `deps` has installed what is missing.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
-ALL_CFLAGS = $(WARN) $(OPT) -Iinclude -DRW_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CFLAGS)
+ALL_CFLAGS = $(WARN) $(OPT) -pthread -Iinclude -DRW_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CFLAGS)
 LIBS       = $(PKG_LIBS) -lm
 
 SRCS      = $(wildcard src/*.c)

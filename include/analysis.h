@@ -28,6 +28,7 @@ struct analysis_opts {
 
 #define ANALYSIS_MAX_LISTED 100000   /* strings kept for JSON; runs and matches kept */
 #define ANALYSIS_MAX_BLOCK_RUNS 512
+#define ANALYSIS_OUTBUF (64u << 10)
 
 struct analysis_string {
 	uint64_t addr;
@@ -70,6 +71,9 @@ struct analysis {
 	struct analysis_match *matches;
 	size_t nmatches, matches_cap;
 	uint64_t bytes_seen, bytes_hole;
+	int hist_early;              /* the histogram is fed by analysis_early_* */
+	char *obuf;                  /* the string listing, ANALYSIS_OUTBUF bytes */
+	size_t olen;
 };
 
 /* NULL with err filled on a bad option (e.g. a regex that does not compile). */
@@ -77,6 +81,13 @@ struct analysis *analysis_new(const struct analysis_opts *o, struct rw_err *err)
 /* memread_sink-compatible callbacks (ctx = the analysis). */
 void analysis_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t len);
 void analysis_hole(void *ctx, uint64_t addr, uint64_t len, enum memread_hole why);
+/* With --histogram and another analysis, the histogram can run on memread's reading
+ * thread (memread_opts early_data/early_hole = analysis_early_*) while the others run on
+ * the delivering one: analysis_split() says whether that is worth it, and from then on
+ * analysis_data/hole leave the histogram to analysis_early_data/hole. */
+int analysis_split(struct analysis *a);
+void analysis_early_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t len);
+void analysis_early_hole(void *ctx, uint64_t addr, uint64_t len, enum memread_hole why);
 /* End of the stream: flush analyzers; in text mode print the summaries to o.out. */
 void analysis_finish(struct analysis *a);
 void analysis_free(struct analysis *a);

@@ -46,6 +46,12 @@ struct memread_opts {
 	/* Record of runs read (for the dump manifest): called per run, bounded by the caller. */
 	void (*run)(void *ctx, uint64_t start, uint64_t end);
 	void *run_ctx;
+	/* Optional: the sink's calls made once more on the thread that reads, each just before
+	 * the sink's own call is made or recorded for the delivering thread (memread.c). For
+	 * work that is cheap next to the sink's, so that both threads stay busy. */
+	void (*early_data)(void *ctx, uint64_t addr, const unsigned char *buf, size_t len);
+	void (*early_hole)(void *ctx, uint64_t addr, uint64_t len, enum memread_hole why);
+	void *early_ctx;
 };
 
 /* Read [start, end) of the process, region by region as the snapshot describes it (gaps

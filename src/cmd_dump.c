@@ -565,6 +565,12 @@ int cmd_dump(struct cli_ctx *cx, int argc, char **argv)
 	mo.run = out ? on_run : NULL;
 	mo.run_ctx = &dc;
 	sink = (struct memread_sink){ on_data, on_hole, &dc };
+	if (dc.an && analysis_split(dc.an)) {
+		/* the histogram on the reading thread, the rest on the delivering one */
+		mo.early_data = analysis_early_data;
+		mo.early_hole = analysis_early_hole;
+		mo.early_ctx = dc.an;
+	}
 	target_test_pause("reading");
 	t0 = now_mono();
 	r = read_ranges(&p, snap, &rs, &mo, &sink, &st, &err);

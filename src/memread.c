@@ -6,12 +6,22 @@
  * read with process_vm_readv(2), many remote iovecs per call, into one reused 4 MiB bounce
  * buffer (design §4). A partial transfer stops at the failing page: that page becomes a hole
  * and reading resumes after it. ESRCH means the target exited. /proc/PID/mem is used only
- * where process_vm_readv is refused (EPERM/ENOSYS). */
+ * where process_vm_readv is refused (EPERM/ENOSYS).
+ *
+ * Reading overlaps delivery: for ranges over one bounce buffer, a second thread calls the
+ * sink while this one reads the next buffer (two 4 MiB buffers, handed back and forth),
+ * so a slow analysis and the copy out of the target use two cores. Everything the sink
+ * sees, and its order, is what one thread would deliver: the reading thread records each
+ * data and hole call of a buffer in order and hands the list over with the buffer. The
+ * delivering thread blocks every signal, so signals (and the release of a frozen target)
+ * stay with the main thread. */
 #include "memread.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -77,6 +87,27 @@ struct item {
 	enum memread_hole why;
 };
 
+/* One sink call, recorded for the delivering thread. */
+struct event {
+	uint64_t addr, len;
+	const unsigned char *data;       /* NULL: a hole */
+	enum memread_hole why;
+};
+
+/* The delivering thread and the two buffers it shares with the reader. */
+struct deliverer {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	const struct memread_sink *sink;
+	unsigned char *buf[2];
+	struct event *ev[2];
+	size_t nev[2], cap[2];
+	int full[2];                     /* handed over, not yet delivered */
+	int fill;                        /* buffer the reader fills */
+	int done;                        /* no more buffers will come */
+};
+
 struct reader {
 	const struct procfs *p;
 	const struct memread_sink *sink;
@@ -91,7 +122,118 @@ struct reader {
 	int exited;
 	int error;                       /* errno of a failure that stops the read */
 	uint64_t lo, hi;                 /* the range asked for: deliveries are clipped to it */
+	struct deliverer *dl;            /* NULL: the sink is called from this thread */
 };
+
+static void *deliver_main(void *arg)
+{
+	struct deliverer *dl = arg;
+	int k = 0;
+
+	pthread_mutex_lock(&dl->lock);
+	for (;;) {
+		while (!dl->full[k] && !dl->done)
+			pthread_cond_wait(&dl->changed, &dl->lock);
+		if (!dl->full[k])
+			break;                   /* done, and everything delivered */
+		pthread_mutex_unlock(&dl->lock);
+		for (size_t i = 0; i < dl->nev[k]; i++) {
+			const struct event *e = &dl->ev[k][i];
+			if (e->data)
+				dl->sink->data(dl->sink->ctx, e->addr, e->data, (size_t)e->len);
+			else
+				dl->sink->hole(dl->sink->ctx, e->addr, e->len, e->why);
+		}
+		pthread_mutex_lock(&dl->lock);
+		dl->nev[k] = 0;
+		dl->full[k] = 0;
+		pthread_cond_broadcast(&dl->changed);
+		k ^= 1;
+	}
+	pthread_mutex_unlock(&dl->lock);
+	return NULL;
+}
+
+/* Start the delivering thread with every signal blocked; NULL if it cannot start (the
+ * read then delivers from this thread, as before). */
+static struct deliverer *deliverer_start(const struct memread_sink *sink, unsigned char *first)
+{
+	struct deliverer *dl = xcalloc(1, sizeof(*dl));
+	sigset_t all, old;
+	int rc;
+
+	dl->sink = sink;
+	dl->buf[0] = first;
+	dl->buf[1] = xmalloc(BOUNCE);
+	pthread_mutex_init(&dl->lock, NULL);
+	pthread_cond_init(&dl->changed, NULL);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&dl->thread, NULL, deliver_main, dl);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		pthread_mutex_destroy(&dl->lock);
+		pthread_cond_destroy(&dl->changed);
+		free(dl->buf[1]);
+		free(dl);
+		return NULL;
+	}
+	return dl;
+}
+
+static void record(struct reader *rd, uint64_t addr, uint64_t len, const unsigned char *data,
+		   enum memread_hole why)
+{
+	struct deliverer *dl = rd->dl;
+	int k = dl->fill;
+
+	if (dl->nev[k] == dl->cap[k]) {
+		dl->cap[k] = dl->cap[k] ? 2 * dl->cap[k] : 256;
+		dl->ev[k] = xreallocarray(dl->ev[k], dl->cap[k], sizeof(*dl->ev[k]));
+	}
+	dl->ev[k][dl->nev[k]++] = (struct event){ addr, len, data, why };
+}
+
+/* Hand the buffer just filled (and its calls) over; continue in the other one once its
+ * calls are delivered. */
+static void hand_over(struct reader *rd)
+{
+	struct deliverer *dl = rd->dl;
+	int k = dl->fill;
+
+	if (!dl->nev[k])
+		return;
+	pthread_mutex_lock(&dl->lock);
+	dl->full[k] = 1;
+	pthread_cond_broadcast(&dl->changed);
+	while (dl->full[k ^ 1])
+		pthread_cond_wait(&dl->changed, &dl->lock);
+	pthread_mutex_unlock(&dl->lock);
+	dl->fill = k ^ 1;
+	rd->buf = dl->buf[dl->fill];
+}
+
+/* Deliver what is left, wait for the thread, free both buffers. */
+static void deliverer_finish(struct reader *rd)
+{
+	struct deliverer *dl = rd->dl;
+
+	hand_over(rd);
+	pthread_mutex_lock(&dl->lock);
+	dl->done = 1;
+	pthread_cond_broadcast(&dl->changed);
+	pthread_mutex_unlock(&dl->lock);
+	pthread_join(dl->thread, NULL);
+	pthread_mutex_destroy(&dl->lock);
+	pthread_cond_destroy(&dl->changed);
+	for (int k = 0; k < 2; k++) {
+		free(dl->ev[k]);
+		free(dl->buf[k]);
+	}
+	free(dl);
+	rd->dl = NULL;
+	rd->buf = NULL;
+}
 
 /* Reads are whole pages; the caller asked for [lo, hi): deliver only that. */
 static void give_data(struct reader *rd, uint64_t addr, const unsigned char *buf, size_t len)
@@ -106,8 +248,14 @@ static void give_data(struct reader *rd, uint64_t addr, const unsigned char *buf
 	}
 	if (end > rd->hi)
 		end = rd->hi;
-	if (end > addr && rd->sink->data)
-		rd->sink->data(rd->sink->ctx, addr, buf, (size_t)(end - addr));
+	if (end > addr && rd->opts && rd->opts->early_data)
+		rd->opts->early_data(rd->opts->early_ctx, addr, buf, (size_t)(end - addr));
+	if (end > addr && rd->sink->data) {
+		if (rd->dl)
+			record(rd, addr, end - addr, buf, 0);
+		else
+			rd->sink->data(rd->sink->ctx, addr, buf, (size_t)(end - addr));
+	}
 }
 
 static void emit_hole(struct reader *rd, uint64_t addr, uint64_t len, enum memread_hole why)
@@ -121,8 +269,14 @@ static void emit_hole(struct reader *rd, uint64_t addr, uint64_t len, enum memre
 			addr = rd->lo;
 		if (end > rd->hi)
 			end = rd->hi;
-		if (end > addr && rd->sink->hole)
-			rd->sink->hole(rd->sink->ctx, addr, end - addr, why);
+		if (end > addr && rd->opts && rd->opts->early_hole)
+			rd->opts->early_hole(rd->opts->early_ctx, addr, end - addr, why);
+		if (end > addr && rd->sink->hole) {
+			if (rd->dl)
+				record(rd, addr, end - addr, NULL, why);
+			else
+				rd->sink->hole(rd->sink->ctx, addr, end - addr, why);
+		}
 	}
 }
 
@@ -261,6 +415,8 @@ again:;
 	}
 	rd->nitems = rd->ndata = 0;
 	rd->used = 0;
+	if (rd->dl)
+		hand_over(rd);
 }
 
 static void queue_hole(struct reader *rd, uint64_t addr, uint64_t len, enum memread_hole why)
@@ -438,6 +594,8 @@ int memread_range(const struct procfs *p, const struct snapshot *s, uint64_t sta
 	rd->st = st;
 	rd->mem_fd = -1;
 	rd->buf = xmalloc(BOUNCE);
+	if (end - start > BOUNCE && (sink->data || sink->hole) && !getenv("RW_NO_READER_THREAD"))
+		rd->dl = deliverer_start(sink, rd->buf);
 	cursor = start;
 	for (size_t i = 0; i < s->count && cursor < end && !rd->exited; i++) {
 		const struct region *r = &s->regions[i];
@@ -486,6 +644,8 @@ int memread_range(const struct procfs *p, const struct snapshot *s, uint64_t sta
 	if (!rc && !rd->exited)
 		queue_hole(rd, cursor, end - cursor, MEMREAD_HOLE_UNMAPPED);
 	flush(rd);
+	if (rd->dl)
+		deliverer_finish(rd);
 	if (rd->exited || (!rc && procfs_check_alive(p, NULL))) {
 		st->exited = 1;
 		rc = rw_err_set(err, ESRCH, "process %d exited during the read", (int)p->pid);

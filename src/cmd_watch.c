@@ -44,7 +44,7 @@ void cmd_watch_help(FILE *fp)
 		"                       that costs more stretches the interval to stay within it, and\n"
 		"                       the header and the JSON say so\n"
 		"      --json           JSON Lines: {\"type\":\"sample\"} per sample, then {\"type\":\"summary\"}\n"
-		"                       with every live area ranked by score\n"
+		"                       with every live row (area or pool) ranked by score\n"
 		"      --content        at the end, read the pages of the first %d growing rows that\n"
 		"                       became resident since the first sample (present-page runs\n"
 		"                       are recorded then from pagemap; nothing is read then) and\n"

@@ -22,7 +22,7 @@ const struct cli_command cli_commands[] = {
 	  /* operands: -- CMD [ARG...]; in order, so CMD's own options stay CMD's */
 	  CLI_PID | CLI_JSON | CLI_INTERVAL | CLI_OPERANDS | CLI_IN_ORDER | CLI_CONTENT,
 	  cmd_watch, cmd_watch_help },
-	{ "dump", "dump -p PID --region SPEC [-o FILE] [--strings[=gnu]] [--top N] [--hexdump] [--histogram] [--grep RE] [--freeze] [--json]",
+	{ "dump", "dump -p PID --region SPEC [-o FILE] [--strings[=gnu]] [--top N] [--hexdump] [--histogram] [--grep RE] [--freeze] [--new] [--json]",
 	  "read a region's resident pages; write them and/or analyse them",
 	  CLI_PID | CLI_JSON | CLI_ANALYSIS, cmd_dump, cmd_dump_help },
 	{ "analyze", "analyze FILE [--base ADDR] [--strings[=gnu]] [--top N] [--hexdump] [--histogram] [--grep RE] [--json]",

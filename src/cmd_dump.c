@@ -3,6 +3,7 @@
  * the analyses in the same pass. */
 #include "analysis.h"
 #include "cli.h"
+#include "inspect.h"
 #include "memread.h"
 #include "out_json.h"
 #include "snapfile.h"
@@ -23,7 +24,7 @@ void cmd_dump_help(FILE *fp)
 {
 	fprintf(fp,
 		"usage: regionwatch dump -p PID --region SPEC [-o FILE [--force]] [analyses...]\n"
-		"                        [--freeze] [--include-dontdump] [--json]\n"
+		"                        [--freeze] [--include-dontdump] [--new] [--json]\n"
 		"Read the resident pages of a region of a live process and write them to a file and/or\n"
 		"analyse them in one pass. Only pages /proc/PID/pagemap reports present are read:\n"
 		"reading a never-touched page would allocate it in the target. The target is not\n"
@@ -44,6 +45,9 @@ void cmd_dump_help(FILE *fp)
 		"                          long it took after. Signals that arrive meanwhile are delivered\n"
 		"                          afterwards; a stopped process stays stopped\n"
 		"      --include-dontdump  also read regions marked MADV_DONTDUMP (VmFlags dd)\n"
+		"      --new               only the pages that became resident during a 2 s watch\n"
+		"                          (top's own, or one before reading an address or name):\n"
+		"                          the grown part; -o keeps them at their offsets\n"
 		"  -h, --help              this help\n\n"
 		"%s\n"
 		"Never read: [vvar], VmFlags io, pf, um, uw (and dd unless asked), pages not present or\n"
@@ -158,12 +162,73 @@ static int add_area_at(const struct snapshot *snap, uint64_t addr, struct ranges
 	return 1;
 }
 
+#define NEW_MAX_RUNS (1u << 18)          /* present runs kept for --new: 4 MiB */
+
+/* Add the present runs of [start, end) (pagemap only: nothing is read) to rs, which must
+ * stay in address order. -ENOSPC past NEW_MAX_RUNS. */
+static int add_present(const struct procfs *p, uint64_t start, uint64_t end, struct ranges *rs,
+		       struct rw_err *err)
+{
+	uint64_t *runs = xmalloc(2 * sizeof(*runs) * 4096);
+	uint64_t at = start;
+	int rc = 0;
+
+	while (at < end && !rc) {
+		size_t n = 0;
+		rc = memread_present_runs(p, at, end, runs, 4096, &n, err);
+		if (rc && rc != -ENOSPC)
+			break;
+		for (size_t i = 0; i < n; i++)
+			ranges_add(rs, runs[2 * i], runs[2 * i + 1]);
+		if (rs->n > NEW_MAX_RUNS) {
+			rc = rw_err_set(err, ENOSPC, "--new: more than %u runs of present pages",
+					NEW_MAX_RUNS);
+			break;
+		}
+		if (rc == -ENOSPC && n) {
+			at = runs[2 * n - 1];   /* more runs than fitted: go on after the last */
+			rc = 0;
+		} else {
+			break;
+		}
+	}
+	free(runs);
+	return rc;
+}
+
+/* out = the present runs of rs now, less those in base (both in address order). */
+static int subtract_new(const struct procfs *p, const struct ranges *rs, const struct ranges *base,
+			struct ranges *out, struct rw_err *err)
+{
+	struct ranges now = { NULL, 0, 0 };
+	size_t j = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < rs->n && !rc; i++)
+		rc = add_present(p, rs->r[i][0], rs->r[i][1], &now, err);
+	for (size_t i = 0; i < now.n && !rc; i++) {
+		uint64_t s = now.r[i][0], e = now.r[i][1];
+		while (j < base->n && base->r[j][1] <= s)
+			j++;
+		for (size_t k = j; k < base->n && base->r[k][0] < e && s < e; k++) {
+			if (base->r[k][0] > s)
+				ranges_add(out, s, base->r[k][0]);
+			if (base->r[k][1] > s)
+				s = base->r[k][1];
+		}
+		if (s < e)
+			ranges_add(out, s, e);
+	}
+	free(now.r);
+	return rc;
+}
+
 /* --region top: watch for 2 s (9 samples, 0.25 s apart) and take the first row if it grows.
  * It is then resolved against a fresh read of smaps, just before the read: an area that
  * moved or vanished since its last sample (mremap, munmap) is picked again from a new
  * sample, up to 3 times. Leaves the fresh snapshot in *snap. */
 static int resolve_top(const struct procfs *p, pid_t pid, struct snapshot **snap,
-		       struct ranges *rs, struct rw_err *err)
+		       struct ranges *rs, struct ranges *base, struct rw_err *err)
 {
 	struct watch w;
 	struct watch_opts wo = { pid, 0.25, 2.0, 0 };
@@ -172,6 +237,12 @@ static int resolve_top(const struct procfs *p, pid_t pid, struct snapshot **snap
 	rc = watch_open(&w, &wo, err);
 	for (int i = 0; i < 9 && !rc; i++) {
 		rc = watch_step(&w, err);
+		/* --new: what is present at the first sample, in the areas a leak grows in */
+		for (size_t k = 0; !rc && !i && base && k < w.sm.snap->count; k++) {
+			const struct region *r = &w.sm.snap->regions[k];
+			if (inspect_growth_kind(r->kind))
+				rc = add_present(p, r->start, r->end, base, err);
+		}
 		if (!rc && i < 8)
 			usleep(250000);
 	}
@@ -296,7 +367,7 @@ static int write_manifest(const char *path, const struct dump_info *info, int fo
 	return 0;
 }
 
-enum { OPT_FORCE = CLI_OPT_OWN, OPT_FREEZE, OPT_DONTDUMP };
+enum { OPT_FORCE = CLI_OPT_OWN, OPT_FREEZE, OPT_DONTDUMP, OPT_NEW };
 
 /* What the manifest and --json say about the read (the region is the one holding start). */
 static void fill_info(struct dump_info *info, const struct snapshot *snap, const char *out,
@@ -349,7 +420,7 @@ static int check_output(const struct cli_ctx *cx, const char *out, int force)
 /* --region SPEC against a fresh map (top: the growing area, resolved again before the
  * read). Leaves the map in *snap. Exit status or 0. */
 static int resolve_spec(const struct cli_ctx *cx, const struct procfs *p, const char *spec,
-			struct snapshot **snap, struct ranges *rs)
+			struct snapshot **snap, struct ranges *rs, struct ranges *base)
 {
 	struct rw_err err;
 	uint64_t start, end;
@@ -357,13 +428,31 @@ static int resolve_spec(const struct cli_ctx *cx, const struct procfs *p, const 
 	int r;
 
 	if (!strcmp(spec, "top"))
-		r = resolve_top(p, p->pid, snap, rs, &err) ? RW_EXIT_FAIL : 0;
+		r = resolve_top(p, p->pid, snap, rs, base, &err) ? RW_EXIT_FAIL : 0;
 	else if (snapfile_capture(p, snap, &err))
 		r = RW_EXIT_FAIL;
 	else if ((r = memread_resolve(*snap, spec, &start, &end, &first, &err)))
 		r = r == -EINVAL ? RW_EXIT_USAGE : RW_EXIT_FAIL;
 	else
 		ranges_add(rs, start, end);
+	if (!r && base && strcmp(spec, "top")) {
+		/* --new on a named range: its present pages now, a watch as short as top's, then
+		 * the range again in a fresh map (a growing area has grown: [heap]'s end moves) */
+		if (add_present(p, start, end, base, &err)) {
+			r = RW_EXIT_FAIL;
+		} else {
+			usleep(2000000);
+			snapshot_free(*snap);
+			*snap = NULL;
+			rs->n = 0;
+			if (snapfile_capture(p, snap, &err))
+				r = RW_EXIT_FAIL;
+			else if ((r = memread_resolve(*snap, spec, &start, &end, &first, &err)))
+				r = r == -EINVAL ? RW_EXIT_USAGE : RW_EXIT_FAIL;
+			else
+				ranges_add(rs, start, end);
+		}
+	}
 	if (r)
 		cli_error(cx->name, "%s", err.msg);
 	return r;
@@ -446,16 +535,17 @@ int cmd_dump(struct cli_ctx *cx, int argc, char **argv)
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "freeze", no_argument, NULL, OPT_FREEZE },
 		{ "include-dontdump", no_argument, NULL, OPT_DONTDUMP },
+		{ "new", no_argument, NULL, OPT_NEW },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct analysis_opts ao;
 	const char *spec = NULL, *out = NULL;
-	int pid, force = 0, freeze = 0, dontdump = 0, c, rc = RW_EXIT_OK, r;
+	int pid, force = 0, freeze = 0, dontdump = 0, newonly = 0, c, rc = RW_EXIT_OK, r;
 	struct procfs p;
 	struct snapshot *snap = NULL;
 	struct rw_err err;
 	uint64_t start, end;
-	struct ranges rs = { NULL, 0, 0 };
+	struct ranges rs = { NULL, 0, 0 }, base = { NULL, 0, 0 }, fresh = { NULL, 0, 0 };
 	struct target_freeze frz;
 	int frozen = 0;
 	struct dump_ctx dc;
@@ -487,6 +577,9 @@ int cmd_dump(struct cli_ctx *cx, int argc, char **argv)
 		case OPT_DONTDUMP:
 			dontdump = 1;
 			break;
+		case OPT_NEW:
+			newonly = 1;
+			break;
 		}
 	}
 	if (c < 0)
@@ -504,7 +597,7 @@ int cmd_dump(struct cli_ctx *cx, int argc, char **argv)
 		cli_error(cx->name, "%s", err.msg);
 		return RW_EXIT_FAIL;
 	}
-	if ((rc = resolve_spec(cx, &p, spec, &snap, &rs)))
+	if ((rc = resolve_spec(cx, &p, spec, &snap, &rs, newonly ? &base : NULL)))
 		goto out_snap;
 	start = rs.r[0][0];
 	end = rs.r[rs.n - 1][1];
@@ -517,6 +610,31 @@ int cmd_dump(struct cli_ctx *cx, int argc, char **argv)
 			  (unsigned long long)end);
 		rc = RW_EXIT_USAGE;
 		goto out_snap;
+	}
+	if (newonly) {
+		/* Only the pages that became present during the short watch (they are read through
+		 * memread all the same: present pages only, checked again). */
+		uint64_t bytes = 0;
+		if (subtract_new(&p, &rs, &base, &fresh, &err)) {
+			cli_error(cx->name, "%s", err.msg);
+			rc = RW_EXIT_FAIL;
+			goto out_snap;
+		}
+		if (!fresh.n) {
+			cli_error(cx->name, "--new: no page of %llx-%llx became resident during the 2 s "
+				  "watch: nothing to read", (unsigned long long)start,
+				  (unsigned long long)end);
+			rc = RW_EXIT_FAIL;
+			goto out_snap;
+		}
+		for (size_t i = 0; i < fresh.n; i++)
+			bytes += fresh.r[i][1] - fresh.r[i][0];
+		fprintf(stderr, "regionwatch: dump: --new: %llu pages in %zu run%s became resident "
+			"during the watch; only they are read\n", (unsigned long long)(bytes / 4096),
+			fresh.n, fresh.n == 1 ? "" : "s");
+		free(rs.r);
+		rs = fresh;
+		fresh = (struct ranges){ NULL, 0, 0 };
 	}
 	ao.base = start;
 	ao.size = end - start;
@@ -628,6 +746,8 @@ out_an:
 	free(dc.runs);
 out_snap:
 	free(rs.r);
+	free(base.r);
+	free(fresh.r);
 	snapshot_free(snap);
 	procfs_close(&p);
 	return rc;

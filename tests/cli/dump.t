@@ -200,6 +200,29 @@ is "$?" 1 "--region top where nothing grows: exit 1"
 like "$(cat "$T/top.err")" "--region top: nothing grows \\([0-9]+ samples" "... says nothing grows"
 is "$(cat "$T/top.out")" "" "... and prints no analysis"
 
+# 12b. --new: only the pages that became resident during a 2 s watch are read. The heap
+# grows 2 s first, so about half of it is old when --new starts.
+start_target grow_brk -r 4096 -t 120
+sleep 2
+"$RW" dump -p "$TPID" --region '[heap]' --new --top 2 --json -o "$T/out/new.bin" > "$T/new.json" 2> "$T/new.err"
+is "$?" 0 "--new on [heap]: exit 0"
+like "$(cat "$T/new.err")" "--new: [0-9]+ pages in [0-9]+ runs? became resident during the watch" "--new: says how much is new"
+heap_rss=$(awk '/\[heap\]/ { f = 1 } f && /^Rss:/ { print $2 * 1024; exit }' /proc/$TPID/smaps)
+read_new=$(json_get "$T/new.json" '$d->{bytes_read}')
+ok "--new: read the new pages only ($read_new bytes of a $heap_rss-byte [heap])" \
+	test "$read_new" -gt 1000000 -a "$read_new" -lt $((heap_rss * 3 / 4))
+is "$(json_get "$T/new.json" '$d->{top_shapes}[0]{shape}')" "user_session id=# token=# role=viewer" \
+	"--new: the records written during the watch"
+ok "--new -o: a sparse file holding the new pages at their offsets" \
+	test "$(du -k "$T/out/new.bin" | cut -f1)" -lt "$(( $(stat -c %s "$T/out/new.bin") / 1024 ))"
+rm -f "$T/out/new.bin" "$T/out/new.bin.json"
+stop_target "$TPID"
+start_target flat -s 16 -t 120
+"$RW" dump -p "$TPID" --region "$TADDR" --new --top 2 > /dev/null 2> "$T/new.err"
+is "$?" 1 "--new where nothing became resident: exit 1"
+like "$(cat "$T/new.err")" "--new: no page of [0-9a-f]+-[0-9a-f]+ became resident during the 2 s watch" "... says so"
+stop_target "$TPID"
+
 # 13. A read that gets none of the bytes asked for exits 1 and says why (no file kept).
 # The reservation tail of grow_mmap is PROT_NONE and never touched: not one page present.
 stop_target "$TPID"

@@ -25,7 +25,7 @@ UNIT_SRCS = $(wildcard tests/unit/t_*.c)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 TARGET_SRCS = $(wildcard fixtures/targets/*.c)
 TARGET_BINS = $(TARGET_SRCS:fixtures/targets/%.c=$(B)/fixtures/%)
-GO_TARGETS  = $(B)/fixtures/go_leak
+GO_TARGETS  = $(B)/fixtures/go_leak $(B)/fixtures/go_cgoleak
 
 .PHONY: all deps check check-run check-slow asan-check fuzz bench demo install uninstall clean fixtures
 all: regionwatch
@@ -58,6 +58,14 @@ $(B)/fixtures/go_leak: $(wildcard fixtures/targets/go/leak/*)
 		cd fixtures/targets/go/leak && GOTOOLCHAIN=local GOFLAGS=-mod=mod GO111MODULE=on \
 		GOCACHE=$(CURDIR)/$(B)/gocache go build -o $(CURDIR)/$@ . ; \
 	else echo "go not found: skipping the Go fixture"; fi
+
+# cgo needs a C compiler (gcc is a build dependency anyway); skipped without Go.
+$(B)/fixtures/go_cgoleak: $(wildcard fixtures/targets/go/cgoleak/*)
+	@mkdir -p $(@D)
+	@if command -v go >/dev/null 2>&1; then \
+		cd fixtures/targets/go/cgoleak && GOTOOLCHAIN=local GOFLAGS=-mod=mod GO111MODULE=on \
+		CGO_ENABLED=1 GOCACHE=$(CURDIR)/$(B)/gocache go build -o $(CURDIR)/$@ . ; \
+	else echo "go not found: skipping the cgo fixture"; fi
 
 fixtures: $(TARGET_BINS) $(GO_TARGETS)
 

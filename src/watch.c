@@ -130,6 +130,11 @@ static void go_step(struct watch *w)
 	}
 }
 
+static int native_rate_shown(const struct watch_view *v)
+{
+	return v->native_rate >= 32 * 1024;
+}
+
 const char *watch_go_verdict(const struct watch_view *v, char *out, size_t outlen)
 {
 	/* "grows": a least-squares rate of 32 KiB/s or more over the window (a heuristic) */
@@ -154,10 +159,18 @@ const char *watch_go_verdict(const struct watch_view *v, char *out, size_t outle
 	} else {
 		snprintf(n, sizeof(n), "flat");
 	}
+	/* both grow: say which dominates when one is 3 times the other */
+	if (heap && native && v->native_rate >= 3 * v->go_heap_rate)
+		heap = 0;
+	else if (heap && native && v->go_heap_rate >= 3 * v->native_rate)
+		native = 0;
 	snprintf(out, outlen, "Go heap %s, glibc malloc %s: %s", h, n,
 		 heap && native ? "both the Go heap and native (cgo/C) memory grow" :
-		 heap ? "the Go heap grows (Go's pprof sees it)" :
-		 native ? "native (cgo/C) memory, which Go's pprof does not see" :
+		 heap ? (native_rate_shown(v) ? "mostly the Go heap (Go's pprof sees it)"
+					      : "the Go heap grows (Go's pprof sees it)") :
+		 native ? (v->go_heap_rate >= grows ? "mostly native (cgo/C) memory, which Go's pprof "
+						      "does not see"
+						    : "native (cgo/C) memory, which Go's pprof does not see") :
 		 "neither grows in the window");
 	return out;
 }

@@ -22,6 +22,20 @@ like "$(cat "$T/go.txt")" "Go go1\\.[0-9.]+, [0-9]+ goroutines \\(\\+[0-9]+ sinc
 	"Go: the text says it too"
 stop_target "$TPID"
 
+# cgo: C memory leaked through C.CBytes (as C.CString does): native memory grows, the
+# Go heap does not (or much less), and the verdict says so.
+if [ -x "$FIX/go_cgoleak" ]; then
+	start_target go_cgoleak -r 2048 -t 120
+	"$RW" watch -p "$TPID" -i 0.5 -n 6 --json 2>/dev/null | tail -1 > "$T/sum.json"
+	like "$(json_get "$T/sum.json" '$d->{go}{verdict}')" 'glibc malloc \+[0-9.]+[KM]/s: (mostly )?native \(cgo/C\) memory, which Go.s pprof does not see' \
+		"cgo leak: says native memory grows, which pprof does not see"
+	like "$(json_get "$T/sum.json" '$d->{areas}[0]{pool} // $d->{areas}[0]{kind}')" '^(malloc|heap|glibc-arena)$' \
+		"cgo leak: the first row is glibc malloc"
+	stop_target "$TPID"
+else
+	skip "cgo fixture not built"
+fi
+
 # A stripped copy: no symbol table, so no goroutine count, and it says so.
 if command -v strip > /dev/null 2>&1; then
 	strip -o "$T/go_stripped" "$FIX/go_leak"

@@ -6,7 +6,7 @@ BINDIR    = $(PREFIX)/bin
 MANDIR    = $(PREFIX)/share/man/man1
 
 CC       ?= cc
-PKGS      = libunwind-ptrace libpcre2-8 ncursesw jansson libxxhash
+PKGS      = libunwind-ptrace libpcre2-8 ncursesw jansson libxxhash libmicrohttpd
 WARN      = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
             -Wmissing-prototypes -Wwrite-strings -Wvla -Wimplicit-fallthrough
 OPT      ?= -O2 -g

@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="make gcc libc6-dev pkg-config clang libclang-rt-14-dev
-libunwind-dev libpcre2-dev libncurses-dev libjansson-dev libxxhash-dev
+libunwind-dev libpcre2-dev libncurses-dev libjansson-dev libxxhash-dev libmicrohttpd-dev
 golang-go tmux strace gdb procps perl bsdextrautils binutils util-linux hyperfine time"
 
 # One dpkg-query for all: names of the packages that are fully installed.

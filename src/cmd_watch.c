@@ -4,6 +4,7 @@
 #include "analysis.h"
 #include "cli.h"
 #include "inspect.h"
+#include "metrics.h"
 #include "out_json.h"
 #include "out_table.h"
 #include "watch.h"
@@ -43,6 +44,15 @@ void cmd_watch_help(FILE *fp)
 		"      --max-cost PCT   CPU budget, percent of one core (default 5; 0: none): a sample\n"
 		"                       that costs more stretches the interval to stay within it, and\n"
 		"                       the header and the JSON say so\n"
+		"      --metrics-textfile PATH  after each sample, replace PATH (atomically: a temporary\n"
+		"                       file in its directory, renamed) with the Prometheus text\n"
+		"                       exposition of the process and its top rows; name it *.prom\n"
+		"                       in node_exporter's textfile directory\n"
+		"      --metrics-listen ADDR:PORT  serve the same text on GET /metrics at exactly\n"
+		"                       ADDR (numeric: 127.0.0.1 or [::1]; no host names). Keep it\n"
+		"                       on loopback unless you mean to expose it: it shows the\n"
+		"                       process's mapping names to anyone who can connect\n"
+		"      --metrics-top K  rows (areas or pools) exported per sample (default %d)\n"
 		"      --json           JSON Lines: {\"type\":\"sample\"} per sample, then {\"type\":\"summary\"}\n"
 		"                       with every live row (area or pool) ranked by score\n"
 		"      --content        at the end, read the pages of the first %d growing rows that\n"
@@ -70,7 +80,7 @@ void cmd_watch_help(FILE *fp)
 		"Exit status: 0 done (count reached or interrupted); 1 the target exited or vanished\n"
 		"(the final ranking covers the samples taken), no such process, permission denied;\n"
 		"2 usage error. With -- CMD: CMD's exit status (128+N if killed by signal N).\n",
-		INSPECT_GROWTH_ROWS, INSPECT_TOPN);
+		METRICS_TOP_DEFAULT, INSPECT_GROWTH_ROWS, INSPECT_TOPN);
 }
 
 static volatile sig_atomic_t stop_signal;
@@ -232,6 +242,9 @@ int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
 		{ "content", no_argument, NULL, CLI_OPT_OWN },
 		{ "content-budget", required_argument, NULL, CLI_OPT_OWN + 1 },
 		{ "content-top", required_argument, NULL, CLI_OPT_OWN + 2 },
+		{ "metrics-textfile", required_argument, NULL, CLI_OPT_OWN + 3 },
+		{ "metrics-listen", required_argument, NULL, CLI_OPT_OWN + 4 },
+		{ "metrics-top", required_argument, NULL, CLI_OPT_OWN + 5 },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *name = cx->name;
@@ -252,6 +265,11 @@ int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
 	struct inspect_growth grown[INSPECT_GROWTH_ROWS];
 	size_t ngrown = 0, grown_rows[INSPECT_GROWTH_ROWS];
 	const char *content_note = NULL;
+	const char *metrics_path = NULL;
+	unsigned long metrics_top = METRICS_TOP_DEFAULT;
+	int metrics_listen = 0;
+	struct metrics_addr maddr;
+	struct metrics_server *msrv = NULL;
 
 	memset(&ao, 0, sizeof(ao));
 	memset(&base, 0, sizeof(base));
@@ -321,6 +339,26 @@ int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
 				return RW_EXIT_USAGE;
 			}
 			break;
+		case CLI_OPT_OWN + 3:
+			if (!*optarg) {
+				cli_error(name, "--metrics-textfile needs a path");
+				return RW_EXIT_USAGE;
+			}
+			metrics_path = optarg;
+			break;
+		case CLI_OPT_OWN + 4:
+			if (metrics_parse_addr(optarg, &maddr, &err)) {
+				cli_error(name, "%s", err.msg);
+				return RW_EXIT_USAGE;
+			}
+			metrics_listen = 1;
+			break;
+		case CLI_OPT_OWN + 5:
+			if (parse_count(optarg, &metrics_top) || metrics_top > 1000) {
+				cli_error(name, "invalid --metrics-top '%s' (1 to 1000)", optarg);
+				return RW_EXIT_USAGE;
+			}
+			break;
 		}
 	}
 	if (c < 0)
@@ -352,22 +390,30 @@ int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
 	/* regionwatch -p PID on a terminal: the live monitor. */
 	if (!name && pid && !json && !batch && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
 		struct ui_opts uo = { pid, wo.interval, wo.window, wo.max_cost, count, color, ascii };
-		if (content) {
-			cli_error(name, "--content is for the batch output (add --batch or --json)");
+		if (content || metrics_path || metrics_listen) {
+			cli_error(name, "--content and --metrics-* are for the batch output (add "
+				  "--batch or --json)");
 			return RW_EXIT_USAGE;
 		}
 		return ui_run(&uo);
 	}
 	install_stop_handlers();
+	/* Listen before the target is started or sampled: a busy port is an error up front. */
+	if (metrics_listen && metrics_server_open(&msrv, &maddr, &err)) {
+		cli_error(name, "%s", err.msg);
+		return RW_EXIT_FAIL;
+	}
 	if (!pid) {
 		child = spawn(argv + optind, &exec_errno);
 		if (child < 0) {
 			cli_error(name, "cannot start '%s': %s", argv[optind], strerror((int)-child));
+			metrics_server_close(msrv);
 			return RW_EXIT_FAIL;
 		}
 		if (exec_errno) {
 			wait_child(child);
 			cli_error(name, "cannot run '%s': %s", argv[optind], strerror(exec_errno));
+			metrics_server_close(msrv);
 			return exec_errno == ENOENT ? 127 : 126;
 		}
 		pid = child;
@@ -375,6 +421,7 @@ int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
 	wo.pid = pid;
 	if (watch_open(&w, &wo, &err)) {
 		cli_error(name, "%s", err.msg);
+		metrics_server_close(msrv);
 		return child ? wait_child(child) : RW_EXIT_FAIL;
 	}
 	next = now_mono();
@@ -402,8 +449,24 @@ int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
 					break;
 			}
 		}
-		watch_rank(&w, top);
+		/* The metrics may want more rows than the table shows. */
+		watch_rank(&w, metrics_path || msrv ? (top > metrics_top ? top : metrics_top) : top);
 		watch_fill_view(&w, &v);
+		if (metrics_path || msrv) {
+			size_t mlen;
+			char *mtext = metrics_format_dup(&v, metrics_top, &mlen);
+			int mr = metrics_path ? metrics_textfile_write(metrics_path, mtext, mlen, &err) : 0;
+			if (msrv)
+				metrics_server_set(msrv, mtext, mlen);
+			free(mtext);
+			if (mr) {
+				cli_error(name, "%s", err.msg);
+				rc = RW_EXIT_FAIL;
+				break;
+			}
+		}
+		if (v.n > top)
+			v.n = top;
 		if (json)
 			out_json_watch_sample(stdout, &v);
 		else
@@ -419,6 +482,8 @@ int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
 		next += watch_interval(&w);
 		if (next < now_mono())
 			next = now_mono();
+		if (msrv)
+			metrics_server_wait(msrv, next, &stop_signal);   /* answers /metrics meanwhile */
 		while (!stop_signal && now_mono() < next)
 			sleep_until(next);
 		if (stop_signal)
@@ -454,6 +519,7 @@ int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
 	for (size_t i = 0; i < ngrown; i++)
 		inspect_growth_free(&grown[i]);
 	inspect_baseline_free(&base);
+	metrics_server_close(msrv);
 	watch_close(&w);
 	if (child)
 		return wait_child(child);

@@ -158,11 +158,15 @@ TM kill-server
 
 # SIGTERM: the terminal is restored.
 start_target grow_brk -r 1024 -t 120
-new_session "env TERM=xterm LANG=C '$RW' -p $TPID -i 0.2; echo EXIT=\$?; stty -a | tr ' ;' '\n\n' | grep -Ex -- '-?(icanon|echo)' | tr '\n' ' '; echo; sleep 60"
+new_session "env TERM=xterm LANG=C '$RW' -p $TPID -i 0.2; echo EXIT=\$?; echo STTY \$(stty -a | tr ' ;' '\n\n' | grep -Ex -- '-?(icanon|echo)' | tr '\n' ' '); sleep 60"
 ok "started again" wait_for "^START" 10
-pkill -TERM -f "$RW -p $TPID -i 0.2" 2>/dev/null || kill -TERM $(pgrep -f -- "-p $TPID -i 0.2" | head -1)
+# Signal regionwatch itself, not the pane's shell whose command line holds the same words.
+kill -TERM $(pgrep -x -f -- "$RW -p $TPID -i 0.2" | head -1) 2>/dev/null ||
+	pkill -TERM -x -f "$RW -p $TPID -i 0.2"
 ok "SIGTERM ends it" wait_for "^EXIT=" 10
-like "$(screen | grep -A1 '^EXIT=' | tail -1)" "^icanon echo ?\$" "terminal restored after SIGTERM"
+# the stty line comes after EXIT=: wait for it too (the capture could come between them)
+ok "... and the shell after it runs" wait_for "^STTY " 10
+like "$(screen | grep '^STTY ')" "^STTY icanon echo ?\$" "terminal restored after SIGTERM"
 TM kill-server
 
 # --iterations: quits by itself (tests and sanitizer runs).

@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define GOINFO_MAX_FILE ((size_t)2 << 30)
@@ -145,37 +146,28 @@ out:
 	munmap(f, len);
 }
 
-struct word_sink {
-	unsigned char buf[8];
-	size_t got;
-};
-
-static void on_word(void *ctx, uint64_t addr, const unsigned char *buf, size_t len)
-{
-	struct word_sink *w = ctx;
-	(void)addr;
-	if (len > sizeof(w->buf) - w->got)
-		len = sizeof(w->buf) - w->got;
-	memcpy(w->buf + w->got, buf, len);
-	w->got += len;
-}
-
+/* One word from the target, only if pagemap says its page is present: a page check and one
+ * process_vm_readv, every sample, so none of memread's 4 MiB bounce buffer and run queue. */
 int goinfo_goroutines(const struct procfs *p, const struct snapshot *s, const struct goinfo *gi,
 		      uint64_t *count)
 {
-	struct word_sink w = { { 0 }, 0 };
-	struct memread_sink sink = { on_word, NULL, &w };
-	struct memread_stats st;
+	uint64_t runs[2], v;
+	size_t nruns = 0;
+	struct iovec local = { &v, sizeof(v) }, remote;
 	int rc;
 
+	(void)s;
 	if (!gi->allglen_addr || (gi->allglen_addr & 7))
 		return -ENOENT;
-	/* memread: only a page pagemap reports present is read (never faulted in). */
-	rc = memread_range(p, s, gi->allglen_addr, gi->allglen_addr + 8, NULL, &sink, &st, NULL);
-	if (rc)
+	rc = memread_present_runs(p, gi->allglen_addr, gi->allglen_addr + 8, runs, 1, &nruns, NULL);
+	if (rc && rc != -ENOSPC)
 		return rc;
-	if (w.got != 8)
-		return -ENODATA;
-	memcpy(count, w.buf, 8);
+	if (!nruns || runs[0] > gi->allglen_addr || runs[1] < gi->allglen_addr + 8)
+		return -ENODATA;                /* not present: never faulted in */
+	remote.iov_base = (void *)(uintptr_t)gi->allglen_addr;
+	remote.iov_len = sizeof(v);
+	if (process_vm_readv(p->pid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof(v))
+		return errno == ESRCH ? -ESRCH : -EIO;
+	*count = v;
 	return 0;
 }

@@ -10,14 +10,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-static double cpu_ms(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
-	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
-}
-
 int sampler_open(struct sampler *sm, pid_t pid, struct rw_err *err)
 {
 	char *comm;
@@ -199,7 +191,7 @@ static int take_cheap(struct sampler *sm, struct rw_err *err)
 
 int sampler_take(struct sampler *sm, struct rw_err *err)
 {
-	double c0 = cpu_ms();
+	double c0 = cpu_self_ms();
 	int rc = 1;
 
 	if (sm->full_valid && !sm->force_full && sm->cheap_ok != 0 && sm->maps_fd >= 0 &&
@@ -226,7 +218,7 @@ int sampler_take(struct sampler *sm, struct rw_err *err)
 	}
 	snapshot_classify(sm->snap);
 	label_stacks(sm);
-	sm->cost_ms = cpu_ms() - c0;
+	sm->cost_ms = cpu_self_ms() - c0;
 	return 0;
 gone:
 	return rw_err_set(err, ESRCH, "process %d exited", (int)sm->proc.pid);

@@ -22,7 +22,10 @@ enum cli_flags {
 	CLI_IN_ORDER = 1 << 5,    /* options end at the first operand (getopt's '+') */
 	CLI_CONTENT = 1 << 6,     /* of the analysis options, --encoding --histogram --grep only
 				   * (watch --content: its -n and --top are its own) */
+	CLI_PID_LIST = 1 << 7,    /* with CLI_PID: -p takes PID[,PID...] (cx->pids) */
 };
+
+#define CLI_MAX_PIDS 4096
 
 struct cli_command {
 	const char *name;
@@ -44,7 +47,9 @@ struct cli_ctx {
 	const struct cli_command *cmd;
 	const char *name;       /* errors say "regionwatch: NAME: ..."; NULL for the monitor's
 				 * form (regionwatch -p PID), whose errors name no command */
-	int pid;                /* -p; 0 if not given */
+	int pid;                /* -p; 0 if not given (CLI_PID_LIST: the first of the list) */
+	int *pids;              /* CLI_PID_LIST: the list given to -p (malloc'd; cli_run frees) */
+	size_t npids;
 	int json;               /* --json */
 	double interval;        /* -i, seconds (at least 0.01); 0 if not given */
 	struct analysis_opts *analysis; /* CLI_ANALYSIS/CLI_CONTENT: the command's, set before parsing */

@@ -19,6 +19,11 @@
 int metrics_format(FILE *fp, const struct watch_view *v, size_t top);
 /* The same into a malloc'd buffer (*len bytes, NUL-terminated). */
 char *metrics_format_dup(const struct watch_view *v, size_t top, size_t *len);
+/* Several processes (watch -p A,B or --cgroup): each family once, with the samples of
+ * every view in it (the format wants a family's samples together). */
+int metrics_format_set(FILE *fp, const struct watch_view *const *vs, size_t nv, size_t top);
+char *metrics_format_set_dup(const struct watch_view *const *vs, size_t nv, size_t top,
+			     size_t *len);
 
 /* Replace path with buf atomically: a temporary file in path's directory, written, fsynced
  * and renamed into place, so a reader sees the old file or the new one, never a part.

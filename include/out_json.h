@@ -29,6 +29,8 @@ int out_json_diff_end(FILE *fp, const struct snapshot *a, const struct snapshot 
 /* JSON Lines: one {"type":"sample"} per sample, then one {"type":"summary"}. */
 int out_json_watch_sample(FILE *fp, const struct watch_view *v);
 int out_json_watch_summary(FILE *fp, const struct watch_view *v);
+/* watch --cgroup: before each sample's process lines, the cgroup and how many it holds. */
+int out_json_watch_cgroup(FILE *fp, const char *path, uint64_t seq, size_t nprocs);
 
 /* What was read, for dump --json and the dump manifest. */
 struct dump_info {

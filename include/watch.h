@@ -118,6 +118,11 @@ size_t watch_rank(struct watch *w, size_t max);
  * ranking; a moving average, so one dear sample does not stall the next) cost more than
  * o.max_cost percent of one core. */
 double watch_interval(const struct watch *w);
+/* The same rule for several watches under one budget (watch -p A,B, --cgroup): the sum of
+ * their watch_cost_avg against o->max_cost. */
+double watch_interval_for(const struct watch_opts *o, double cost_avg_ms);
+/* The moving average of the cost of the steps so far (ms). */
+double watch_cost_avg(const struct watch *w);
 
 /* The baseline is now: deltas (watch_baseline_rss) are measured from the latest sample. */
 void watch_set_baseline(struct watch *w);

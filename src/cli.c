@@ -17,10 +17,10 @@ const struct cli_command cli_commands[] = {
 	{ "diff", "diff A B [--json] [--all] [--sort delta|rss|addr] [--min-delta SIZE]",
 	  "compare two snapshots, smaps copies or pmap -x/-X outputs",
 	  CLI_JSON | CLI_OPERANDS, cmd_diff, cmd_diff_help },
-	{ "watch", "watch -p PID [-i S] [-n COUNT] [--window S] [--top K] [--content [--content-budget SIZE] [--grep RE]] [--json]",
+	{ "watch", "watch -p PID[,PID...]|--cgroup DIR [-i S] [-n COUNT] [--window S] [--top K] [--content [--content-budget SIZE] [--grep RE]] [--json]",
 	  "sample repeatedly and rank the areas that grow like a leak",
 	  /* operands: -- CMD [ARG...]; in order, so CMD's own options stay CMD's */
-	  CLI_PID | CLI_JSON | CLI_INTERVAL | CLI_OPERANDS | CLI_IN_ORDER | CLI_CONTENT,
+	  CLI_PID | CLI_PID_LIST | CLI_JSON | CLI_INTERVAL | CLI_OPERANDS | CLI_IN_ORDER | CLI_CONTENT,
 	  cmd_watch, cmd_watch_help },
 	{ "dump", "dump -p PID --region SPEC [-o FILE] [--strings[=gnu]] [--top N] [--hexdump] [--histogram] [--grep RE] [--freeze] [--new] [--json]",
 	  "read a region's resident pages; write them and/or analyse them",
@@ -239,6 +239,46 @@ static int stop(struct cli_ctx *cx, int status)
 	return -1;
 }
 
+/* -p PID[,PID...]: each a pid, none twice, at most CLI_MAX_PIDS; a later -p adds to the
+ * list. Returns 0 or -1 (reported). */
+static int parse_pid_list(struct cli_ctx *cx, const char *arg)
+{
+	const char *s = arg;
+
+	for (;;) {
+		size_t n = strcspn(s, ",");
+		char one[16];
+		int pid;
+
+		if (n == 0 || n >= sizeof(one)) {
+			cli_error(cx->name, "invalid pid list '%s' (PID or PID,PID,...)", arg);
+			return -1;
+		}
+		memcpy(one, s, n);
+		one[n] = 0;
+		if (parse_pid(one, &pid)) {
+			cli_error(cx->name, "invalid pid '%s' in '%s'", one, arg);
+			return -1;
+		}
+		for (size_t i = 0; i < cx->npids; i++)
+			if (cx->pids[i] == pid) {
+				cli_error(cx->name, "pid %d is given twice", pid);
+				return -1;
+			}
+		if (cx->npids == CLI_MAX_PIDS) {
+			cli_error(cx->name, "more than %d pids", CLI_MAX_PIDS);
+			return -1;
+		}
+		cx->pids = xreallocarray(cx->pids, cx->npids + 1, sizeof(*cx->pids));
+		cx->pids[cx->npids++] = pid;
+		if (!cx->pid)
+			cx->pid = pid;
+		if (!s[n])
+			return 0;
+		s += n + 1;
+	}
+}
+
 int cli_getopt(struct cli_ctx *cx, int argc, char **argv, const char *shortopts,
 	       const struct option *longopts)
 {
@@ -269,9 +309,13 @@ int cli_getopt(struct cli_ctx *cx, int argc, char **argv, const char *shortopts,
 			cx->cmd->help(stdout);
 			return stop(cx, RW_EXIT_OK);
 		}
-		if (c == 'p' && (f & CLI_PID)) {
+		if (c == 'p' && (f & CLI_PID_LIST)) {
+			if (parse_pid_list(cx, optarg))
+				return stop(cx, RW_EXIT_USAGE);
+		} else if (c == 'p' && (f & CLI_PID)) {
 			if (parse_pid(optarg, &cx->pid)) {
-				cli_error(cx->name, "invalid pid '%s'", optarg);
+				cli_error(cx->name, strchr(optarg, ',') ?
+					  "invalid pid '%s' (only watch takes a list)" : "invalid pid '%s'", optarg);
 				return stop(cx, RW_EXIT_USAGE);
 			}
 		} else if (c == 'i' && (f & CLI_INTERVAL)) {
@@ -297,11 +341,14 @@ int cli_getopt(struct cli_ctx *cx, int argc, char **argv, const char *shortopts,
 int cli_run(const struct cli_command *c, const char *name, int argc, char **argv)
 {
 	struct cli_ctx cx;
+	int rc;
 
 	memset(&cx, 0, sizeof(cx));
 	cx.cmd = c;
 	cx.name = name;
-	return c->run(&cx, argc, argv);
+	rc = c->run(&cx, argc, argv);
+	free(cx.pids);
+	return rc;
 }
 
 const struct cli_command *cli_find(const char *name)

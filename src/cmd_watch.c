@@ -2,6 +2,7 @@
  *            regionwatch [watch options] -- CMD [ARG...]
  * Samples /proc/PID/smaps, groups regions into areas across samples, ranks them. */
 #include "analysis.h"
+#include "cgroup.h"
 #include "cli.h"
 #include "inspect.h"
 #include "metrics.h"
@@ -24,7 +25,8 @@
 void cmd_watch_help(FILE *fp)
 {
 	fprintf(fp,
-		"usage: regionwatch watch -p PID [-i SECONDS] [-n COUNT] [--window SECONDS] [--top K] [--json]\n"
+		"usage: regionwatch watch -p PID[,PID...] [-i SECONDS] [-n COUNT] [--window SECONDS] [--top K] [--json]\n"
+		"       regionwatch watch --cgroup DIR [same options]\n"
 		"       regionwatch [same options] -- CMD [ARG...]\n"
 		"Sample /proc/PID/smaps every interval and rank the process's memory areas by how\n"
 		"much they look like a leak: steady growth ranks first; big flat buffers and\n"
@@ -35,7 +37,11 @@ void cmd_watch_help(FILE *fp)
 		"move their rw/---p boundary keep one history (Go arenas, glibc arenas, [heap]).\n"
 		"TREND is growing, sawtooth, flat or shrinking; it and the ranking are heuristics\n"
 		"(regionwatch(1), WATCH, gives the formula).\n\n"
-		"  -p, --pid PID        the process\n"
+		"  -p, --pid PID[,PID...]  the process, or several: each is ranked and printed on its\n"
+		"                       own; one that exits gets its summary and the others go on\n"
+		"      --cgroup DIR     every process of a cgroup v2 directory and those below it\n"
+		"                       (a path, or one under /sys/fs/cgroup: system.slice/x.service);\n"
+		"                       processes that join are picked up, those that leave dropped\n"
 		"  -i, --interval S     seconds between samples (default 1; fractions allowed)\n"
 		"  -n, --count N        stop after N samples (default: until Ctrl-C or exit)\n"
 		"      --window S       statistics over the last S seconds (default 120; at most 512\n"
@@ -77,8 +83,9 @@ void cmd_watch_help(FILE *fp)
 		"  -- CMD [ARG...]      start CMD (stdin/stdout/stderr passed through), watch it from\n"
 		"                       its first sample, and exit with CMD's exit status\n"
 		"  -h, --help           this help\n\n"
-		"Exit status: 0 done (count reached or interrupted); 1 the target exited or vanished\n"
-		"(the final ranking covers the samples taken), no such process, permission denied;\n"
+		"Exit status: 0 done (count reached or interrupted); 1 the target (or one of a -p\n"
+		"list; not so for --cgroup) exited or vanished (the final ranking covers the samples\n"
+		"taken), no such process, permission denied;\n"
 		"2 usage error. With -- CMD: CMD's exit status (128+N if killed by signal N).\n",
 		METRICS_TOP_DEFAULT, INSPECT_GROWTH_ROWS, INSPECT_TOPN);
 }
@@ -186,12 +193,200 @@ static void sleep_until(double t)
 	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 }
 
+/* One watched process. */
+struct wtarget {
+	pid_t pid;
+	struct watch w;
+	struct inspect_baseline base;   /* --content: present-page runs at the first sample */
+	int baseline_taken;
+	struct watch_view v;            /* of the latest sample */
+};
+
+/* One run of watch: its options, then its state. */
+struct wcmd {
+	const char *name;
+	int json, batch, color, ascii, content, metrics_listen;
+	unsigned long count, top, content_top, metrics_top;
+	struct watch_opts wo;
+	struct analysis_opts ao;
+	uint64_t budget;
+	const char *metrics_path, *cgroup_dir;
+	struct metrics_addr maddr;
+	int *pids;                      /* -p: the list (cx->pids) */
+	size_t npids;
+	char **cmd;                     /* -- CMD [ARG...] */
+	/* state */
+	pid_t child;
+	struct metrics_server *msrv;
+	struct cgroup cg;
+	int cg_open, many;              /* many: -p A,B or --cgroup (several processes) */
+	struct wtarget **t;
+	size_t nt;
+	pid_t *skip;                    /* --cgroup: pids that cannot be watched (said once) */
+	size_t nskip;
+	uint64_t rounds;                /* samples taken of the whole set */
+	int exited_any, rc;
+};
+
+static int parse_options(struct cli_ctx *cx, int argc, char **argv, struct wcmd *wc)
+{
+	static const struct option opts[] = {
+		{ "count", required_argument, NULL, 'n' },
+		{ "window", required_argument, NULL, 'w' },
+		{ "top", required_argument, NULL, 't' },
+		{ "batch", no_argument, NULL, 'b' },
+		{ "iterations", required_argument, NULL, 'n' },
+		{ "color", required_argument, NULL, 'C' },
+		{ "ascii", no_argument, NULL, 'a' },
+		{ "max-cost", required_argument, NULL, 'M' },
+		{ "content", no_argument, NULL, CLI_OPT_OWN },
+		{ "content-budget", required_argument, NULL, CLI_OPT_OWN + 1 },
+		{ "content-top", required_argument, NULL, CLI_OPT_OWN + 2 },
+		{ "metrics-textfile", required_argument, NULL, CLI_OPT_OWN + 3 },
+		{ "metrics-listen", required_argument, NULL, CLI_OPT_OWN + 4 },
+		{ "metrics-top", required_argument, NULL, CLI_OPT_OWN + 5 },
+		{ "cgroup", required_argument, NULL, CLI_OPT_OWN + 6 },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *name = cx->name;
+	struct rw_err err;
+	int c;
+
+	cx->analysis = &wc->ao;
+	while ((c = cli_getopt(cx, argc, argv, "n:", opts)) > 0) {
+		switch (c) {
+		case 'n':
+			if (parse_count(optarg, &wc->count)) {
+				cli_error(name, "invalid count '%s' (a positive number)", optarg);
+				return RW_EXIT_USAGE;
+			}
+			break;
+		case 'w':
+			if (cli_parse_seconds(optarg, &wc->wo.window)) {
+				cli_error(name, "invalid window '%s' (seconds)", optarg);
+				return RW_EXIT_USAGE;
+			}
+			break;
+		case 't':
+			if (parse_count(optarg, &wc->top) || wc->top > 100000) {
+				cli_error(name, "invalid --top '%s' (a positive number)", optarg);
+				return RW_EXIT_USAGE;
+			}
+			break;
+		case 'b':
+			wc->batch = 1;
+			break;
+		case 'C':
+			if (!strcmp(optarg, "never"))
+				wc->color = 0;
+			else if (!strcmp(optarg, "always"))
+				wc->color = 1;
+			else if (!strcmp(optarg, "auto"))
+				wc->color = -1;
+			else {
+				cli_error(name, "--color takes never, auto or always, not '%s'", optarg);
+				return RW_EXIT_USAGE;
+			}
+			break;
+		case 'a':
+			wc->ascii = 1;
+			break;
+		case 'M': {
+			char *e;
+			errno = 0;
+			wc->wo.max_cost = strtod(optarg, &e);
+			if (errno || e == optarg || *e || !(wc->wo.max_cost >= 0) || wc->wo.max_cost > 100) {
+				cli_error(name, "--max-cost takes a percentage of one core from 0 (no "
+					  "budget) to 100, not '%s'", optarg);
+				return RW_EXIT_USAGE;
+			}
+			break;
+		}
+		case CLI_OPT_OWN:
+			wc->content = 1;
+			break;
+		case CLI_OPT_OWN + 1:
+			if (parse_size(optarg, &wc->budget) || wc->budget < 4096) {
+				cli_error(name, "invalid --content-budget '%s' (a size of at least 4K, "
+					  "such as 256K or 64M)", optarg);
+				return RW_EXIT_USAGE;
+			}
+			break;
+		case CLI_OPT_OWN + 2:
+			if (parse_count(optarg, &wc->content_top) || wc->content_top > INSPECT_TOPN) {
+				cli_error(name, "invalid --content-top '%s' (1 to %d)", optarg, INSPECT_TOPN);
+				return RW_EXIT_USAGE;
+			}
+			break;
+		case CLI_OPT_OWN + 3:
+			if (!*optarg) {
+				cli_error(name, "--metrics-textfile needs a path");
+				return RW_EXIT_USAGE;
+			}
+			wc->metrics_path = optarg;
+			break;
+		case CLI_OPT_OWN + 4:
+			if (metrics_parse_addr(optarg, &wc->maddr, &err)) {
+				cli_error(name, "%s", err.msg);
+				return RW_EXIT_USAGE;
+			}
+			wc->metrics_listen = 1;
+			break;
+		case CLI_OPT_OWN + 5:
+			if (parse_count(optarg, &wc->metrics_top) || wc->metrics_top > 1000) {
+				cli_error(name, "invalid --metrics-top '%s' (1 to 1000)", optarg);
+				return RW_EXIT_USAGE;
+			}
+			break;
+		case CLI_OPT_OWN + 6:
+			if (!*optarg) {
+				cli_error(name, "--cgroup needs a directory");
+				return RW_EXIT_USAGE;
+			}
+			wc->cgroup_dir = optarg;
+			break;
+		}
+	}
+	if (c < 0)
+		return cx->status;
+	if (!wc->content && (wc->ao.grep || wc->ao.histogram || wc->ao.encodings)) {
+		cli_error(name, "--encoding, --grep and --histogram go with --content");
+		return RW_EXIT_USAGE;
+	}
+	wc->ao.top = wc->content_top;
+	if (!wc->ao.encodings)
+		wc->ao.encodings = SCAN_ENC_ASCII;
+	wc->json = cx->json;
+	wc->pids = cx->pids;
+	wc->npids = cx->npids;
+	if (cx->interval)
+		wc->wo.interval = cx->interval;
+	if (optind < argc && !strcmp(argv[optind - 1], "--")) {
+		if (cx->pid || wc->cgroup_dir) {
+			cli_error(name, "give -p PID, --cgroup DIR or -- CMD, not two of them");
+			return RW_EXIT_USAGE;
+		}
+		wc->cmd = argv + optind;
+	} else if (optind < argc) {
+		cli_error(name, "unexpected argument '%s' (a command to run goes after --)", argv[optind]);
+		return RW_EXIT_USAGE;
+	} else if (cx->pid && wc->cgroup_dir) {
+		cli_error(name, "give either -p PID or --cgroup DIR, not both");
+		return RW_EXIT_USAGE;
+	} else if (!cx->pid && !wc->cgroup_dir) {
+		cli_error(name, "which process? give -p PID, --cgroup DIR, or -- CMD to start one");
+		return RW_EXIT_USAGE;
+	}
+	wc->many = wc->npids > 1 || wc->cgroup_dir;
+	return -1;
+}
+
 /* --content at the end: the new pages of the first growing rows (a pool's row: its
  * members). Returns why there is none (NULL when rows were read). */
-static const char *read_content(struct watch *w, const struct inspect_baseline *base,
-				uint64_t budget, const struct analysis_opts *ao,
+static const char *read_content(struct wtarget *t, uint64_t budget, const struct analysis_opts *ao,
 				struct inspect_growth *grown, size_t *rows, size_t *ngrown)
 {
+	struct watch *w = &t->w;
 	const struct snapshot *s;
 	struct rw_err err;
 
@@ -219,7 +414,7 @@ static const char *read_content(struct watch *w, const struct inspect_baseline *
 			const struct area *a = pl ? pl->members[k] : row;
 			spans[k] = (struct inspect_span){ a->id, a->start, a->end, a->born_seq > 0 };
 		}
-		rc = inspect_growth(&grown[*ngrown], &w->sm.proc, s, base, spans, n, budget, ao, &err);
+		rc = inspect_growth(&grown[*ngrown], &w->sm.proc, s, &t->base, spans, n, budget, ao, &err);
 		free(spans);
 		rows[(*ngrown)++] = i;
 		if (rc == -ESRCH)
@@ -228,300 +423,376 @@ static const char *read_content(struct watch *w, const struct inspect_baseline *
 	return *ngrown ? NULL : "nothing grew";
 }
 
-int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
+/* Start watching pid. Returns 0, or -errno with err set (no such process, denied...). */
+static int target_add(struct wcmd *wc, pid_t pid, struct rw_err *err)
 {
-	static const struct option opts[] = {
-		{ "count", required_argument, NULL, 'n' },
-		{ "window", required_argument, NULL, 'w' },
-		{ "top", required_argument, NULL, 't' },
-		{ "batch", no_argument, NULL, 'b' },
-		{ "iterations", required_argument, NULL, 'n' },
-		{ "color", required_argument, NULL, 'C' },
-		{ "ascii", no_argument, NULL, 'a' },
-		{ "max-cost", required_argument, NULL, 'M' },
-		{ "content", no_argument, NULL, CLI_OPT_OWN },
-		{ "content-budget", required_argument, NULL, CLI_OPT_OWN + 1 },
-		{ "content-top", required_argument, NULL, CLI_OPT_OWN + 2 },
-		{ "metrics-textfile", required_argument, NULL, CLI_OPT_OWN + 3 },
-		{ "metrics-listen", required_argument, NULL, CLI_OPT_OWN + 4 },
-		{ "metrics-top", required_argument, NULL, CLI_OPT_OWN + 5 },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *name = cx->name;
-	int pid, json, c, rc = RW_EXIT_OK, exec_errno = 0, batch = 0, color = -1;
-	int ascii = 0;
-	unsigned long count = 0, top = 10;
-	double next;
-	pid_t child = 0;
-	struct watch w;
-	struct watch_opts wo = { 0, 1.0, 120.0, WATCH_MAX_COST_DEFAULT };
+	struct wtarget *t = xcalloc(1, sizeof(*t));
+	struct watch_opts o = wc->wo;
+	int rc;
+
+	o.pid = pid;
+	t->pid = pid;
+	rc = watch_open(&t->w, &o, err);
+	if (rc) {
+		free(t);
+		return rc;
+	}
+	inspect_baseline_init(&t->base);
+	wc->t = xreallocarray(wc->t, wc->nt + 1, sizeof(*wc->t));
+	wc->t[wc->nt++] = t;
+	return 0;
+}
+
+static void target_free(struct wtarget *t)
+{
+	inspect_baseline_free(&t->base);
+	watch_close(&t->w);
+	free(t);
+}
+
+static int skipped(const struct wcmd *wc, pid_t pid)
+{
+	for (size_t i = 0; i < wc->nskip; i++)
+		if (wc->skip[i] == pid)
+			return 1;
+	return 0;
+}
+
+/* --cgroup: pick up the processes that joined since the last sample. Those that left are
+ * found by their watch (-ESRCH). A process that cannot be watched is said once. */
+static int cgroup_refresh(struct wcmd *wc, struct rw_err *err)
+{
+	pid_t *pids = xcalloc(CLI_MAX_PIDS, sizeof(*pids));
+	ssize_t n = cgroup_pids(&wc->cg, pids, CLI_MAX_PIDS, err);
+
+	for (ssize_t i = 0; i < n; i++) {
+		struct rw_err e2;
+		int have = skipped(wc, pids[i]);
+
+		for (size_t k = 0; k < wc->nt && !have; k++)
+			have = wc->t[k]->pid == pids[i];
+		if (have || pids[i] == getpid())
+			continue;
+		if (target_add(wc, pids[i], &e2) && e2.code != ESRCH) {
+			cli_error(wc->name, "%s (not watched)", e2.msg);
+			wc->skip = xreallocarray(wc->skip, wc->nskip + 1, sizeof(*wc->skip));
+			wc->skip[wc->nskip++] = pids[i];
+		}
+	}
+	free(pids);
+	return n < 0 ? (int)n : 0;
+}
+
+/* Start the watch: the listener, CMD, the processes. Returns -1 to go on, or an exit
+ * status. */
+static int setup(struct wcmd *wc)
+{
 	struct rw_err err;
-	struct watch_view v;
-	struct analysis_opts ao;
-	int content = 0, baseline_taken = 0;
-	unsigned long content_top = 10;
-	uint64_t budget = INSPECT_BUDGET_DEFAULT;
-	struct inspect_baseline base;
-	struct inspect_growth grown[INSPECT_GROWTH_ROWS];
-	size_t ngrown = 0, grown_rows[INSPECT_GROWTH_ROWS];
-	const char *content_note = NULL;
-	const char *metrics_path = NULL;
-	unsigned long metrics_top = METRICS_TOP_DEFAULT;
-	int metrics_listen = 0;
-	struct metrics_addr maddr;
-	struct metrics_server *msrv = NULL;
+	int exec_errno = 0;
 
-	memset(&ao, 0, sizeof(ao));
-	memset(&base, 0, sizeof(base));
-	cx->analysis = &ao;
-	while ((c = cli_getopt(cx, argc, argv, "n:", opts)) > 0) {
-		switch (c) {
-		case 'n':
-			if (parse_count(optarg, &count)) {
-				cli_error(name, "invalid count '%s' (a positive number)", optarg);
-				return RW_EXIT_USAGE;
-			}
-			break;
-		case 'w':
-			if (cli_parse_seconds(optarg, &wo.window)) {
-				cli_error(name, "invalid window '%s' (seconds)", optarg);
-				return RW_EXIT_USAGE;
-			}
-			break;
-		case 't':
-			if (parse_count(optarg, &top) || top > 100000) {
-				cli_error(name, "invalid --top '%s' (a positive number)", optarg);
-				return RW_EXIT_USAGE;
-			}
-			break;
-		case 'b':
-			batch = 1;
-			break;
-		case 'C':
-			if (!strcmp(optarg, "never"))
-				color = 0;
-			else if (!strcmp(optarg, "always"))
-				color = 1;
-			else if (!strcmp(optarg, "auto"))
-				color = -1;
-			else {
-				cli_error(name, "--color takes never, auto or always, not '%s'", optarg);
-				return RW_EXIT_USAGE;
-			}
-			break;
-		case 'a':
-			ascii = 1;
-			break;
-		case 'M': {
-			char *e;
-			errno = 0;
-			wo.max_cost = strtod(optarg, &e);
-			if (errno || e == optarg || *e || !(wo.max_cost >= 0) || wo.max_cost > 100) {
-				cli_error(name, "--max-cost takes a percentage of one core from 0 (no "
-					  "budget) to 100, not '%s'", optarg);
-				return RW_EXIT_USAGE;
-			}
-			break;
-		}
-		case CLI_OPT_OWN:
-			content = 1;
-			break;
-		case CLI_OPT_OWN + 1:
-			if (parse_size(optarg, &budget) || budget < 4096) {
-				cli_error(name, "invalid --content-budget '%s' (a size of at least 4K, "
-					  "such as 256K or 64M)", optarg);
-				return RW_EXIT_USAGE;
-			}
-			break;
-		case CLI_OPT_OWN + 2:
-			if (parse_count(optarg, &content_top) || content_top > INSPECT_TOPN) {
-				cli_error(name, "invalid --content-top '%s' (1 to %d)", optarg, INSPECT_TOPN);
-				return RW_EXIT_USAGE;
-			}
-			break;
-		case CLI_OPT_OWN + 3:
-			if (!*optarg) {
-				cli_error(name, "--metrics-textfile needs a path");
-				return RW_EXIT_USAGE;
-			}
-			metrics_path = optarg;
-			break;
-		case CLI_OPT_OWN + 4:
-			if (metrics_parse_addr(optarg, &maddr, &err)) {
-				cli_error(name, "%s", err.msg);
-				return RW_EXIT_USAGE;
-			}
-			metrics_listen = 1;
-			break;
-		case CLI_OPT_OWN + 5:
-			if (parse_count(optarg, &metrics_top) || metrics_top > 1000) {
-				cli_error(name, "invalid --metrics-top '%s' (1 to 1000)", optarg);
-				return RW_EXIT_USAGE;
-			}
-			break;
-		}
-	}
-	if (c < 0)
-		return cx->status;
-	if (!content && (ao.grep || ao.histogram || ao.encodings)) {
-		cli_error(name, "--encoding, --grep and --histogram go with --content");
-		return RW_EXIT_USAGE;
-	}
-	ao.top = content_top;
-	if (!ao.encodings)
-		ao.encodings = SCAN_ENC_ASCII;
-	pid = cx->pid;
-	json = cx->json;
-	if (cx->interval)
-		wo.interval = cx->interval;
-	if (optind < argc && !strcmp(argv[optind - 1], "--")) {
-		if (pid) {
-			cli_error(name, "give either -p PID or -- CMD, not both");
-			return RW_EXIT_USAGE;
-		}
-	} else if (optind < argc) {
-		cli_error(name, "unexpected argument '%s' (a command to run goes after --)", argv[optind]);
-		return RW_EXIT_USAGE;
-	} else if (!pid) {
-		cli_error(name, "which process? give -p PID, or -- CMD to start one");
-		return RW_EXIT_USAGE;
-	}
-
-	/* regionwatch -p PID on a terminal: the live monitor. */
-	if (!name && pid && !json && !batch && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
-		struct ui_opts uo = { pid, wo.interval, wo.window, wo.max_cost, count, color, ascii };
-		if (content || metrics_path || metrics_listen) {
-			cli_error(name, "--content and --metrics-* are for the batch output (add "
-				  "--batch or --json)");
-			return RW_EXIT_USAGE;
-		}
-		return ui_run(&uo);
-	}
-	install_stop_handlers();
 	/* Listen before the target is started or sampled: a busy port is an error up front. */
-	if (metrics_listen && metrics_server_open(&msrv, &maddr, &err)) {
-		cli_error(name, "%s", err.msg);
+	if (wc->metrics_listen && metrics_server_open(&wc->msrv, &wc->maddr, &err)) {
+		cli_error(wc->name, "%s", err.msg);
 		return RW_EXIT_FAIL;
 	}
-	if (!pid) {
-		child = spawn(argv + optind, &exec_errno);
+	if (wc->cgroup_dir) {
+		if (cgroup_open(&wc->cg, wc->cgroup_dir, &err)) {
+			cli_error(wc->name, "%s", err.msg);
+			return RW_EXIT_FAIL;
+		}
+		wc->cg_open = 1;
+		if (cgroup_refresh(wc, &err)) {
+			cli_error(wc->name, "%s", err.msg);
+			return RW_EXIT_FAIL;
+		}
+		return -1;
+	}
+	if (wc->cmd) {
+		pid_t child = spawn(wc->cmd, &exec_errno);
 		if (child < 0) {
-			cli_error(name, "cannot start '%s': %s", argv[optind], strerror((int)-child));
-			metrics_server_close(msrv);
+			cli_error(wc->name, "cannot start '%s': %s", wc->cmd[0], strerror((int)-child));
 			return RW_EXIT_FAIL;
 		}
 		if (exec_errno) {
 			wait_child(child);
-			cli_error(name, "cannot run '%s': %s", argv[optind], strerror(exec_errno));
-			metrics_server_close(msrv);
+			cli_error(wc->name, "cannot run '%s': %s", wc->cmd[0], strerror(exec_errno));
 			return exec_errno == ENOENT ? 127 : 126;
 		}
-		pid = child;
+		wc->child = child;
+		if (target_add(wc, child, &err)) {
+			cli_error(wc->name, "%s", err.msg);
+			return wait_child(child);
+		}
+		return -1;
 	}
-	wo.pid = pid;
-	if (watch_open(&w, &wo, &err)) {
-		cli_error(name, "%s", err.msg);
-		metrics_server_close(msrv);
-		return child ? wait_child(child) : RW_EXIT_FAIL;
-	}
-	next = now_mono();
-	for (;;) {
-		int r = watch_step(&w, &err);
+	for (size_t i = 0; i < wc->npids; i++)
+		if (target_add(wc, wc->pids[i], &err)) {
+			/* a list: every process named must be there at the start */
+			cli_error(wc->name, "%s", err.msg);
+			return RW_EXIT_FAIL;
+		}
+	return -1;
+}
 
+/* --content: the baseline is the present-page runs of the areas a leak grows in. */
+static void take_baseline(struct wtarget *t)
+{
+	struct rw_err err;
+
+	t->baseline_taken = 1;
+	for (size_t i = 0; i < t->w.tl.nareas; i++) {
+		const struct area *a = &t->w.tl.areas[i];
+		if (inspect_growth_kind(a->kind) &&
+		    inspect_baseline_add(&t->base, &t->w.sm.proc, a->id, a->start, a->end, &err) == -ESRCH)
+			break;
+	}
+}
+
+/* The final ranking of one process: when it exits (several), or at the end. */
+static void summarize(struct wcmd *wc, struct wtarget *t, int stopped)
+{
+	struct watch *w = &t->w;
+	struct inspect_growth grown[INSPECT_GROWTH_ROWS];
+	size_t ngrown = 0, grown_rows[INSPECT_GROWTH_ROWS];
+	const char *content_note = NULL;
+	struct watch_view v;
+
+	if (!w->tl.seq)
+		return;
+	watch_rank(w, wc->json ? SIZE_MAX : wc->top);
+	if (wc->content)
+		content_note = read_content(t, wc->budget, &wc->ao, grown, grown_rows, &ngrown);
+	watch_fill_view(w, &v);
+	v.content_asked = wc->content;
+	v.content = grown;
+	v.content_rows = grown_rows;
+	v.ncontent = ngrown;
+	v.content_note = content_note;
+	v.content_budget = wc->budget;
+	v.content_histogram = wc->ao.histogram;
+	v.end = w->exited ? "exited" : stopped ? "interrupted" : "count";
+	v.torn = w->torn_total;
+	if (wc->json)
+		out_json_watch_summary(stdout, &v);
+	else
+		out_table_watch_summary(stdout, &v);
+	fflush(stdout);
+	for (size_t i = 0; i < ngrown; i++)
+		inspect_growth_free(&grown[i]);
+}
+
+/* A process of several exited: its summary, a note, and it is dropped. */
+static void target_gone(struct wcmd *wc, size_t i)
+{
+	struct wtarget *t = wc->t[i];
+
+	/* --cgroup: a process seen once (a short-lived helper) is only noted */
+	if (!wc->cgroup_dir || t->w.tl.seq >= 2)
+		summarize(wc, t, 0);
+	if (!wc->cgroup_dir || t->w.tl.seq >= 2)
+		cli_error(wc->name, "process %d exited after %llu sample%s", t->pid,
+			  (unsigned long long)t->w.tl.seq, t->w.tl.seq == 1 ? "" : "s");
+	wc->exited_any = 1;
+	target_free(t);
+	memmove(&wc->t[i], &wc->t[i + 1], (wc->nt - i - 1) * sizeof(*wc->t));
+	wc->nt--;
+}
+
+/* The metrics of every process, to the textfile and the endpoint. */
+static int publish_metrics(struct wcmd *wc)
+{
+	const struct watch_view **vs = xcalloc(wc->nt ? wc->nt : 1, sizeof(*vs));
+	struct rw_err err;
+	size_t mlen;
+	char *mtext;
+	int mr = 0;
+
+	for (size_t i = 0; i < wc->nt; i++)
+		vs[i] = &wc->t[i]->v;
+	mtext = metrics_format_set_dup(vs, wc->nt, wc->metrics_top, &mlen);
+	if (wc->metrics_path)
+		mr = metrics_textfile_write(wc->metrics_path, mtext, mlen, &err);
+	if (wc->msrv)
+		metrics_server_set(wc->msrv, mtext, mlen);
+	free(mtext);
+	free(vs);
+	if (mr)
+		cli_error(wc->name, "%s", err.msg);
+	return mr;
+}
+
+/* One sample of every process. Returns 0 to go on, 1 to stop (all gone, or an error:
+ * wc->rc). */
+static int sample_all(struct wcmd *wc, double *cost_avg)
+{
+	size_t rows = wc->top;
+	struct rw_err err;
+
+	if (wc->metrics_path || wc->msrv)
+		rows = wc->top > wc->metrics_top ? wc->top : wc->metrics_top;
+	if (wc->cg_open && cgroup_refresh(wc, &err)) {
+		cli_error(wc->name, "%s", err.msg);
+		wc->rc = RW_EXIT_FAIL;
+		return 1;
+	}
+	*cost_avg = 0;
+	for (size_t i = 0; i < wc->nt;) {
+		struct wtarget *t = wc->t[i];
+		int r = watch_step(&t->w, &err);
+
+		if (r == -ESRCH && wc->many) {
+			target_gone(wc, i);
+			continue;
+		}
 		if (r == -ESRCH)
-			break;
+			return 1;
 		if (r) {
-			cli_error(name, "%s", err.msg);
-			rc = RW_EXIT_FAIL;
-			break;
+			cli_error(wc->name, "%s", err.msg);
+			wc->rc = RW_EXIT_FAIL;
+			return 1;
 		}
-		if (content && !baseline_taken) {
-			/* The baseline: present-page runs of the areas a leak grows in. */
-			baseline_taken = 1;
-			inspect_baseline_init(&base);
-			for (size_t i = 0; i < w.tl.nareas; i++) {
-				const struct area *a = &w.tl.areas[i];
-				int br;
-				if (!inspect_growth_kind(a->kind))
-					continue;
-				br = inspect_baseline_add(&base, &w.sm.proc, a->id, a->start, a->end, &err);
-				if (br == -ESRCH)
-					break;
-			}
-		}
+		if (wc->content && !t->baseline_taken)
+			take_baseline(t);
 		/* The metrics may want more rows than the table shows. */
-		watch_rank(&w, metrics_path || msrv ? (top > metrics_top ? top : metrics_top) : top);
-		watch_fill_view(&w, &v);
-		if (metrics_path || msrv) {
-			size_t mlen;
-			char *mtext = metrics_format_dup(&v, metrics_top, &mlen);
-			int mr = metrics_path ? metrics_textfile_write(metrics_path, mtext, mlen, &err) : 0;
-			if (msrv)
-				metrics_server_set(msrv, mtext, mlen);
-			free(mtext);
-			if (mr) {
-				cli_error(name, "%s", err.msg);
-				rc = RW_EXIT_FAIL;
-				break;
-			}
-		}
-		if (v.n > top)
-			v.n = top;
-		if (json)
-			out_json_watch_sample(stdout, &v);
+		watch_rank(&t->w, rows);
+		watch_fill_view(&t->w, &t->v);
+		*cost_avg += watch_cost_avg(&t->w);
+		i++;
+	}
+	wc->rounds++;
+	if (!wc->nt && !wc->cgroup_dir)
+		return 1;   /* every process of the list exited */
+	return 0;
+}
+
+static int print_samples(struct wcmd *wc, double interval)
+{
+	if ((wc->metrics_path || wc->msrv) && publish_metrics(wc)) {
+		wc->rc = RW_EXIT_FAIL;
+		return 1;
+	}
+	if (wc->cg_open) {
+		char path[512];
+		if (wc->json)
+			out_json_watch_cgroup(stdout, wc->cg.path, wc->rounds, wc->nt);
 		else
-			out_table_watch_sample(stdout, &v);
-		if (fflush(stdout) || ferror(stdout)) {
-			cli_error(name, "writing standard output: %s", strerror(errno ? errno : EIO));
-			rc = RW_EXIT_FAIL;
+			printf("cgroup %s  sample %llu  %zu process%s\n%s",
+			       escape_ctl(wc->cg.path, path, sizeof(path)), (unsigned long long)wc->rounds,
+			       wc->nt, wc->nt == 1 ? "" : "es", wc->nt ? "" : "\n");
+	}
+	for (size_t i = 0; i < wc->nt; i++) {
+		struct watch_view *v = &wc->t[i]->v;
+
+		/* one budget for all: the interval is the set's */
+		v->interval = interval;
+		v->stretched = interval > wc->wo.interval;
+		if (v->n > wc->top)
+			v->n = wc->top;
+		if (wc->json)
+			out_json_watch_sample(stdout, v);
+		else
+			out_table_watch_sample(stdout, v);
+	}
+	if (fflush(stdout) || ferror(stdout)) {
+		cli_error(wc->name, "writing standard output: %s", strerror(errno ? errno : EIO));
+		wc->rc = RW_EXIT_FAIL;
+		return 1;
+	}
+	return 0;
+}
+
+static void run(struct wcmd *wc)
+{
+	double next = now_mono();
+
+	for (;;) {
+		double cost_avg, interval;
+
+		if (sample_all(wc, &cost_avg))
 			break;
-		}
-		if (count && w.tl.seq >= count)
+		interval = watch_interval_for(&wc->wo, cost_avg);
+		if (print_samples(wc, interval))
+			break;
+		if (wc->count && wc->rounds >= wc->count)
 			break;
 		/* as asked, or stretched by the cost budget (--max-cost) */
-		next += watch_interval(&w);
+		next += interval;
 		if (next < now_mono())
 			next = now_mono();
-		if (msrv)
-			metrics_server_wait(msrv, next, &stop_signal);   /* answers /metrics meanwhile */
+		if (wc->msrv)
+			metrics_server_wait(wc->msrv, next, &stop_signal);   /* answers /metrics meanwhile */
 		while (!stop_signal && now_mono() < next)
 			sleep_until(next);
 		if (stop_signal)
 			break;
 	}
+}
 
-	if (w.tl.seq) {
-		watch_rank(&w, json ? SIZE_MAX : top);
-		if (content)
-			content_note = read_content(&w, &base, budget, &ao, grown, grown_rows, &ngrown);
-		watch_fill_view(&w, &v);
-		v.content_asked = content;
-		v.content = grown;
-		v.content_rows = grown_rows;
-		v.ncontent = ngrown;
-		v.content_note = content_note;
-		v.content_budget = budget;
-		v.content_histogram = ao.histogram;
-		v.end = w.exited ? "exited" : stop_signal ? "interrupted" : "count";
-		v.torn = w.torn_total;
-		if (json)
-			out_json_watch_summary(stdout, &v);
-		else
-			out_table_watch_summary(stdout, &v);
-		fflush(stdout);
+/* The summaries of the processes still watched, and the exit status. */
+static int finish(struct wcmd *wc)
+{
+	int rc = wc->rc;
+
+	for (size_t i = 0; i < wc->nt; i++) {
+		struct wtarget *t = wc->t[i];
+
+		summarize(wc, t, stop_signal != 0);
+		if (t->w.exited && !wc->child) {
+			cli_error(wc->name, "process %d exited after %llu sample%s; the ranking covers %s",
+				  t->pid, (unsigned long long)t->w.tl.seq, t->w.tl.seq == 1 ? "" : "s",
+				  t->w.tl.seq == 1 ? "it" : "them");
+			rc = RW_EXIT_FAIL;
+		}
 	}
-	if (w.exited && !child) {
-		cli_error(name, "process %d exited after %llu sample%s; the ranking covers %s", pid,
-			  (unsigned long long)w.tl.seq, w.tl.seq == 1 ? "" : "s",
-			  w.tl.seq == 1 ? "it" : "them");
+	/* -p A,B: one that exited is an exit of the target, as for one process */
+	if (wc->exited_any && !wc->cgroup_dir && !rc)
 		rc = RW_EXIT_FAIL;
+	return rc;
+}
+
+int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
+{
+	struct wcmd wc;
+	int rc;
+
+	memset(&wc, 0, sizeof(wc));
+	wc.name = cx->name;
+	wc.color = -1;
+	wc.top = 10;
+	wc.content_top = 10;
+	wc.metrics_top = METRICS_TOP_DEFAULT;
+	wc.budget = INSPECT_BUDGET_DEFAULT;
+	wc.wo = (struct watch_opts){ 0, 1.0, 120.0, WATCH_MAX_COST_DEFAULT };
+	rc = parse_options(cx, argc, argv, &wc);
+	if (rc >= 0)
+		return rc;
+
+	/* regionwatch -p PID on a terminal: the live monitor. */
+	if (!wc.name && cx->pid && !wc.json && !wc.batch && isatty(STDIN_FILENO) &&
+	    isatty(STDOUT_FILENO)) {
+		struct ui_opts uo = { cx->pid, wc.wo.interval, wc.wo.window, wc.wo.max_cost, wc.count,
+				      wc.color, wc.ascii };
+		if (wc.content || wc.metrics_path || wc.metrics_listen || wc.many) {
+			cli_error(wc.name, "--content, --metrics-* and several processes are for "
+				  "the batch output (add --batch or --json)");
+			return RW_EXIT_USAGE;
+		}
+		return ui_run(&uo);
 	}
-	for (size_t i = 0; i < ngrown; i++)
-		inspect_growth_free(&grown[i]);
-	inspect_baseline_free(&base);
-	metrics_server_close(msrv);
-	watch_close(&w);
-	if (child)
-		return wait_child(child);
+	install_stop_handlers();
+	rc = setup(&wc);
+	if (rc < 0) {
+		run(&wc);
+		rc = finish(&wc);
+	}
+	for (size_t i = 0; i < wc.nt; i++)
+		target_free(wc.t[i]);
+	free(wc.t);
+	free(wc.skip);
+	if (wc.cg_open)
+		cgroup_close(&wc.cg);
+	metrics_server_close(wc.msrv);
+	if (wc.child)
+		return wait_child(wc.child);
 	return rc;
 }

@@ -81,64 +81,111 @@ static void put_row(FILE *fp, const char *name, const struct watch_view *v, size
 	fputs("\"} ", fp);
 }
 
+/* A process gauge: its family once, then one sample per process. */
+static void put_process_family(FILE *fp, const char *name, const char *type, const char *help,
+			       const struct watch_view *const *vs, size_t nv,
+			       void (*value)(FILE *fp, const struct watch_view *v))
+{
+	put_family(fp, name, type, help);
+	for (size_t k = 0; k < nv; k++) {
+		fputs(name, fp);
+		put_process_labels(fp, vs[k]);
+		fputc(' ', fp);
+		value(fp, vs[k]);
+		fputc('\n', fp);
+	}
+}
+
+static void val_rss(FILE *fp, const struct watch_view *v)
+{
+	fprintf(fp, "%llu", (unsigned long long)v->tot.rss);
+}
+
+static void val_anon(FILE *fp, const struct watch_view *v)
+{
+	fprintf(fp, "%llu", (unsigned long long)v->tot.anon);
+}
+
+static void val_cost(FILE *fp, const struct watch_view *v)
+{
+	put_double(fp, v->cost_ms / 1000.0);
+}
+
+static void val_triggers(FILE *fp, const struct watch_view *v)
+{
+	(void)v;
+	fputs("0", fp);
+}
+
+/* A row gauge: its family once, then the first top rows of every process. */
+static void put_row_family(FILE *fp, const char *name, const char *help,
+			   const struct watch_view *const *vs, size_t nv, size_t top,
+			   void (*value)(FILE *fp, const struct area_stats *st))
+{
+	put_family(fp, name, "gauge", help);
+	for (size_t k = 0; k < nv; k++) {
+		size_t rows = vs[k]->n < top ? vs[k]->n : top;
+		for (size_t i = 0; i < rows; i++) {
+			put_row(fp, name, vs[k], i);
+			value(fp, &vs[k]->st[i]);
+			fputc('\n', fp);
+		}
+	}
+}
+
+static void val_area_rss(FILE *fp, const struct area_stats *st)
+{
+	fprintf(fp, "%llu", (unsigned long long)st->rss_last);
+}
+
+static void val_area_rate(FILE *fp, const struct area_stats *st)
+{
+	put_double(fp, st->rate);
+}
+
+static void val_area_score(FILE *fp, const struct area_stats *st)
+{
+	put_double(fp, st->score);
+}
+
+static void val_area_growing(FILE *fp, const struct area_stats *st)
+{
+	fprintf(fp, "%d", st->trend == TREND_GROWING);
+}
+
+int metrics_format_set(FILE *fp, const struct watch_view *const *vs, size_t nv, size_t top)
+{
+	put_process_family(fp, "regionwatch_process_rss_bytes", "gauge",
+			   "Resident set size of the watched process (sum of smaps Rss).",
+			   vs, nv, val_rss);
+	put_process_family(fp, "regionwatch_process_anon_bytes", "gauge",
+			   "Anonymous resident memory of the watched process (sum of smaps Anonymous).",
+			   vs, nv, val_anon);
+	put_process_family(fp, "regionwatch_sample_cost_seconds", "gauge",
+			   "CPU time regionwatch spent on the latest sample (reading smaps and ranking).",
+			   vs, nv, val_cost);
+	put_process_family(fp, "regionwatch_triggers_total", "counter",
+			   "Triggers fired. Always 0: regionwatch has no triggers yet.",
+			   vs, nv, val_triggers);
+	/* One family at a time: the format wants a metric's samples together. */
+	put_row_family(fp, "regionwatch_area_rss_bytes",
+		       "Resident bytes of a ranked area or pool (the top rows by leak score).",
+		       vs, nv, top, val_area_rss);
+	put_row_family(fp, "regionwatch_area_growth_bytes_per_second",
+		       "Least-squares RSS growth rate of a ranked row over the statistics window.",
+		       vs, nv, top, val_area_rate);
+	put_row_family(fp, "regionwatch_area_score",
+		       "Leak suspicion score of a ranked row (a heuristic; regionwatch(1), WATCH).",
+		       vs, nv, top, val_area_score);
+	put_row_family(fp, "regionwatch_area_growing",
+		       "1 when a ranked row's trend is growing, else 0.",
+		       vs, nv, top, val_area_growing);
+	return ferror(fp) ? -(errno ? errno : EIO) : 0;
+}
+
 int metrics_format(FILE *fp, const struct watch_view *v, size_t top)
 {
-	size_t rows = v->n < top ? v->n : top;
-
-	put_family(fp, "regionwatch_process_rss_bytes", "gauge",
-		   "Resident set size of the watched process (sum of smaps Rss).");
-	fputs("regionwatch_process_rss_bytes", fp);
-	put_process_labels(fp, v);
-	fprintf(fp, " %llu\n", (unsigned long long)v->tot.rss);
-
-	put_family(fp, "regionwatch_process_anon_bytes", "gauge",
-		   "Anonymous resident memory of the watched process (sum of smaps Anonymous).");
-	fputs("regionwatch_process_anon_bytes", fp);
-	put_process_labels(fp, v);
-	fprintf(fp, " %llu\n", (unsigned long long)v->tot.anon);
-
-	put_family(fp, "regionwatch_sample_cost_seconds", "gauge",
-		   "CPU time regionwatch spent on the latest sample (reading smaps and ranking).");
-	fputs("regionwatch_sample_cost_seconds", fp);
-	put_process_labels(fp, v);
-	fputc(' ', fp);
-	put_double(fp, v->cost_ms / 1000.0);
-	fputc('\n', fp);
-
-	put_family(fp, "regionwatch_triggers_total", "counter",
-		   "Triggers fired. Always 0: regionwatch has no triggers yet.");
-	fputs("regionwatch_triggers_total", fp);
-	put_process_labels(fp, v);
-	fputs(" 0\n", fp);
-
-	/* One family at a time: the format wants a metric's samples together. */
-	put_family(fp, "regionwatch_area_rss_bytes", "gauge",
-		   "Resident bytes of a ranked area or pool (the top rows by leak score).");
-	for (size_t i = 0; i < rows; i++) {
-		put_row(fp, "regionwatch_area_rss_bytes", v, i);
-		fprintf(fp, "%llu\n", (unsigned long long)v->st[i].rss_last);
-	}
-	put_family(fp, "regionwatch_area_growth_bytes_per_second", "gauge",
-		   "Least-squares RSS growth rate of a ranked row over the statistics window.");
-	for (size_t i = 0; i < rows; i++) {
-		put_row(fp, "regionwatch_area_growth_bytes_per_second", v, i);
-		put_double(fp, v->st[i].rate);
-		fputc('\n', fp);
-	}
-	put_family(fp, "regionwatch_area_score", "gauge",
-		   "Leak suspicion score of a ranked row (a heuristic; regionwatch(1), WATCH).");
-	for (size_t i = 0; i < rows; i++) {
-		put_row(fp, "regionwatch_area_score", v, i);
-		put_double(fp, v->st[i].score);
-		fputc('\n', fp);
-	}
-	put_family(fp, "regionwatch_area_growing", "gauge",
-		   "1 when a ranked row's trend is growing, else 0.");
-	for (size_t i = 0; i < rows; i++) {
-		put_row(fp, "regionwatch_area_growing", v, i);
-		fprintf(fp, "%d\n", v->st[i].trend == TREND_GROWING);
-	}
-	return ferror(fp) ? -(errno ? errno : EIO) : 0;
+	return metrics_format_set(fp, &v, 1, top);
 }
 
 /* open_memstream fails only without memory: fatal, as for the xmalloc family. */
@@ -148,7 +195,8 @@ static RW_NORETURN void memstream_oom(void)
 	exit(1);
 }
 
-char *metrics_format_dup(const struct watch_view *v, size_t top, size_t *len)
+char *metrics_format_set_dup(const struct watch_view *const *vs, size_t nv, size_t top,
+			     size_t *len)
 {
 	char *buf = NULL;
 	size_t n = 0;
@@ -156,10 +204,15 @@ char *metrics_format_dup(const struct watch_view *v, size_t top, size_t *len)
 
 	if (!fp)
 		memstream_oom();
-	if (metrics_format(fp, v, top) | fclose(fp) || !buf)
+	if (metrics_format_set(fp, vs, nv, top) | fclose(fp) || !buf)
 		memstream_oom();
 	*len = n;
 	return buf;
+}
+
+char *metrics_format_dup(const struct watch_view *v, size_t top, size_t *len)
+{
+	return metrics_format_set_dup(&v, 1, top, len);
 }
 
 int metrics_textfile_write(const char *path, const char *buf, size_t len, struct rw_err *err)

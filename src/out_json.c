@@ -403,6 +403,17 @@ int out_json_watch_sample(FILE *fp, const struct watch_view *v)
 	return dump(fp, doc);
 }
 
+int out_json_watch_cgroup(FILE *fp, const char *path, uint64_t seq, size_t nprocs)
+{
+	json_t *doc = json_object();
+
+	json_object_set_new(doc, "type", json_string("cgroup"));
+	json_object_set_new(doc, "cgroup", jstr(path));
+	json_object_set_new(doc, "sample", jint(seq));
+	json_object_set_new(doc, "processes", jint(nprocs));
+	return dump(fp, doc);
+}
+
 int out_json_watch_summary(FILE *fp, const struct watch_view *v)
 {
 	json_t *doc = json_object(), *areas = json_array();

@@ -86,21 +86,26 @@ uint64_t watch_baseline_rss(const struct watch *w, uint64_t id, int *found)
 }
 
 /* cost_ms folded into the average of the steps before (weight 1/4; the first is itself). */
-static double watch_cost_avg(const struct watch *w)
+double watch_cost_avg(const struct watch *w)
 {
 	return w->tl.seq <= 1 ? w->cost_ms : 0.75 * w->cost_avg_ms + 0.25 * w->cost_ms;
 }
 
 /* The cost budget: a sample that cost more than max_cost % of one core stretches the
  * interval so that sampling stays within the budget; cheaper samples bring it back. */
-double watch_interval(const struct watch *w)
+double watch_interval_for(const struct watch_opts *o, double cost_avg_ms)
 {
 	double need;
 
-	if (w->o.max_cost <= 0)
-		return w->o.interval;
-	need = watch_cost_avg(w) / 1e3 * 100.0 / w->o.max_cost;
-	return need > w->o.interval ? need : w->o.interval;
+	if (o->max_cost <= 0)
+		return o->interval;
+	need = cost_avg_ms / 1e3 * 100.0 / o->max_cost;
+	return need > o->interval ? need : o->interval;
+}
+
+double watch_interval(const struct watch *w)
+{
+	return watch_interval_for(&w->o, watch_cost_avg(w));
 }
 
 /* Go: the goroutine count (one word, from a present page), and the rates of the Go heap

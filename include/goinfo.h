@@ -22,6 +22,10 @@ struct goinfo {
  * gi->is_go is 0 for anything that is not a Go program or cannot be read. */
 void goinfo_open(const struct procfs *p, const struct snapshot *s, struct goinfo *gi);
 
+/* The build info of an ELF file image (f, len bytes): is_go and version only (the unit
+ * tests' entry; goinfo_open does this and more). */
+void goinfo_parse(const unsigned char *f, size_t len, struct goinfo *gi);
+
 /* The goroutine count (runtime.allglen): 0 and *count, or -errno (-ENODATA: the page is
  * not present, so it is not read). */
 int goinfo_goroutines(const struct procfs *p, const struct snapshot *s, const struct goinfo *gi,

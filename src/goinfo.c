@@ -2,7 +2,9 @@
  * is mapped read-only from /proc/PID/exe (through the pinned dir fd) and its section
  * headers are walked; the format is elf(5), and the build info layout is Go's
  * debug/buildinfo: "\xff Go buildinf:" then the pointer size and flags, and with flags bit 1
- * (Go 1.18 and later) the version as a varint-prefixed string at offset 32. */
+ * (Go 1.18 and later) the version as a varint-prefixed string at offset 32; before 1.18, at
+ * offset 16 the address of runtime.buildVersion, a string header (data address, length) in
+ * the file's initialised data, read through the PT_LOAD segments. */
 #include "goinfo.h"
 #include "memread.h"
 
@@ -41,6 +43,70 @@ static const Elf64_Shdr *section(const unsigned char *f, size_t len, const Elf64
 	return NULL;
 }
 
+/* The file bytes at virtual address va, n of them, through the PT_LOAD segments (only
+ * their file-backed part); NULL when no segment holds them all. */
+static const unsigned char *at_vaddr(const unsigned char *f, size_t len, const Elf64_Ehdr *eh,
+				     uint64_t va, uint64_t n)
+{
+	const Elf64_Phdr *ph;
+
+	if (eh->e_phoff > len || eh->e_phentsize != sizeof(Elf64_Phdr) ||
+	    (size_t)eh->e_phnum * sizeof(Elf64_Phdr) > len - eh->e_phoff)
+		return NULL;
+	ph = (const Elf64_Phdr *)(f + eh->e_phoff);
+	for (unsigned i = 0; i < eh->e_phnum; i++) {
+		if (ph[i].p_type != PT_LOAD || va < ph[i].p_vaddr || va - ph[i].p_vaddr > ph[i].p_filesz ||
+		    n > ph[i].p_filesz - (va - ph[i].p_vaddr))
+			continue;
+		if (ph[i].p_offset > len || va - ph[i].p_vaddr + n > len - ph[i].p_offset)
+			return NULL;
+		return f + ph[i].p_offset + (va - ph[i].p_vaddr);
+	}
+	return NULL;
+}
+
+static uint64_t get_word(const unsigned char *p, unsigned size, int big)
+{
+	uint64_t v = 0;
+
+	for (unsigned k = 0; k < size; k++)
+		v |= (uint64_t)p[big ? size - 1 - k : k] << (8 * k);
+	return v;
+}
+
+static void set_version(struct goinfo *gi, const unsigned char *v, uint64_t n)
+{
+	if (!n || n >= sizeof(gi->version))
+		return;
+	memcpy(gi->version, v, (size_t)n);
+	gi->version[n] = '\0';
+	for (size_t k = 0; k < n; k++)      /* shown to a person: printable only */
+		if (gi->version[k] < 0x20 || gi->version[k] > 0x7e)
+			gi->version[k] = '?';
+}
+
+/* Before Go 1.18: offset 16 holds the address of runtime.buildVersion, a string header. */
+static void read_version_pointers(const unsigned char *f, size_t len, const Elf64_Ehdr *eh,
+				  const unsigned char *p, size_t size, struct goinfo *gi)
+{
+	unsigned ptr = p[14];
+	int big = p[15] & 1;
+	const unsigned char *hdr, *data;
+	uint64_t n;
+
+	if ((ptr != 4 && ptr != 8) || size < 16 + (size_t)ptr)
+		return;
+	hdr = at_vaddr(f, len, eh, get_word(p + 16, ptr, big), 2ull * ptr);
+	if (!hdr)
+		return;
+	n = get_word(hdr + ptr, ptr, big);
+	if (!n || n >= sizeof(gi->version))
+		return;
+	data = at_vaddr(f, len, eh, get_word(hdr, ptr, big), n);
+	if (data)
+		set_version(gi, data, n);
+}
+
 static void read_version(const unsigned char *f, size_t len, const Elf64_Ehdr *eh, struct goinfo *gi)
 {
 	const Elf64_Shdr *bi = section(f, len, eh, ".go.buildinfo");
@@ -49,25 +115,29 @@ static void read_version(const unsigned char *f, size_t len, const Elf64_Ehdr *e
 	unsigned shift = 0;
 	size_t i = 32;
 
-	if (!bi || bi->sh_size < 33 || memcmp(f + bi->sh_offset, "\xff Go buildinf:", 14))
+	if (!bi || bi->sh_size < 32 || memcmp(f + bi->sh_offset, "\xff Go buildinf:", 14))
 		return;
 	gi->is_go = 1;
 	p = f + bi->sh_offset;
-	if (!(p[15] & 2))
-		return;             /* before Go 1.18: the version is behind pointers; left out */
+	if (!(p[15] & 2)) {
+		read_version_pointers(f, len, eh, p, bi->sh_size, gi);
+		return;
+	}
 	while (i < bi->sh_size && shift < 64) {
 		n |= (uint64_t)(p[i] & 0x7f) << shift;
 		shift += 7;
 		if (!(p[i++] & 0x80))
 			break;
 	}
-	if (n && n < sizeof(gi->version) && i + n <= bi->sh_size) {
-		memcpy(gi->version, p + i, (size_t)n);
-		gi->version[n] = '\0';
-		for (size_t k = 0; k < n; k++)      /* shown to a person: printable only */
-			if (gi->version[k] < 0x20 || gi->version[k] > 0x7e)
-				gi->version[k] = '?';
-	}
+	if (i + n <= bi->sh_size)
+		set_version(gi, p + i, n);
+}
+
+void goinfo_parse(const unsigned char *f, size_t len, struct goinfo *gi)
+{
+	memset(gi, 0, sizeof(*gi));
+	if (len >= sizeof(Elf64_Ehdr) && !memcmp(f, ELFMAG, SELFMAG) && f[EI_CLASS] == ELFCLASS64)
+		read_version(f, len, (const Elf64_Ehdr *)f, gi);
 }
 
 /* The load bias of a PIE: where the mapping of the file's offset 0 starts, less the

@@ -41,7 +41,7 @@ if command -v strip > /dev/null 2>&1; then
 	strip -o "$T/go_stripped" "$FIX/go_leak"
 	"$T/go_stripped" -r 1024 -t 60 > "$T/gs.out" &
 	TPID=$!; PIDS="$PIDS $TPID"
-	i=0; until grep -q '^ready' "$T/gs.out" || [ $i -gt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	i=0; until grep -q '^ready' "$T/gs.out" 2>/dev/null || [ $i -gt 100 ]; do sleep 0.05; i=$((i + 1)); done
 	"$RW" watch -p "$TPID" -i 0.3 -n 3 --json 2>/dev/null | tail -1 > "$T/sum.json"
 	is "$(json_get "$T/sum.json" '$d->{go}{stripped} ? 1 : 0')" 1 "stripped Go binary: said so"
 	is "$(json_get "$T/sum.json" '$d->{go}{goroutines}')" null "... and no goroutine count"

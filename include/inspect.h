@@ -156,4 +156,23 @@ int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struc
 		   struct rw_err *err);
 void inspect_growth_free(struct inspect_growth *g);
 
+/* ---- run arithmetic (exposed for the unit tests) -------------------------------------- */
+
+/* Sorted, disjoint [start, end) pairs v[2k], v[2k+1]; bytes: their sum. */
+struct inspect_runs {
+	uint64_t *v;
+	size_t n, cap;
+	uint64_t bytes;
+};
+/* Append [s, e) (s at or after the last end; empty ranges ignored, a touching one merged). */
+void inspect_runs_add(struct inspect_runs *r, uint64_t s, uint64_t e);
+void inspect_runs_free(struct inspect_runs *r);
+/* cur minus base appended to fresh, cur and base to old; both inputs sorted, disjoint. */
+void inspect_runs_split(const uint64_t *cur, size_t ncur, const uint64_t *base, size_t nbase,
+			struct inspect_runs *fresh, struct inspect_runs *old);
+/* Pieces of r to read, appended to out: all of r within budget, else the budget in whole
+ * pages (never more), as pieces of budget/16 (4 KiB..1 MiB) spread evenly over the runs laid
+ * end to end; a piece crossing a run's end goes on in the next run. */
+void inspect_runs_pick(const struct inspect_runs *r, uint64_t budget, struct inspect_runs *out);
+
 #endif

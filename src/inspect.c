@@ -245,13 +245,7 @@ const char *inspect_ptr_name(enum inspect_ptr k)
 	return k < INSPECT_PTR_COUNT ? names[k] : "?";
 }
 
-struct runs {
-	uint64_t *v;                  /* pairs */
-	size_t n, cap;
-	uint64_t bytes;
-};
-
-static void runs_add(struct runs *r, uint64_t s, uint64_t e)
+void inspect_runs_add(struct inspect_runs *r, uint64_t s, uint64_t e)
 {
 	if (e <= s)
 		return;
@@ -269,9 +263,16 @@ static void runs_add(struct runs *r, uint64_t s, uint64_t e)
 	r->n++;
 }
 
-/* cur minus base into fresh, cur and base into old; all sorted, disjoint. */
-static void runs_split(const uint64_t *cur, size_t ncur, const uint64_t *base, size_t nbase,
-		       struct runs *fresh, struct runs *old)
+void inspect_runs_free(struct inspect_runs *r)
+{
+	if (!r)
+		return;
+	free(r->v);
+	memset(r, 0, sizeof(*r));
+}
+
+void inspect_runs_split(const uint64_t *cur, size_t ncur, const uint64_t *base, size_t nbase,
+			struct inspect_runs *fresh, struct inspect_runs *old)
 {
 	size_t j = 0;
 
@@ -282,41 +283,59 @@ static void runs_split(const uint64_t *cur, size_t ncur, const uint64_t *base, s
 		for (size_t k = j; k < nbase && base[2 * k] < end && at < end; k++) {
 			uint64_t bs = base[2 * k] > at ? base[2 * k] : at;
 			uint64_t be = base[2 * k + 1] < end ? base[2 * k + 1] : end;
-			runs_add(fresh, at, bs);
-			runs_add(old, bs, be);
+			inspect_runs_add(fresh, at, bs);
+			inspect_runs_add(old, bs, be);
 			at = be;
 		}
-		runs_add(fresh, at, end);
+		inspect_runs_add(fresh, at, end);
 	}
 }
 
-/* Pieces of r to read: all of it within budget, else pieces of `piece` bytes spread evenly
- * (every total/budget-th piece), never more than budget bytes in all. */
-static void runs_pick(const struct runs *r, uint64_t budget, struct runs *out)
+/* Systematic sampling over the runs laid end to end as one stream of pages: m pieces of P
+ * pages (the last one shorter) whose sum is the budget in whole pages, the unread pages
+ * spread evenly before, between and after them. A piece that crosses the end of a run
+ * goes on in the next run, so the sum does not depend on how the runs are cut, and no
+ * piece leaves them. */
+void inspect_runs_pick(const struct inspect_runs *r, uint64_t budget, struct inspect_runs *out)
 {
-	uint64_t piece, taken = 0;
-	double credit = 1.0, share;
+	const uint64_t pg = 4096;
+	uint64_t total = 0, want, piece, m, gap, run_first = 0;
+	size_t i = 0;
 
 	if (r->bytes <= budget) {
-		for (size_t i = 0; i < r->n; i++)
-			runs_add(out, r->v[2 * i], r->v[2 * i + 1]);
+		for (size_t k = 0; k < r->n; k++)
+			inspect_runs_add(out, r->v[2 * k], r->v[2 * k + 1]);
 		return;
 	}
-	piece = budget / 16 & ~(uint64_t)4095;
-	if (piece > (1u << 20))
-		piece = 1u << 20;
-	if (piece < 4096)
-		piece = 4096;
-	share = (double)budget / (double)r->bytes;
-	for (size_t i = 0; i < r->n; i++) {
-		for (uint64_t a = r->v[2 * i]; a < r->v[2 * i + 1]; a += piece) {
-			uint64_t e = a + piece < r->v[2 * i + 1] ? a + piece : r->v[2 * i + 1];
-			credit += share * (double)(e - a) / (double)piece;
-			if (credit < 1.0 || taken + (e - a) > budget)
+	for (size_t k = 0; k < r->n; k++)
+		total += (r->v[2 * k + 1] - r->v[2 * k]) / pg;
+	want = budget / pg;
+	if (want > total)
+		want = total;
+	if (!want)
+		return;
+	piece = want / 16;
+	if (piece > 256)
+		piece = 256;                     /* 1 MiB */
+	if (!piece)
+		piece = 1;
+	m = (want + piece - 1) / piece;
+	gap = total - want;
+	for (uint64_t k = 0; k < m; k++) {
+		uint64_t at = k * piece + (uint64_t)(((double)k + 0.5) * (double)gap / (double)m);
+		uint64_t len = k + 1 < m ? piece : want - (m - 1) * piece;
+		while (len && i < r->n) {
+			uint64_t run_pages = (r->v[2 * i + 1] - r->v[2 * i]) / pg, off, take;
+			if (at >= run_first + run_pages) {
+				run_first += run_pages;
+				i++;
 				continue;
-			credit -= 1.0;
-			runs_add(out, a, e);
-			taken += e - a;
+			}
+			off = at - run_first;
+			take = run_pages - off < len ? run_pages - off : len;
+			inspect_runs_add(out, r->v[2 * i] + off * pg, r->v[2 * i] + (off + take) * pg);
+			at += take;
+			len -= take;
 		}
 	}
 }
@@ -393,7 +412,7 @@ static void census_hole(void *ctx, uint64_t addr, uint64_t len, enum memread_hol
 }
 
 /* Read the ranges of pick through sink; stops on -ESRCH. Returns bytes read or -ESRCH. */
-static int read_picked(const struct procfs *p, const struct snapshot *s, const struct runs *pick,
+static int read_picked(const struct procfs *p, const struct snapshot *s, const struct inspect_runs *pick,
 		       const struct memread_sink *sink, uint64_t *bytes, struct rw_err *err)
 {
 	struct memread_stats st;
@@ -446,7 +465,7 @@ int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struc
 		   size_t nspans, uint64_t budget, const struct analysis_opts *ao,
 		   struct rw_err *err)
 {
-	struct runs fresh = { 0 }, old = { 0 }, pick = { 0 }, pick_old = { 0 };
+	struct inspect_runs fresh = { 0 }, old = { 0 }, pick = { 0 }, pick_old = { 0 };
 	uint64_t *cur = xmalloc(2 * (size_t)INSPECT_BASE_MAX_RUNS * sizeof(*cur));
 	struct inspect_span *sorted = xmalloc((nspans ? nspans : 1) * sizeof(*sorted));
 	struct analysis_opts o = *ao;
@@ -471,13 +490,13 @@ int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struc
 			goto out_free;
 		/* -ENOSPC: the first INSPECT_BASE_MAX_RUNS runs will do; other errors: none */
 		rc = 0;
-		runs_split(cur, ncur, ba ? b->runs + 2 * ba->first : NULL, ba ? ba->n : 0, &fresh, &old);
+		inspect_runs_split(cur, ncur, ba ? b->runs + 2 * ba->first : NULL, ba ? ba->n : 0, &fresh, &old);
 	}
 	g->new_bytes = fresh.bytes;
 	g->old_bytes = old.bytes;
 	if (!fresh.bytes)
 		goto out_free;
-	runs_pick(&fresh, budget, &pick);
+	inspect_runs_pick(&fresh, budget, &pick);
 	g->sampled = pick.bytes < fresh.bytes;
 
 	o.json = 1;                 /* collect, print nothing */
@@ -520,7 +539,7 @@ int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struc
 	}
 
 	/* The comparison: as many bytes of the row's older pages, spread the same way. */
-	runs_pick(&old, g->read_bytes, &pick_old);
+	inspect_runs_pick(&old, g->read_bytes, &pick_old);
 	if (pick_old.n) {
 		struct analysis_opts oo = o;
 		oo.histogram = 0;

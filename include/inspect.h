@@ -144,7 +144,30 @@ struct inspect_growth {
 	uint64_t words, zero_words;       /* aligned 8-byte words read, and those 0 */
 	uint64_t points_into[INSPECT_PTR_COUNT];  /* non-zero words by target */
 	int exited;                       /* the process went away during the reads */
+	/* One hop: when at least INSPECT_HOP_SHARE of the words read point into a mapping (a
+	 * heuristic: the pages are mostly pointers, as a Python list's array is), a sample of
+	 * those pointers, spread evenly, is followed and INSPECT_HOP_WINDOW bytes at each
+	 * target are censused (present pages only; the pages read are at most the budget). */
+	double ptr_share;                 /* words pointing into a mapping / words read */
+	int hop;                          /* the pointers were followed */
+	uint64_t hop_sampled;             /* pointers kept for following (evenly, at most
+					   * INSPECT_HOP_TARGETS) */
+	uint64_t hop_targets;             /* of those, followed: their pages fit the budget */
+	uint64_t hop_read_bytes;          /* bytes of the targets' pages read */
+	uint64_t hop_window_bytes;        /* of them, in the windows at the targets: censused */
+	uint64_t hop_into[INSPECT_PTR_COUNT];  /* the targets followed, by where they live */
+	uint64_t hop_map_start, hop_map_end;   /* the mapping holding most of them */
+	int hop_map_kind;
+	char *hop_map_path;               /* owned */
+	uint64_t hop_map_targets;
+	uint64_t hop_strings_found;
+	struct inspect_top hop_tops[INSPECT_TOPN], hop_shapes[INSPECT_TOPN];
+	size_t hop_ntops, hop_nshapes;
 };
+
+#define INSPECT_HOP_SHARE 0.5
+#define INSPECT_HOP_WINDOW 128u
+#define INSPECT_HOP_TARGETS 4096u            /* even: the sample halves */
 
 /* Read the pages of a row that became present since the baseline b (through memread:
  * present pages only), at most budget bytes of them (spread evenly beyond it), and as

@@ -347,7 +347,45 @@ struct ptr_census {
 	size_t nspans;
 	uint64_t lo, hi;                     /* lowest and highest mapped address */
 	struct inspect_growth *g;
+	/* pointers kept for the hop: one at a pseudo-random place in each block of stride
+	 * pointers seen (not every stride-th one: that aliases with arrays whose pointers
+	 * alternate between stores); when full, one of each two kept is dropped and the
+	 * stride doubles, so the sample stays even over the whole read */
+	uint64_t *ptrs;                      /* [INSPECT_HOP_TARGETS] */
+	size_t nptrs;
+	uint64_t stride, seen, pick, rng;
 };
+
+static uint64_t hop_rand(struct ptr_census *pc)
+{
+	pc->rng ^= pc->rng << 13;
+	pc->rng ^= pc->rng >> 7;
+	pc->rng ^= pc->rng << 17;
+	return pc->rng;
+}
+
+static void ptr_keep(struct ptr_census *pc, uint64_t v)
+{
+	uint64_t i = pc->seen++, off = i % pc->stride;
+
+	if (!off)
+		pc->pick = hop_rand(pc) % pc->stride;
+	if (off != pc->pick)
+		return;
+	if (pc->nptrs == INSPECT_HOP_TARGETS) {
+		/* blocks 0..n-1 hold one each, so this is the first half of a new block */
+		for (size_t j = 0; 2 * j + 1 < pc->nptrs; j++)
+			pc->ptrs[j] = pc->ptrs[2 * j + (hop_rand(pc) & 1)];
+		pc->nptrs /= 2;
+		pc->stride *= 2;
+		if (hop_rand(pc) & 1) {
+			pc->pick = pc->stride / 2 + hop_rand(pc) % (pc->stride / 2);
+			return;
+		}
+		pc->pick = off;
+	}
+	pc->ptrs[pc->nptrs++] = v;
+}
 
 static enum inspect_ptr ptr_class(const struct ptr_census *pc, uint64_t v)
 {
@@ -397,10 +435,14 @@ static void census_data(void *ctx, uint64_t addr, const unsigned char *buf, size
 		uint64_t v;
 		memcpy(&v, buf + i, 8);
 		pc->g->words++;
-		if (!v)
+		if (!v) {
 			pc->g->zero_words++;
-		else
-			pc->g->points_into[ptr_class(pc, v)]++;
+		} else {
+			enum inspect_ptr k = ptr_class(pc, v);
+			pc->g->points_into[k]++;
+			if (k != INSPECT_PTR_NONE)
+				ptr_keep(pc, v);
+		}
 	}
 }
 
@@ -458,6 +500,158 @@ static int shape_cmp(const void *a, const void *b)
 	return x->count > y->count ? -1 : x->count < y->count;
 }
 
+/* ---- one hop: what the pointers of the new pages point at ---------------------------- */
+
+struct hop_sink {
+	struct analysis *an;
+	const struct inspect_runs *win;      /* the windows at the targets, merged */
+	size_t at;                           /* first window not fully fed */
+	uint64_t fed_end;                    /* end of the last byte fed (0: none) */
+	uint64_t *fed;                       /* bytes fed */
+};
+
+/* The pages read hold the windows and what lies between them: feed only the windows, a
+ * hole between two (so that a string does not run from one target into the next). */
+static void hop_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t len)
+{
+	struct hop_sink *h = ctx;
+	uint64_t end = addr + len;
+
+	while (h->at < h->win->n && h->win->v[2 * h->at + 1] <= addr)
+		h->at++;
+	for (size_t k = h->at; k < h->win->n && h->win->v[2 * k] < end; k++) {
+		uint64_t ws = h->win->v[2 * k] > addr ? h->win->v[2 * k] : addr;
+		uint64_t we = h->win->v[2 * k + 1] < end ? h->win->v[2 * k + 1] : end;
+		if (h->fed_end && ws != h->fed_end)
+			analysis_hole(h->an, h->fed_end, ws > h->fed_end ? ws - h->fed_end : 1,
+				      MEMREAD_HOLE_SKIPPED);
+		analysis_data(h->an, ws, buf + (ws - addr), (size_t)(we - ws));
+		*h->fed += we - ws;
+		h->fed_end = we;
+		if (we < h->win->v[2 * k + 1])
+			break;                   /* the window goes on in the next piece */
+	}
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The windows at targets[0..n) (sorted, distinct), each clipped to its mapping, merged;
+ * the pages holding them, runs touching or at most 2 pages apart merged (fewer, longer
+ * reads: pagemap and process_vm_readv once per run, not once per pointer). */
+static void hop_runs(const struct snapshot *s, const uint64_t *targets, size_t n,
+		     struct inspect_runs *win, struct inspect_runs *pages)
+{
+	win->n = win->bytes = pages->n = pages->bytes = 0;
+	for (size_t i = 0; i < n; i++) {
+		long ri = snapshot_find(s, targets[i]);
+		uint64_t ws = targets[i], we, ps, pe;
+		if (ri < 0)
+			continue;
+		we = ws + INSPECT_HOP_WINDOW < s->regions[ri].end ? ws + INSPECT_HOP_WINDOW : s->regions[ri].end;
+		if (win->n && ws < win->v[2 * win->n - 1])
+			ws = win->v[2 * win->n - 1];
+		if (ws < we)
+			inspect_runs_add(win, ws, we);
+		ps = targets[i] & ~(uint64_t)4095;
+		pe = (we + 4095) & ~(uint64_t)4095;
+		if (pages->n && ps <= pages->v[2 * pages->n - 1] + 2 * 4096) {
+			if (pe > pages->v[2 * pages->n - 1]) {
+				pages->bytes += pe - pages->v[2 * pages->n - 1];
+				pages->v[2 * pages->n - 1] = pe;
+			}
+		} else {
+			inspect_runs_add(pages, ps, pe);
+		}
+	}
+}
+
+static void hop_follow(struct inspect_growth *g, const struct procfs *p, const struct snapshot *s,
+		       const struct ptr_census *pc, uint64_t budget, const struct analysis_opts *o,
+		       struct rw_err *err)
+{
+	uint64_t *t = xmalloc((pc->nptrs ? pc->nptrs : 1) * sizeof(*t));
+	struct inspect_runs win = { 0 }, pages = { 0 };
+	struct analysis_opts ho = *o;
+	struct analysis *an;
+	struct scan_top_entry e[INSPECT_TOPN];
+	struct hop_sink hs;
+	struct memread_sink sink;
+	size_t n = 0, step = 1, best = 0, run = 0;
+	long best_ri = -1, cur_ri = -1;
+
+	memcpy(t, pc->ptrs, pc->nptrs * sizeof(*t));
+	qsort(t, pc->nptrs, sizeof(*t), u64_cmp);
+	for (size_t i = 0; i < pc->nptrs; i++)
+		if (!n || t[i] != t[n - 1])
+			t[n++] = t[i];
+	g->hop_sampled = pc->nptrs;
+	/* at most the budget of pages: every other target dropped until they fit */
+	for (;;) {
+		size_t m = 0;
+		for (size_t i = 0; i < n; i += step)
+			t[m++] = t[i];
+		n = m;
+		hop_runs(s, t, n, &win, &pages);
+		if (pages.bytes <= budget || n <= 1)
+			break;
+		step = 2;
+	}
+	if (pages.bytes > budget) {
+		n = 0;
+		win.n = win.bytes = pages.n = pages.bytes = 0;
+	}
+	g->hop = 1;
+	g->hop_targets = n;
+	/* where the targets live, and the mapping holding most of them */
+	for (size_t i = 0; i < n; i++) {
+		long ri = snapshot_find(s, t[i]);
+		g->hop_into[ptr_class(pc, t[i])]++;
+		if (ri != cur_ri) {
+			cur_ri = ri;
+			run = 0;
+		}
+		if (ri >= 0 && ++run > best) {
+			best = run;
+			best_ri = ri;
+		}
+	}
+	if (best_ri >= 0) {
+		const struct region *r = &s->regions[best_ri];
+		g->hop_map_start = r->start;
+		g->hop_map_end = r->end;
+		g->hop_map_kind = r->kind;
+		g->hop_map_path = xstrdup(r->path ? r->path : "");
+		g->hop_map_targets = best;
+	}
+	if (!win.n)
+		goto out;
+	ho.histogram = 0;
+	ho.grep = NULL;
+	ho.base = win.v[0];
+	ho.size = win.v[2 * win.n - 1] - win.v[0];
+	an = analysis_new(&ho, err);
+	if (!an)
+		goto out;
+	hs = (struct hop_sink){ an, &win, 0, 0, &g->hop_window_bytes };
+	sink = (struct memread_sink){ hop_data, NULL, &hs };
+	if (read_picked(p, s, &pages, &sink, &g->hop_read_bytes, err) == -ESRCH)
+		g->exited = 1;
+	analysis_finish(an);
+	g->hop_strings_found = an->strings_found;
+	copy_tops(g->hop_tops, &g->hop_ntops, e, analysis_top_strings(an, e, o->top));
+	copy_tops(g->hop_shapes, &g->hop_nshapes, e, analysis_top_shapes(an, e, o->top));
+	analysis_free(an);
+out:
+	inspect_runs_free(&win);
+	inspect_runs_free(&pages);
+	free(t);
+}
+
 #define OLD_SHAPES_LOOKUP 4096
 
 int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struct snapshot *s,
@@ -470,7 +664,7 @@ int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struc
 	struct inspect_span *sorted = xmalloc((nspans ? nspans : 1) * sizeof(*sorted));
 	struct analysis_opts o = *ao;
 	struct analysis *an = NULL, *an_old = NULL;
-	struct ptr_census pc;
+	struct ptr_census pc = { 0 };
 	struct memread_sink sink;
 	struct scan_top_entry e[INSPECT_TOPN], *olde = NULL;
 	size_t ntop, nold;
@@ -514,7 +708,8 @@ int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struc
 	}
 	memcpy(sorted, spans, nspans * sizeof(*sorted));
 	qsort(sorted, nspans, sizeof(*sorted), span_cmp);
-	pc = (struct ptr_census){ an, s, sorted, nspans, 0, 0, g };
+	pc = (struct ptr_census){ an, s, sorted, nspans, 0, 0, g, NULL, 0, 1, 0, 0, 0x9e3779b97f4a7c15ull };
+	pc.ptrs = xmalloc(INSPECT_HOP_TARGETS * sizeof(*pc.ptrs));
 	if (s->count) {
 		pc.lo = s->regions[0].start;
 		pc.hi = s->regions[s->count - 1].end;
@@ -536,6 +731,15 @@ int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struc
 	if (rc == -ESRCH) {
 		g->exited = 1;
 		goto out_shapes;
+	}
+	if (g->words) {
+		uint64_t mapped = g->words - g->zero_words - g->points_into[INSPECT_PTR_NONE];
+		g->ptr_share = (double)mapped / (double)g->words;
+	}
+	if (g->ptr_share >= INSPECT_HOP_SHARE && pc.nptrs) {
+		hop_follow(g, p, s, &pc, budget, &o, err);
+		if (g->exited)
+			goto out_shapes;
 	}
 
 	/* The comparison: as many bytes of the row's older pages, spread the same way. */
@@ -588,6 +792,7 @@ out_free:
 	free(pick_old.v);
 	free(cur);
 	free(sorted);
+	free(pc.ptrs);
 	return rc;
 }
 
@@ -602,5 +807,10 @@ void inspect_growth_free(struct inspect_growth *g)
 	for (size_t i = 0; i < g->nmatches; i++)
 		free(g->matches[i].text);
 	free(g->matches);
+	for (size_t i = 0; i < g->hop_ntops; i++)
+		free(g->hop_tops[i].text);
+	for (size_t i = 0; i < g->hop_nshapes; i++)
+		free(g->hop_shapes[i].text);
+	free(g->hop_map_path);
 	memset(g, 0, sizeof(*g));
 }

@@ -668,6 +668,7 @@ int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struc
 	struct memread_sink sink;
 	struct scan_top_entry e[INSPECT_TOPN], *olde = NULL;
 	size_t ntop, nold;
+	double t0;
 	int rc = 0;
 
 	memset(g, 0, sizeof(*g));
@@ -710,13 +711,20 @@ int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struc
 	qsort(sorted, nspans, sizeof(*sorted), span_cmp);
 	pc = (struct ptr_census){ an, s, sorted, nspans, 0, 0, g, NULL, 0, 1, 0, 0, 0x9e3779b97f4a7c15ull };
 	pc.ptrs = xmalloc(INSPECT_HOP_TARGETS * sizeof(*pc.ptrs));
-	if (s->count) {
-		pc.lo = s->regions[0].start;
-		pc.hi = s->regions[s->count - 1].end;
-	}
+	/* The bounds reject most words at once (text, counters, small integers). Not with
+	 * [vsyscall] at 0xffffffffff600000 as the upper one: every word would then be
+	 * searched for; a word pointing there is counted as pointing nowhere. */
+	for (size_t i = s->count; i-- > 0;)
+		if (s->regions[i].start < (1ull << 47)) {
+			pc.lo = s->regions[0].start;
+			pc.hi = s->regions[i].end;
+			break;
+		}
 	sink = (struct memread_sink){ census_data, census_hole, &pc };
+	t0 = now_mono();
 	rc = read_picked(p, s, &pick, &sink, &g->read_bytes, err);
 	analysis_finish(an);
+	g->ms_new = (now_mono() - t0) * 1e3;
 	g->strings_found = an->strings_found;
 	copy_tops(g->tops, &g->ntops, e, analysis_top_strings(an, e, o.top));
 	g->hist = an->hist_result;
@@ -737,7 +745,9 @@ int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struc
 		g->ptr_share = (double)mapped / (double)g->words;
 	}
 	if (g->ptr_share >= INSPECT_HOP_SHARE && pc.nptrs) {
+		t0 = now_mono();
 		hop_follow(g, p, s, &pc, budget, &o, err);
+		g->ms_hop = (now_mono() - t0) * 1e3;
 		if (g->exited)
 			goto out_shapes;
 	}
@@ -750,6 +760,7 @@ int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struc
 		oo.grep = NULL;
 		oo.base = pick_old.v[0];
 		oo.size = pick_old.v[2 * pick_old.n - 1] - pick_old.v[0];
+		t0 = now_mono();
 		an_old = analysis_new(&oo, err);
 		if (an_old) {
 			sink = (struct memread_sink){ analysis_data, analysis_hole, an_old };
@@ -758,6 +769,7 @@ int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struc
 			if (rc == -ESRCH)
 				g->exited = 1;
 		}
+		g->ms_old = (now_mono() - t0) * 1e3;
 	}
 out_shapes:
 	ntop = analysis_top_shapes(an, e, o.top);

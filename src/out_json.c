@@ -328,6 +328,13 @@ static json_t *content_json(const struct inspect_growth *g, uint64_t budget)
 	json_object_set_new(j, "points_into", into);
 	json_object_set_new(j, "pointer_share", json_real(round(g->ptr_share * 1e4) / 1e4));
 	json_object_set_new(j, "pointees", g->hop ? pointees_json(g) : json_null());
+	{
+		json_t *ms = json_object();
+		json_object_set_new(ms, "new", json_real(round(g->ms_new * 1000) / 1000));
+		json_object_set_new(ms, "old", json_real(round(g->ms_old * 1000) / 1000));
+		json_object_set_new(ms, "hop", json_real(round(g->ms_hop * 1000) / 1000));
+		json_object_set_new(j, "wall_ms", ms);
+	}
 	if (g->grep) {
 		json_t *m = json_array();
 		for (size_t i = 0; i < g->nmatches && i < CONTENT_MATCHES_MAX; i++) {

@@ -163,6 +163,8 @@ struct inspect_growth {
 	uint64_t hop_strings_found;
 	struct inspect_top hop_tops[INSPECT_TOPN], hop_shapes[INSPECT_TOPN];
 	size_t hop_ntops, hop_nshapes;
+	/* wall time of the three reads and their analyses, in ms (for make bench) */
+	double ms_new, ms_old, ms_hop;
 };
 
 #define INSPECT_HOP_SHARE 0.5

@@ -144,7 +144,32 @@ struct inspect_growth {
 	uint64_t words, zero_words;       /* aligned 8-byte words read, and those 0 */
 	uint64_t points_into[INSPECT_PTR_COUNT];  /* non-zero words by target */
 	int exited;                       /* the process went away during the reads */
+	/* One hop: when at least INSPECT_HOP_SHARE of the words read point into a mapping (a
+	 * heuristic: the pages are mostly pointers, as a Python list's array is), a sample of
+	 * those pointers, spread evenly, is followed and INSPECT_HOP_WINDOW bytes at each
+	 * target are censused (present pages only; the pages read are at most the budget). */
+	double ptr_share;                 /* words pointing into a mapping / words read */
+	int hop;                          /* the pointers were followed */
+	uint64_t hop_sampled;             /* pointers kept for following (evenly, at most
+					   * INSPECT_HOP_TARGETS) */
+	uint64_t hop_targets;             /* of those, followed: their pages fit the budget */
+	uint64_t hop_read_bytes;          /* bytes of the targets' pages read */
+	uint64_t hop_window_bytes;        /* of them, in the windows at the targets: censused */
+	uint64_t hop_into[INSPECT_PTR_COUNT];  /* the targets followed, by where they live */
+	uint64_t hop_map_start, hop_map_end;   /* the mapping holding most of them */
+	int hop_map_kind;
+	char *hop_map_path;               /* owned */
+	uint64_t hop_map_targets;
+	uint64_t hop_strings_found;
+	struct inspect_top hop_tops[INSPECT_TOPN], hop_shapes[INSPECT_TOPN];
+	size_t hop_ntops, hop_nshapes;
+	/* wall time of the three reads and their analyses, in ms (for make bench) */
+	double ms_new, ms_old, ms_hop;
 };
+
+#define INSPECT_HOP_SHARE 0.5
+#define INSPECT_HOP_WINDOW 128u
+#define INSPECT_HOP_TARGETS 4096u            /* even: the sample halves */
 
 /* Read the pages of a row that became present since the baseline b (through memread:
  * present pages only), at most budget bytes of them (spread evenly beyond it), and as
@@ -155,5 +180,24 @@ int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struc
 		   size_t nspans, uint64_t budget, const struct analysis_opts *ao,
 		   struct rw_err *err);
 void inspect_growth_free(struct inspect_growth *g);
+
+/* ---- run arithmetic (exposed for the unit tests) -------------------------------------- */
+
+/* Sorted, disjoint [start, end) pairs v[2k], v[2k+1]; bytes: their sum. */
+struct inspect_runs {
+	uint64_t *v;
+	size_t n, cap;
+	uint64_t bytes;
+};
+/* Append [s, e) (s at or after the last end; empty ranges ignored, a touching one merged). */
+void inspect_runs_add(struct inspect_runs *r, uint64_t s, uint64_t e);
+void inspect_runs_free(struct inspect_runs *r);
+/* cur minus base appended to fresh, cur and base to old; both inputs sorted, disjoint. */
+void inspect_runs_split(const uint64_t *cur, size_t ncur, const uint64_t *base, size_t nbase,
+			struct inspect_runs *fresh, struct inspect_runs *old);
+/* Pieces of r to read, appended to out: all of r within budget, else the budget in whole
+ * pages (never more), as pieces of budget/16 (4 KiB..1 MiB) spread evenly over the runs laid
+ * end to end; a piece crossing a run's end goes on in the next run. */
+void inspect_runs_pick(const struct inspect_runs *r, uint64_t budget, struct inspect_runs *out);
 
 #endif

@@ -245,13 +245,7 @@ const char *inspect_ptr_name(enum inspect_ptr k)
 	return k < INSPECT_PTR_COUNT ? names[k] : "?";
 }
 
-struct runs {
-	uint64_t *v;                  /* pairs */
-	size_t n, cap;
-	uint64_t bytes;
-};
-
-static void runs_add(struct runs *r, uint64_t s, uint64_t e)
+void inspect_runs_add(struct inspect_runs *r, uint64_t s, uint64_t e)
 {
 	if (e <= s)
 		return;
@@ -269,9 +263,16 @@ static void runs_add(struct runs *r, uint64_t s, uint64_t e)
 	r->n++;
 }
 
-/* cur minus base into fresh, cur and base into old; all sorted, disjoint. */
-static void runs_split(const uint64_t *cur, size_t ncur, const uint64_t *base, size_t nbase,
-		       struct runs *fresh, struct runs *old)
+void inspect_runs_free(struct inspect_runs *r)
+{
+	if (!r)
+		return;
+	free(r->v);
+	memset(r, 0, sizeof(*r));
+}
+
+void inspect_runs_split(const uint64_t *cur, size_t ncur, const uint64_t *base, size_t nbase,
+			struct inspect_runs *fresh, struct inspect_runs *old)
 {
 	size_t j = 0;
 
@@ -282,41 +283,59 @@ static void runs_split(const uint64_t *cur, size_t ncur, const uint64_t *base, s
 		for (size_t k = j; k < nbase && base[2 * k] < end && at < end; k++) {
 			uint64_t bs = base[2 * k] > at ? base[2 * k] : at;
 			uint64_t be = base[2 * k + 1] < end ? base[2 * k + 1] : end;
-			runs_add(fresh, at, bs);
-			runs_add(old, bs, be);
+			inspect_runs_add(fresh, at, bs);
+			inspect_runs_add(old, bs, be);
 			at = be;
 		}
-		runs_add(fresh, at, end);
+		inspect_runs_add(fresh, at, end);
 	}
 }
 
-/* Pieces of r to read: all of it within budget, else pieces of `piece` bytes spread evenly
- * (every total/budget-th piece), never more than budget bytes in all. */
-static void runs_pick(const struct runs *r, uint64_t budget, struct runs *out)
+/* Systematic sampling over the runs laid end to end as one stream of pages: m pieces of P
+ * pages (the last one shorter) whose sum is the budget in whole pages, the unread pages
+ * spread evenly before, between and after them. A piece that crosses the end of a run
+ * goes on in the next run, so the sum does not depend on how the runs are cut, and no
+ * piece leaves them. */
+void inspect_runs_pick(const struct inspect_runs *r, uint64_t budget, struct inspect_runs *out)
 {
-	uint64_t piece, taken = 0;
-	double credit = 1.0, share;
+	const uint64_t pg = 4096;
+	uint64_t total = 0, want, piece, m, gap, run_first = 0;
+	size_t i = 0;
 
 	if (r->bytes <= budget) {
-		for (size_t i = 0; i < r->n; i++)
-			runs_add(out, r->v[2 * i], r->v[2 * i + 1]);
+		for (size_t k = 0; k < r->n; k++)
+			inspect_runs_add(out, r->v[2 * k], r->v[2 * k + 1]);
 		return;
 	}
-	piece = budget / 16 & ~(uint64_t)4095;
-	if (piece > (1u << 20))
-		piece = 1u << 20;
-	if (piece < 4096)
-		piece = 4096;
-	share = (double)budget / (double)r->bytes;
-	for (size_t i = 0; i < r->n; i++) {
-		for (uint64_t a = r->v[2 * i]; a < r->v[2 * i + 1]; a += piece) {
-			uint64_t e = a + piece < r->v[2 * i + 1] ? a + piece : r->v[2 * i + 1];
-			credit += share * (double)(e - a) / (double)piece;
-			if (credit < 1.0 || taken + (e - a) > budget)
+	for (size_t k = 0; k < r->n; k++)
+		total += (r->v[2 * k + 1] - r->v[2 * k]) / pg;
+	want = budget / pg;
+	if (want > total)
+		want = total;
+	if (!want)
+		return;
+	piece = want / 16;
+	if (piece > 256)
+		piece = 256;                     /* 1 MiB */
+	if (!piece)
+		piece = 1;
+	m = (want + piece - 1) / piece;
+	gap = total - want;
+	for (uint64_t k = 0; k < m; k++) {
+		uint64_t at = k * piece + (uint64_t)(((double)k + 0.5) * (double)gap / (double)m);
+		uint64_t len = k + 1 < m ? piece : want - (m - 1) * piece;
+		while (len && i < r->n) {
+			uint64_t run_pages = (r->v[2 * i + 1] - r->v[2 * i]) / pg, off, take;
+			if (at >= run_first + run_pages) {
+				run_first += run_pages;
+				i++;
 				continue;
-			credit -= 1.0;
-			runs_add(out, a, e);
-			taken += e - a;
+			}
+			off = at - run_first;
+			take = run_pages - off < len ? run_pages - off : len;
+			inspect_runs_add(out, r->v[2 * i] + off * pg, r->v[2 * i] + (off + take) * pg);
+			at += take;
+			len -= take;
 		}
 	}
 }
@@ -328,7 +347,45 @@ struct ptr_census {
 	size_t nspans;
 	uint64_t lo, hi;                     /* lowest and highest mapped address */
 	struct inspect_growth *g;
+	/* pointers kept for the hop: one at a pseudo-random place in each block of stride
+	 * pointers seen (not every stride-th one: that aliases with arrays whose pointers
+	 * alternate between stores); when full, one of each two kept is dropped and the
+	 * stride doubles, so the sample stays even over the whole read */
+	uint64_t *ptrs;                      /* [INSPECT_HOP_TARGETS] */
+	size_t nptrs;
+	uint64_t stride, seen, pick, rng;
 };
+
+static uint64_t hop_rand(struct ptr_census *pc)
+{
+	pc->rng ^= pc->rng << 13;
+	pc->rng ^= pc->rng >> 7;
+	pc->rng ^= pc->rng << 17;
+	return pc->rng;
+}
+
+static void ptr_keep(struct ptr_census *pc, uint64_t v)
+{
+	uint64_t i = pc->seen++, off = i % pc->stride;
+
+	if (!off)
+		pc->pick = hop_rand(pc) % pc->stride;
+	if (off != pc->pick)
+		return;
+	if (pc->nptrs == INSPECT_HOP_TARGETS) {
+		/* blocks 0..n-1 hold one each, so this is the first half of a new block */
+		for (size_t j = 0; 2 * j + 1 < pc->nptrs; j++)
+			pc->ptrs[j] = pc->ptrs[2 * j + (hop_rand(pc) & 1)];
+		pc->nptrs /= 2;
+		pc->stride *= 2;
+		if (hop_rand(pc) & 1) {
+			pc->pick = pc->stride / 2 + hop_rand(pc) % (pc->stride / 2);
+			return;
+		}
+		pc->pick = off;
+	}
+	pc->ptrs[pc->nptrs++] = v;
+}
 
 static enum inspect_ptr ptr_class(const struct ptr_census *pc, uint64_t v)
 {
@@ -378,10 +435,14 @@ static void census_data(void *ctx, uint64_t addr, const unsigned char *buf, size
 		uint64_t v;
 		memcpy(&v, buf + i, 8);
 		pc->g->words++;
-		if (!v)
+		if (!v) {
 			pc->g->zero_words++;
-		else
-			pc->g->points_into[ptr_class(pc, v)]++;
+		} else {
+			enum inspect_ptr k = ptr_class(pc, v);
+			pc->g->points_into[k]++;
+			if (k != INSPECT_PTR_NONE)
+				ptr_keep(pc, v);
+		}
 	}
 }
 
@@ -393,7 +454,7 @@ static void census_hole(void *ctx, uint64_t addr, uint64_t len, enum memread_hol
 }
 
 /* Read the ranges of pick through sink; stops on -ESRCH. Returns bytes read or -ESRCH. */
-static int read_picked(const struct procfs *p, const struct snapshot *s, const struct runs *pick,
+static int read_picked(const struct procfs *p, const struct snapshot *s, const struct inspect_runs *pick,
 		       const struct memread_sink *sink, uint64_t *bytes, struct rw_err *err)
 {
 	struct memread_stats st;
@@ -439,6 +500,158 @@ static int shape_cmp(const void *a, const void *b)
 	return x->count > y->count ? -1 : x->count < y->count;
 }
 
+/* ---- one hop: what the pointers of the new pages point at ---------------------------- */
+
+struct hop_sink {
+	struct analysis *an;
+	const struct inspect_runs *win;      /* the windows at the targets, merged */
+	size_t at;                           /* first window not fully fed */
+	uint64_t fed_end;                    /* end of the last byte fed (0: none) */
+	uint64_t *fed;                       /* bytes fed */
+};
+
+/* The pages read hold the windows and what lies between them: feed only the windows, a
+ * hole between two (so that a string does not run from one target into the next). */
+static void hop_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t len)
+{
+	struct hop_sink *h = ctx;
+	uint64_t end = addr + len;
+
+	while (h->at < h->win->n && h->win->v[2 * h->at + 1] <= addr)
+		h->at++;
+	for (size_t k = h->at; k < h->win->n && h->win->v[2 * k] < end; k++) {
+		uint64_t ws = h->win->v[2 * k] > addr ? h->win->v[2 * k] : addr;
+		uint64_t we = h->win->v[2 * k + 1] < end ? h->win->v[2 * k + 1] : end;
+		if (h->fed_end && ws != h->fed_end)
+			analysis_hole(h->an, h->fed_end, ws > h->fed_end ? ws - h->fed_end : 1,
+				      MEMREAD_HOLE_SKIPPED);
+		analysis_data(h->an, ws, buf + (ws - addr), (size_t)(we - ws));
+		*h->fed += we - ws;
+		h->fed_end = we;
+		if (we < h->win->v[2 * k + 1])
+			break;                   /* the window goes on in the next piece */
+	}
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The windows at targets[0..n) (sorted, distinct), each clipped to its mapping, merged;
+ * the pages holding them, runs touching or at most 2 pages apart merged (fewer, longer
+ * reads: pagemap and process_vm_readv once per run, not once per pointer). */
+static void hop_runs(const struct snapshot *s, const uint64_t *targets, size_t n,
+		     struct inspect_runs *win, struct inspect_runs *pages)
+{
+	win->n = win->bytes = pages->n = pages->bytes = 0;
+	for (size_t i = 0; i < n; i++) {
+		long ri = snapshot_find(s, targets[i]);
+		uint64_t ws = targets[i], we, ps, pe;
+		if (ri < 0)
+			continue;
+		we = ws + INSPECT_HOP_WINDOW < s->regions[ri].end ? ws + INSPECT_HOP_WINDOW : s->regions[ri].end;
+		if (win->n && ws < win->v[2 * win->n - 1])
+			ws = win->v[2 * win->n - 1];
+		if (ws < we)
+			inspect_runs_add(win, ws, we);
+		ps = targets[i] & ~(uint64_t)4095;
+		pe = (we + 4095) & ~(uint64_t)4095;
+		if (pages->n && ps <= pages->v[2 * pages->n - 1] + 2 * 4096) {
+			if (pe > pages->v[2 * pages->n - 1]) {
+				pages->bytes += pe - pages->v[2 * pages->n - 1];
+				pages->v[2 * pages->n - 1] = pe;
+			}
+		} else {
+			inspect_runs_add(pages, ps, pe);
+		}
+	}
+}
+
+static void hop_follow(struct inspect_growth *g, const struct procfs *p, const struct snapshot *s,
+		       const struct ptr_census *pc, uint64_t budget, const struct analysis_opts *o,
+		       struct rw_err *err)
+{
+	uint64_t *t = xmalloc((pc->nptrs ? pc->nptrs : 1) * sizeof(*t));
+	struct inspect_runs win = { 0 }, pages = { 0 };
+	struct analysis_opts ho = *o;
+	struct analysis *an;
+	struct scan_top_entry e[INSPECT_TOPN];
+	struct hop_sink hs;
+	struct memread_sink sink;
+	size_t n = 0, step = 1, best = 0, run = 0;
+	long best_ri = -1, cur_ri = -1;
+
+	memcpy(t, pc->ptrs, pc->nptrs * sizeof(*t));
+	qsort(t, pc->nptrs, sizeof(*t), u64_cmp);
+	for (size_t i = 0; i < pc->nptrs; i++)
+		if (!n || t[i] != t[n - 1])
+			t[n++] = t[i];
+	g->hop_sampled = pc->nptrs;
+	/* at most the budget of pages: every other target dropped until they fit */
+	for (;;) {
+		size_t m = 0;
+		for (size_t i = 0; i < n; i += step)
+			t[m++] = t[i];
+		n = m;
+		hop_runs(s, t, n, &win, &pages);
+		if (pages.bytes <= budget || n <= 1)
+			break;
+		step = 2;
+	}
+	if (pages.bytes > budget) {
+		n = 0;
+		win.n = win.bytes = pages.n = pages.bytes = 0;
+	}
+	g->hop = 1;
+	g->hop_targets = n;
+	/* where the targets live, and the mapping holding most of them */
+	for (size_t i = 0; i < n; i++) {
+		long ri = snapshot_find(s, t[i]);
+		g->hop_into[ptr_class(pc, t[i])]++;
+		if (ri != cur_ri) {
+			cur_ri = ri;
+			run = 0;
+		}
+		if (ri >= 0 && ++run > best) {
+			best = run;
+			best_ri = ri;
+		}
+	}
+	if (best_ri >= 0) {
+		const struct region *r = &s->regions[best_ri];
+		g->hop_map_start = r->start;
+		g->hop_map_end = r->end;
+		g->hop_map_kind = r->kind;
+		g->hop_map_path = xstrdup(r->path ? r->path : "");
+		g->hop_map_targets = best;
+	}
+	if (!win.n)
+		goto out;
+	ho.histogram = 0;
+	ho.grep = NULL;
+	ho.base = win.v[0];
+	ho.size = win.v[2 * win.n - 1] - win.v[0];
+	an = analysis_new(&ho, err);
+	if (!an)
+		goto out;
+	hs = (struct hop_sink){ an, &win, 0, 0, &g->hop_window_bytes };
+	sink = (struct memread_sink){ hop_data, NULL, &hs };
+	if (read_picked(p, s, &pages, &sink, &g->hop_read_bytes, err) == -ESRCH)
+		g->exited = 1;
+	analysis_finish(an);
+	g->hop_strings_found = an->strings_found;
+	copy_tops(g->hop_tops, &g->hop_ntops, e, analysis_top_strings(an, e, o->top));
+	copy_tops(g->hop_shapes, &g->hop_nshapes, e, analysis_top_shapes(an, e, o->top));
+	analysis_free(an);
+out:
+	inspect_runs_free(&win);
+	inspect_runs_free(&pages);
+	free(t);
+}
+
 #define OLD_SHAPES_LOOKUP 4096
 
 int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struct snapshot *s,
@@ -446,15 +659,16 @@ int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struc
 		   size_t nspans, uint64_t budget, const struct analysis_opts *ao,
 		   struct rw_err *err)
 {
-	struct runs fresh = { 0 }, old = { 0 }, pick = { 0 }, pick_old = { 0 };
+	struct inspect_runs fresh = { 0 }, old = { 0 }, pick = { 0 }, pick_old = { 0 };
 	uint64_t *cur = xmalloc(2 * (size_t)INSPECT_BASE_MAX_RUNS * sizeof(*cur));
 	struct inspect_span *sorted = xmalloc((nspans ? nspans : 1) * sizeof(*sorted));
 	struct analysis_opts o = *ao;
 	struct analysis *an = NULL, *an_old = NULL;
-	struct ptr_census pc;
+	struct ptr_census pc = { 0 };
 	struct memread_sink sink;
 	struct scan_top_entry e[INSPECT_TOPN], *olde = NULL;
 	size_t ntop, nold;
+	double t0;
 	int rc = 0;
 
 	memset(g, 0, sizeof(*g));
@@ -471,13 +685,13 @@ int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struc
 			goto out_free;
 		/* -ENOSPC: the first INSPECT_BASE_MAX_RUNS runs will do; other errors: none */
 		rc = 0;
-		runs_split(cur, ncur, ba ? b->runs + 2 * ba->first : NULL, ba ? ba->n : 0, &fresh, &old);
+		inspect_runs_split(cur, ncur, ba ? b->runs + 2 * ba->first : NULL, ba ? ba->n : 0, &fresh, &old);
 	}
 	g->new_bytes = fresh.bytes;
 	g->old_bytes = old.bytes;
 	if (!fresh.bytes)
 		goto out_free;
-	runs_pick(&fresh, budget, &pick);
+	inspect_runs_pick(&fresh, budget, &pick);
 	g->sampled = pick.bytes < fresh.bytes;
 
 	o.json = 1;                 /* collect, print nothing */
@@ -495,14 +709,22 @@ int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struc
 	}
 	memcpy(sorted, spans, nspans * sizeof(*sorted));
 	qsort(sorted, nspans, sizeof(*sorted), span_cmp);
-	pc = (struct ptr_census){ an, s, sorted, nspans, 0, 0, g };
-	if (s->count) {
-		pc.lo = s->regions[0].start;
-		pc.hi = s->regions[s->count - 1].end;
-	}
+	pc = (struct ptr_census){ an, s, sorted, nspans, 0, 0, g, NULL, 0, 1, 0, 0, 0x9e3779b97f4a7c15ull };
+	pc.ptrs = xmalloc(INSPECT_HOP_TARGETS * sizeof(*pc.ptrs));
+	/* The bounds reject most words at once (text, counters, small integers). Not with
+	 * [vsyscall] at 0xffffffffff600000 as the upper one: every word would then be
+	 * searched for; a word pointing there is counted as pointing nowhere. */
+	for (size_t i = s->count; i-- > 0;)
+		if (s->regions[i].start < (1ull << 47)) {
+			pc.lo = s->regions[0].start;
+			pc.hi = s->regions[i].end;
+			break;
+		}
 	sink = (struct memread_sink){ census_data, census_hole, &pc };
+	t0 = now_mono();
 	rc = read_picked(p, s, &pick, &sink, &g->read_bytes, err);
 	analysis_finish(an);
+	g->ms_new = (now_mono() - t0) * 1e3;
 	g->strings_found = an->strings_found;
 	copy_tops(g->tops, &g->ntops, e, analysis_top_strings(an, e, o.top));
 	g->hist = an->hist_result;
@@ -518,15 +740,27 @@ int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struc
 		g->exited = 1;
 		goto out_shapes;
 	}
+	if (g->words) {
+		uint64_t mapped = g->words - g->zero_words - g->points_into[INSPECT_PTR_NONE];
+		g->ptr_share = (double)mapped / (double)g->words;
+	}
+	if (g->ptr_share >= INSPECT_HOP_SHARE && pc.nptrs) {
+		t0 = now_mono();
+		hop_follow(g, p, s, &pc, budget, &o, err);
+		g->ms_hop = (now_mono() - t0) * 1e3;
+		if (g->exited)
+			goto out_shapes;
+	}
 
 	/* The comparison: as many bytes of the row's older pages, spread the same way. */
-	runs_pick(&old, g->read_bytes, &pick_old);
+	inspect_runs_pick(&old, g->read_bytes, &pick_old);
 	if (pick_old.n) {
 		struct analysis_opts oo = o;
 		oo.histogram = 0;
 		oo.grep = NULL;
 		oo.base = pick_old.v[0];
 		oo.size = pick_old.v[2 * pick_old.n - 1] - pick_old.v[0];
+		t0 = now_mono();
 		an_old = analysis_new(&oo, err);
 		if (an_old) {
 			sink = (struct memread_sink){ analysis_data, analysis_hole, an_old };
@@ -535,6 +769,7 @@ int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struc
 			if (rc == -ESRCH)
 				g->exited = 1;
 		}
+		g->ms_old = (now_mono() - t0) * 1e3;
 	}
 out_shapes:
 	ntop = analysis_top_shapes(an, e, o.top);
@@ -569,6 +804,7 @@ out_free:
 	free(pick_old.v);
 	free(cur);
 	free(sorted);
+	free(pc.ptrs);
 	return rc;
 }
 
@@ -583,5 +819,10 @@ void inspect_growth_free(struct inspect_growth *g)
 	for (size_t i = 0; i < g->nmatches; i++)
 		free(g->matches[i].text);
 	free(g->matches);
+	for (size_t i = 0; i < g->hop_ntops; i++)
+		free(g->hop_tops[i].text);
+	for (size_t i = 0; i < g->hop_nshapes; i++)
+		free(g->hop_shapes[i].text);
+	free(g->hop_map_path);
 	memset(g, 0, sizeof(*g));
 }

@@ -235,6 +235,52 @@ static json_t *jtext(const char *s)
 	return jstr(buf);
 }
 
+static json_t *tops_json(const struct inspect_top *t, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = json_object();
+		json_object_set_new(o, "text", jtext(t[i].text));
+		json_object_set_new(o, "count", jint(t[i].count));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+/* watch --content, one hop: what the pointers of the new pages point at. */
+static json_t *pointees_json(const struct inspect_growth *g)
+{
+	json_t *j = json_object(), *into = json_object(), *map;
+
+	json_object_set_new(j, "targets_sampled", jint(g->hop_sampled));
+	json_object_set_new(j, "targets", jint(g->hop_targets));
+	json_object_set_new(j, "window", jint(INSPECT_HOP_WINDOW));
+	json_object_set_new(j, "read_bytes", jint(g->hop_read_bytes));
+	json_object_set_new(j, "window_bytes", jint(g->hop_window_bytes));
+	for (int k = 0; k < INSPECT_PTR_COUNT; k++)
+		json_object_set_new(into, inspect_ptr_name((enum inspect_ptr)k),
+				    json_real(g->hop_targets ? round((double)g->hop_into[k] /
+						(double)g->hop_targets * 1e4) / 1e4 : 0));
+	json_object_set_new(j, "points_into", into);
+	if (g->hop_map_targets) {
+		map = json_object();
+		json_object_set_new(map, "start", jaddr(g->hop_map_start));
+		json_object_set_new(map, "end", jaddr(g->hop_map_end));
+		json_object_set_new(map, "kind", jstr(region_kind_name((enum region_kind)g->hop_map_kind)));
+		json_object_set_new(map, "path", jtext(g->hop_map_path ? g->hop_map_path : ""));
+		json_object_set_new(map, "share", json_real(round((double)g->hop_map_targets /
+					(double)g->hop_targets * 1e4) / 1e4));
+		json_object_set_new(j, "mapping", map);
+	} else {
+		json_object_set_new(j, "mapping", json_null());
+	}
+	json_object_set_new(j, "strings_found", jint(g->hop_strings_found));
+	json_object_set_new(j, "top_strings", tops_json(g->hop_tops, g->hop_ntops));
+	json_object_set_new(j, "top_shapes", tops_json(g->hop_shapes, g->hop_nshapes));
+	return j;
+}
+
 /* watch --content: what the row's new pages hold (a few KiB: capped lists and texts). */
 static json_t *content_json(const struct inspect_growth *g, uint64_t budget)
 {
@@ -280,6 +326,15 @@ static json_t *content_json(const struct inspect_growth *g, uint64_t budget)
 		json_object_set_new(into, inspect_ptr_name((enum inspect_ptr)k),
 				    json_real(nonzero ? round((double)g->points_into[k] / (double)nonzero * 1e4) / 1e4 : 0));
 	json_object_set_new(j, "points_into", into);
+	json_object_set_new(j, "pointer_share", json_real(round(g->ptr_share * 1e4) / 1e4));
+	json_object_set_new(j, "pointees", g->hop ? pointees_json(g) : json_null());
+	{
+		json_t *ms = json_object();
+		json_object_set_new(ms, "new", json_real(round(g->ms_new * 1000) / 1000));
+		json_object_set_new(ms, "old", json_real(round(g->ms_old * 1000) / 1000));
+		json_object_set_new(ms, "hop", json_real(round(g->ms_hop * 1000) / 1000));
+		json_object_set_new(j, "wall_ms", ms);
+	}
 	if (g->grep) {
 		json_t *m = json_array();
 		for (size_t i = 0; i < g->nmatches && i < CONTENT_MATCHES_MAX; i++) {

@@ -248,6 +248,46 @@ void out_table_watch_sample(FILE *fp, const struct watch_view *v)
 	fputc('\n', fp);
 }
 
+/* The pointer census of the new pages: the share of zero words, where the others point. */
+static void content_words(FILE *fp, const struct inspect_growth *g)
+{
+	uint64_t nonzero = g->words - g->zero_words;
+
+	fprintf(fp, "   words: %.0f%% zero; the others point into:", g->words ?
+		100.0 * (double)g->zero_words / (double)g->words : 0.0);
+	for (int k = 0; k < INSPECT_PTR_COUNT; k++)
+		if (g->points_into[k])
+			fprintf(fp, " %s %.1f%%", inspect_ptr_name((enum inspect_ptr)k),
+				100.0 * (double)g->points_into[k] / (double)nonzero);
+	fputc('\n', fp);
+}
+
+/* The pointees of a row whose new pages are mostly pointers. */
+static void watch_content_hop(FILE *fp, const struct inspect_growth *g)
+{
+	char rb[32], path[256], text[96];
+
+	fprintf(fp, "   one hop (%.0f%% of the words point into mappings; followed at >= %.0f%%, a "
+		"heuristic): %llu targets, %u bytes at each, %s of their pages read",
+		100.0 * g->ptr_share, 100.0 * INSPECT_HOP_SHARE, (unsigned long long)g->hop_targets,
+		INSPECT_HOP_WINDOW, fmt_size(g->hop_read_bytes, rb, sizeof(rb)));
+	if (g->hop_map_targets)
+		fprintf(fp, "; %.0f%% in %llx-%llx %s%s%s", 100.0 * (double)g->hop_map_targets /
+			(double)g->hop_targets, (unsigned long long)g->hop_map_start,
+			(unsigned long long)g->hop_map_end,
+			region_kind_name((enum region_kind)g->hop_map_kind),
+			g->hop_map_path && g->hop_map_path[0] ? " " : "", escape_ctl(g->hop_map_path ? g->hop_map_path : "", path, sizeof(path)));
+	fputc('\n', fp);
+	if (!g->hop_nshapes) {
+		fprintf(fp, "   (no strings at the targets)\n");
+		return;
+	}
+	fprintf(fp, "   %-60s %9s\n", "pointee shape", "count");
+	for (size_t k = 0; k < g->hop_nshapes && k < 3; k++)
+		fprintf(fp, "   %-60s %9llu\n", escape_ctl(g->hop_shapes[k].text, text, sizeof(text)),
+			(unsigned long long)g->hop_shapes[k].count);
+}
+
 /* watch --content: per row, the top shapes of its new pages against its older ones, and
  * where their words point. */
 static void watch_content(FILE *fp, const struct watch_view *v)
@@ -262,7 +302,6 @@ static void watch_content(FILE *fp, const struct watch_view *v)
 		const struct inspect_growth *g = &v->content[i];
 		const struct area *a = v->areas[v->content_rows[i]];
 		char nb[32], rb[32], ob[32], path[256], text[96];
-		uint64_t nonzero = g->words - g->zero_words;
 
 		fprintf(fp, "#%zu %llx-%llx %s %s: %s new, %s read%s, compared with %s of older pages\n",
 			v->content_rows[i] + 1, (unsigned long long)a->start, (unsigned long long)a->end,
@@ -277,6 +316,12 @@ static void watch_content(FILE *fp, const struct watch_view *v)
 				g->areas_unrecorded ? " in the areas recorded then" : "");
 			continue;
 		}
+		/* mostly pointers: what they point at comes first, the shapes of the pointer
+		 * words themselves after it */
+		if (g->hop) {
+			content_words(fp, g);
+			watch_content_hop(fp, g);
+		}
 		fprintf(fp, "   %-60s %9s %9s\n", "shape", "new/MiB", "old/MiB");
 		for (size_t k = 0; k < g->nshapes && k < 3; k++)
 			fprintf(fp, "   %-60s %9.1f %9.1f\n",
@@ -284,13 +329,8 @@ static void watch_content(FILE *fp, const struct watch_view *v)
 				g->shapes[k].new_per_mib, g->shapes[k].old_per_mib);
 		if (!g->nshapes)
 			fprintf(fp, "   (no strings)\n");
-		fprintf(fp, "   words: %.0f%% zero; the others point into:", g->words ?
-			100.0 * (double)g->zero_words / (double)g->words : 0.0);
-		for (int k = 0; k < INSPECT_PTR_COUNT; k++)
-			if (g->points_into[k])
-				fprintf(fp, " %s %.1f%%", inspect_ptr_name((enum inspect_ptr)k),
-					100.0 * (double)g->points_into[k] / (double)nonzero);
-		fputc('\n', fp);
+		if (!g->hop)
+			content_words(fp, g);
 		if (v->content_histogram)
 			fprintf(fp, "   bytes: entropy %.2f bits/byte, %llu of %llu pages all zero\n",
 				g->hist.entropy, (unsigned long long)g->hist.zero_pages,

@@ -298,3 +298,73 @@ while [ $i -lt "$RELEASE_RUNS" ]; do
 done
 sort -n "$T/release" | awk '{ a[NR] = $1 } END { printf "  %-52s %9.2f ms median, %.2f ms max (%d runs)\n", "SIGKILL -> every thread running again", a[int((NR + 1) / 2)], a[NR], NR }'
 kill -9 "$tpid" 2>/dev/null || true
+
+echo
+echo "== watch --content: census speed and the CPU it adds =="
+# Per growing target: the same watch (-i 0.5 -n 8) without and with --content, user+sys
+# from GNU time; the census speed is the first row's new pages read over the wall time of
+# that read and its analyses (content.wall_ms.new in the JSON); the share is the first
+# row's delta over the process's anonymous growth; the top shape is what 'what grew'
+# names first (the pointee shape when the row's words were followed one hop).
+cat > "$T/leak.py" <<'EOF'
+import os, sys, time
+cache, i, per_tick = [], 0, int(sys.argv[1]) * 1024 // 10 // 110
+print(f"ready pid={os.getpid()} addr=0x0", flush=True)
+t = time.monotonic()
+while True:
+    for _ in range(per_tick):
+        cache.append(f"user_session id={i} token={(i * 2654435761) & 0xffffffff:08x} role=viewer")
+        i += 1
+    t += 0.1
+    time.sleep(max(0, t - time.monotonic()))
+EOF
+cat > "$T/leak.js" <<'EOF'
+const cache = [], perTick = Math.floor(Number(process.argv[2]) * 1024 / 10 / 80);
+let i = 0;
+console.log(`ready pid=${process.pid} addr=0x0`);
+setInterval(() => {
+  for (let k = 0; k < perTick; k++, i++)
+    cache.push(JSON.stringify({ user_session: i,
+      token: ((i * 2654435761) >>> 0).toString(16).padStart(8, "0"), role: "viewer" }));
+}, 100);
+EOF
+start_cmd() { # NAME CMD... -> $tpid (from the ready line: an interpreter may be behind a shim)
+	shift
+	"$@" > "$T/ready" 2>/dev/null &
+	pids="$pids $!"
+	n=0
+	until grep -q '^ready' "$T/ready"; do
+		n=$((n + 1)); [ $n -lt 600 ] || { echo "bench: $1 never got ready" >&2; exit 1; }
+		sleep 0.05
+	done
+	tpid=$(sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$T/ready")
+	pids="$pids $tpid"
+}
+cpu_s() { /usr/bin/time -f '%U %S' "$@" 2>&1 >/dev/null | tail -1 | awk '{ printf "%.2f", $1 + $2 }'; }
+content_row() { # LABEL EXTRA_WATCH_ARGS...: on $tpid
+	label=$1; shift
+	plain=$(cpu_s "$RW" watch -p "$tpid" -i 0.5 -n 8 --json)
+	/usr/bin/time -f '%U %S' -o "$T/ctime" "$RW" watch -p "$tpid" -i 0.5 -n 8 --json --content "$@" > "$T/c.json" 2>/dev/null || true
+	with=$(awk '{ printf "%.2f", $1 + $2 }' "$T/ctime")
+	tail -1 "$T/c.json" > "$T/c.sum"
+	perl -MJSON::PP -e 'local $/; open my $f, "<", $ARGV[0] or die; my $d = decode_json(<$f>);
+		my ($label, $plain, $with) = @ARGV[1 .. 3];
+		my $a = $d->{areas}[0]; my $c = $a->{content} or do { printf "  %-14s no content (%s)\n", $label, $d->{content}{note} // "?"; exit };
+		my $g = $d->{anon} - $d->{anon_first};
+		my $ms = $c->{wall_ms}{new}; my $top = $c->{pointees} ? "one hop: " . ($c->{pointees}{top_shapes}[0]{text} // "-") : ($c->{top_shapes}[0]{text} // "-");
+		$top =~ s/[^\x20-\x7e]/?/g; $top = substr($top, 0, 44);
+		printf "  %-14s %5.0f%% %9.1f %9.0f %7.2f s %7.2f s %+7.2f s  %s\n", $label, $g > 0 ? 100 * $a->{delta} / $g : 0,
+			$c->{read_bytes} / 1048576, $ms > 0 ? $c->{read_bytes} / $ms / 1e3 : 0, $plain, $with, $with - $plain, $top' \
+		"$T/c.sum" "$label" "$plain" "$with"
+	kill -9 "$tpid" 2>/dev/null || true
+}
+printf '  %-14s %6s %9s %9s %9s %9s %9s  %s\n' "target" "share" "new MiB" "MB/s" "CPU" "+content" "extra" "top shape of the first row"
+start grow_chunks -r 2048 -t 600;              content_row grow_chunks
+start pointer_array -r 2048 -t 600;            content_row pointer_array
+start grow_threads -n 3 -r 4096 -t 600;        content_row grow_threads
+if [ -x "$FIX/go_leak" ]; then start go_leak -r 2048 -t 600; content_row go/leak; fi
+if [ -x "$FIX/go_cgoleak" ]; then start go_cgoleak -r 2048 -t 600; content_row go/cgoleak; fi
+if command -v python3 > /dev/null; then start_cmd python3 python3 "$T/leak.py" 2048; content_row python3; fi
+if command -v node > /dev/null; then start_cmd node node "$T/leak.js" 2048; content_row node; fi
+# fast growth: 64 MiB/s for 4 s, all of it read (budget 512M)
+start grow_mmap -r 65536 -m 1024 -t 600;       content_row "grow_mmap 64M/s" --content-budget 512M

@@ -20,6 +20,7 @@ is "$(json_get "$T/sum.json" '$s = $d->{areas}[0]{content}{top_shapes}[0]; $s->{
 is "$(json_get "$T/sum.json" '$c = $d->{areas}[0]{content}; scalar(grep { $_->{text} =~ /^config_entry/ } @{$c->{top_shapes}})')" 0 "mmap: the old pages' record is not in the new pages' shapes"
 is "$(json_get "$T/sum.json" 'my $h = $d->{areas}[0]{content}{histogram}; my $s = 0; $s += $_ for @$h; (@$h == 256 && $s == $d->{areas}[0]{content}{read_bytes}) ? 1 : 0')" 1 "mmap: histogram has 256 counts summing to read_bytes"
 is "$(json_get "$T/sum.json" 'ref $d->{areas}[0]{content}{points_into} eq "HASH" ? 1 : 0')" 1 "mmap: points_into is an object"
+is "$(json_get "$T/sum.json" '(!defined $d->{areas}[0]{content}{pointees} && $d->{areas}[0]{content}{pointer_share} < 0.5) ? 1 : 0')" 1 "mmap: text pages are not mostly pointers: no hop (pointees null)"
 is "$(json_get "$T/sum.json" 'defined $d->{areas}[1]{content} ? 1 : 0')" 0 "mmap: flat rows carry no content"
 ok "mmap: the summary line stays small" test "$(wc -c < "$T/sum.json")" -lt 65536
 
@@ -68,15 +69,31 @@ like "$(cat "$T/c.txt")" 'what grew: nothing grew' "flat: text says nothing grew
 stop_target "$TPID"
 
 # 4. pointers: an array of pointers grows; the records they point to live in another mapping
-start_target pointer_array -r 2048 -t 120
+# (-u: every other pointer points into a read-only mapping never touched, so not resident)
+start_target pointer_array -u -r 2048 -t 120
 recs=$(ready_field records)
+untouched=$(ready_field untouched)
 "$RW" watch -p "$TPID" -i 0.3 -n 5 --content --json > "$T/c.json" 2> "$T/c.err"
 sum
 is "$(json_get "$T/sum.json" "(hex(\$d->{areas}[0]{start}) <= hex('$TADDR') && hex('$TADDR') < hex(\$d->{areas}[0]{end})) ? 1 : 0")" 1 "pointers: first row is the array"
 is "$(json_get "$T/sum.json" '$d->{areas}[0]{content}{points_into}{anon} >= 0.99 ? 1 : 0')" 1 "pointers: its words point into another anon mapping"
 is "$(json_get "$T/sum.json" '$d->{areas}[0]{content}{points_into}{"this row"} < 0.01 ? 1 : 0')" 1 "pointers: not into the row itself"
+is "$(c0 '{pointer_share} >= 0.99 ? 1 : 0')" 1 "pointers: pointer_share says the words are pointers"
+is "$(c0 '{pointees}{top_shapes}[0]{text}')" "record n=#" "pointers: one hop names the record the pointers point at"
+is "$(json_get "$T/sum.json" "\$d->{areas}[0]{content}{pointees}{mapping}{start} eq '$recs' ? 1 : 0")" 1 "pointers: ... and the mapping that holds it (records=$recs)"
+is "$(json_get "$T/sum.json" '$p = $d->{areas}[0]{content}{pointees}{points_into}; ($p->{anon} >= 0.99) ? 1 : 0')" 1 "pointers: the targets live in anon mappings"
+is "$(json_get "$T/sum.json" '$p = $d->{areas}[0]{content}{pointees}{mapping}{share}; ($p > 0.3 && $p < 0.7) ? 1 : 0')" 1 "pointers: about half the targets in the records (the others in the untouched mapping: the sample does not alias with the array's period)"
+is "$(json_get "$T/sum.json" '$p = $d->{areas}[0]{content}{pointees}; ($p->{targets} > 100 && $p->{window_bytes} > 0 && $p->{read_bytes} <= $d->{areas}[0]{content}{budget} && $p->{window_bytes} <= $p->{targets} * $p->{window}) ? 1 : 0')" 1 "pointers: targets followed, windows bounded, pages read within the budget"
+rss_untouched=$(awk -v a="${untouched#0x}" '$1 ~ "^"a"-" { f = 1 } f && /^Rss:/ { print $2; exit }' "/proc/$TPID/smaps")
+is "$rss_untouched" 0 "pointers: the hop read no page of the untouched mapping (its Rss stays 0 kB)"
+"$RW" watch -p "$TPID" -i 0.3 -n 4 --content --batch > "$T/c.txt" 2>&1
+like "$(sed -n '/^what grew/,$p' "$T/c.txt")" 'one hop \(100% of the words point into mappings; followed at >= 50%, a heuristic\)' "pointers text: the one-hop line says the heuristic"
+like "$(sed -n '/^what grew/,$p' "$T/c.txt" | sed -n '/pointee shape/{n;p;}')" '^ +record n=# +[0-9]+$' "pointers text: the first pointee shape is the record"
+"$RW" watch -p "$TPID" -i 0.3 -n 4 --content --content-budget 256K --json > "$T/c.json" 2> "$T/c.err"
+sum
+is "$(json_get "$T/sum.json" '$p = $d->{areas}[0]{content}{pointees}; ($p->{read_bytes} > 0 && $p->{read_bytes} <= 262144) ? 1 : 0')" 1 "pointers budget 256K: the targets' pages read stay within it"
+is "$(c0 '{pointees}{top_shapes}[0]{text}')" "record n=#" "pointers budget 256K: the record is still named"
 stop_target "$TPID"
-: "$recs"
 
 # 5. usage
 "$RW" watch -p 1 --grep x > /dev/null 2> "$T/u.err"

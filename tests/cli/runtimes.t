@@ -1,0 +1,117 @@
+#!/bin/sh
+# watch --content on real runtimes and on the fixtures that leak the way they do: the first
+# row owns most of the anonymous growth (>= 50 %, from the JSON summary: its delta against
+# anon - anon_first), and its content names the leaked record, from its new pages or, when
+# they are mostly pointers, from one hop. python3 (a list cache of strings) and node (an
+# array of JSON strings) are the real interpreters of this machine; each is skipped when
+# it is not installed, as the Go fixtures are when Go is not.
+. "$(dirname "$0")/../lib.sh"
+
+# start_cmd NAME CMD...: like start_target, for a program that is not a fixture binary.
+start_cmd() {
+	name=$1; shift
+	out="$T/ready.$name"
+	"$@" > "$out" 2> "$out.err" &
+	PIDS="$PIDS $!"
+	i=0
+	while ! grep -q '^ready' "$out" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt 300 ]; then
+			echo "Bail out! $name did not get ready: $(cat "$out.err")"
+			exit 1
+		fi
+		sleep 0.05
+	done
+	READY=$(grep -m1 '^ready' "$out")
+	TPID=$(ready_field pid)
+	PIDS="$PIDS $TPID"
+}
+
+# check NAME WHAT: watch the target, then the two checks on the first row. WHAT is a perl
+# regex one of the first row's top 3 shapes (or top 3 pointee shapes) must match.
+check() {
+	name=$1 what=$2
+	"$RW" watch -p "$TPID" -i 0.4 -n 8 --content --json > "$T/$name.json" 2> "$T/$name.err"
+	is "$?" 0 "$name: watch --content exits 0"
+	tail -1 "$T/$name.json" > "$T/$name.sum"
+	share=$(json_get "$T/$name.sum" 'my $g = $d->{anon} - $d->{anon_first}; $g > 0 ? sprintf("%.3f", $d->{areas}[0]{delta} / $g) : 0')
+	diag "$name: first row $(json_get "$T/$name.sum" '"$d->{areas}[0]{kind} $d->{areas}[0]{path}"'), $share of the anonymous growth"
+	is "$(json_get "$T/$name.sum" "$share >= 0.5 ? 1 : 0")" 1 "$name: the first row holds >= 50% of the anonymous growth ($share)"
+	is "$(json_get "$T/$name.sum" "my \$c = \$d->{areas}[0]{content}; my @s = map { \$_->{text} } @{\$c->{top_shapes}}[0 .. 2];
+		push @s, map { \$_->{text} } @{\$c->{pointees}{top_shapes}}[0 .. 2] if \$c->{pointees};
+		scalar(grep { defined && /$what/ } @s) ? 1 : 0")" 1 "$name: its content names the leaked record (/$what/)"
+	json_get "$T/$name.sum" 'my $c = $d->{areas}[0]{content}; "# top shape: " . $c->{top_shapes}[0]{text} .
+		($c->{pointees} ? "; one hop: " . $c->{pointees}{top_shapes}[0]{text} : "")'
+	echo
+}
+
+REC='^user_session id=# token=# role=viewer'
+
+# C fixtures: malloc spread over [heap] and arenas (cgo-like); equal mmapped chunks (V8-like)
+start_target grow_threads -n 3 -r 4096 -t 120
+check grow_threads "$REC"
+stop_target "$TPID"
+start_target grow_chunks -r 2048 -t 120
+check grow_chunks "$REC"
+stop_target "$TPID"
+# an array of pointers: the record is one hop away
+start_target pointer_array -r 2048 -t 120
+check pointer_array '^record n=#$'
+is "$(json_get "$T/pointer_array.sum" 'defined $d->{areas}[0]{content}{pointees} ? 1 : 0')" 1 "pointer_array: named from one hop"
+stop_target "$TPID"
+
+# Go: the heap arena; C memory leaked through cgo
+for g in go_leak go_cgoleak; do
+	if [ -x "$FIX/$g" ]; then
+		start_target "$g" -r 2048 -t 120
+		check "$g" "$REC"
+		stop_target "$TPID"
+	else
+		skip "$g: not built (no Go toolchain)"
+	fi
+done
+
+# python3: a list cache of strings (pymalloc arenas and the list's array)
+if command -v python3 > /dev/null 2>&1; then
+	cat > "$T/leak.py" <<'EOF'
+import os, sys, time
+cache, i, per_tick = [], 0, 2048 * 1024 // 10 // 110
+print(f"ready pid={os.getpid()} addr=0x0", flush=True)
+t, end = time.monotonic(), time.monotonic() + 120
+while time.monotonic() < end:
+    for _ in range(per_tick):
+        cache.append(f"user_session id={i} token={(i * 2654435761) & 0xffffffff:08x} role=viewer")
+        i += 1
+    t += 0.1
+    time.sleep(max(0, t - time.monotonic()))
+EOF
+	start_cmd python3 python3 "$T/leak.py"
+	check python3 "$REC"
+	stop_target "$TPID"
+else
+	skip "python3 not installed"
+fi
+
+# node: an array of JSON strings (V8's heap pages). V8 keeps these strings in pieces
+# (the shapes are '{"user_session":#,"token":"#' and '#","role":"viewer"}'), so the check is
+# on the first piece.
+if command -v node > /dev/null 2>&1; then
+	cat > "$T/leak.js" <<'EOF'
+const cache = [], perTick = Math.floor(2048 * 1024 / 10 / 80);
+let i = 0;
+console.log(`ready pid=${process.pid} addr=0x0`);
+setInterval(() => {
+  for (let k = 0; k < perTick; k++, i++)
+    cache.push(JSON.stringify({ user_session: i,
+      token: ((i * 2654435761) >>> 0).toString(16).padStart(8, "0"), role: "viewer" }));
+}, 100);
+setTimeout(() => process.exit(0), 120000);
+EOF
+	start_cmd node node "$T/leak.js"
+	check node '^\{"user_session":#,"token":"'
+	stop_target "$TPID"
+else
+	skip "node not installed"
+fi
+
+done_testing

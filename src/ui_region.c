@@ -383,15 +383,16 @@ static void draw_new(const struct ui *u, int y)
 		ui_put_clipped(y, 0, COLS, u->grown_err[0] ? u->grown_err : "not read yet: r reads the new pages");
 		return;
 	}
-	snprintf(line, sizeof(line), "pages resident now, not at the baseline (%s ago): %s new, %s of them read%s",
-		 ago(now - u->gbase_time, t1, sizeof(t1)), fmt_size(g->new_bytes, a, sizeof(a)),
-		 fmt_size(g->read_bytes, b, sizeof(b)), g->sampled ? " (a sample)" : "");
+	snprintf(line, sizeof(line), "baseline %s ago; read %s ago, r reads again",
+		 ago(now - u->gbase_time, t1, sizeof(t1)), ago(now - u->grown_time, t2, sizeof(t2)));
 	ui_put_clipped(y++, 0, COLS, line);
-	fmt_size(UI_GROWTH_BUDGET, t1, sizeof(t1));
-	snprintf(line, sizeof(line), "%s%s%s%scompared with %s of older pages; read %s ago, r reads again",
-		 g->sampled ? "over the " : "", g->sampled ? t1 : "",
-		 g->sampled ? " budget: pieces spread evenly; " : "", "",
-		 fmt_size(g->old_read_bytes, c, sizeof(c)), ago(now - u->grown_time, t2, sizeof(t2)));
+	snprintf(line, sizeof(line), "new pages (resident now, not then): %s; %s of them read%s%s%s",
+		 fmt_size(g->new_bytes, a, sizeof(a)), fmt_size(g->read_bytes, b, sizeof(b)),
+		 g->sampled ? ", a sample (spread evenly over the " : "",
+		 g->sampled ? fmt_size(UI_GROWTH_BUDGET, t1, sizeof(t1)) : "", g->sampled ? " budget)" : "");
+	ui_put_clipped(y++, 0, COLS, line);
+	snprintf(line, sizeof(line), "compared with %s of older pages (present at the baseline)",
+		 fmt_size(g->old_read_bytes, c, sizeof(c)));
 	ui_put_clipped(y++, 0, COLS, line);
 	if (g->exited)
 		ui_put_clipped(y++, 0, COLS, "(the target exited during the read: partial)");

@@ -13,7 +13,12 @@
 
 enum ui_sort { SORT_SCORE, SORT_RSS, SORT_DELTA, SORT_RATE, SORT_ADDR, SORT_COUNT };
 enum ui_view { VIEW_TABLE, VIEW_REGION, VIEW_HELP, VIEW_STACKS };
-enum ui_tab { TAB_HEX, TAB_STRINGS, TAB_HIST, TAB_PAGES, TAB_GREP, TAB_COUNT };
+enum ui_tab { TAB_HEX, TAB_STRINGS, TAB_HIST, TAB_PAGES, TAB_GREP, TAB_NEW, TAB_COUNT };
+/* A table row in the pool tree: a plain area, a pool row (collapsed or expanded), or one
+ * of an expanded pool's members (the last one drawn with a corner). */
+enum ui_tree { TREE_NONE, TREE_POOL, TREE_POOL_OPEN, TREE_MEMBER, TREE_MEMBER_LAST };
+#define UI_MAX_EXPANDED 32
+#define UI_GROWTH_BUDGET (16ull << 20)   /* New tab: bytes of new pages read per refresh */
 /* The line being edited on the last line; keys go to it while it is open, and sampling
  * goes on. PROMPT_YESNO takes one key. */
 enum ui_prompt_kind { PROMPT_NONE, PROMPT_FILTER, PROMPT_DUMP, PROMPT_GREP, PROMPT_GOTO, PROMPT_STACKS };
@@ -30,6 +35,7 @@ enum {
 	UI_REHEX = 1 << 6,       /* re-read the hex window if it does not cover the screen */
 	UI_RESTACK = 1 << 7,     /* collect the backtraces (the user said yes) */
 	UI_QUIT = 1 << 8,
+	UI_REGROWTH = 1 << 9,    /* read the open row's new pages (the New tab) */
 };
 
 struct ui {
@@ -41,6 +47,11 @@ struct ui {
 	const struct area **rows;
 	struct area_stats *st;
 	int64_t *delta;
+	const struct pool **rpool;   /* per row: the pool a pool row is (else NULL) */
+	unsigned char *rtree;        /* per row: enum ui_tree */
+	uint64_t expanded[UI_MAX_EXPANDED];   /* pool row ids shown with their members */
+	size_t nexpanded;
+	int chart;                   /* c: the RSS chart pane under the table */
 	size_t nrows, rows_cap, sel, top;
 	uint64_t sel_id;
 	enum ui_sort sort;
@@ -61,6 +72,20 @@ struct ui {
 	char grep_pat[256];
 	size_t msel;
 	struct inspect in;
+	/* New tab: the open row (a pool's row id, or the area's id), the present pages of the
+	 * growth-kind areas at the baseline, and what inspect_growth found on demand */
+	uint64_t rrow_id;
+	int rrow_pool;
+	char rrow_desc[256];
+	struct inspect_baseline gbase;
+	int gbase_taken;
+	uint64_t gbase_seq;          /* the sample the baseline was recorded at */
+	double gbase_time;
+	struct inspect_growth grown;
+	int have_grown;
+	uint64_t grown_id;           /* the row it was read for */
+	double grown_time;
+	char grown_err[600];
 	/* the open prompt */
 	enum ui_prompt_kind prompt;
 	char prompt_label[200];
@@ -72,6 +97,10 @@ struct ui {
 };
 
 extern volatile sig_atomic_t ui_signal;
+
+/* The key lines of the views (ui_draw_footer drops optional items to fit). */
+#define UI_TABLE_KEYS "Enter open  +/- pool  c chart  S M D R A sort  a anon  / filter  p pause  b baseline  d dump  ? help  q quit"
+#define UI_REGION_KEYS "Tab/1-6 tabs  arrows scroll  g address  r re-read  / grep  q back"
 
 /* ui.c: shared drawing helpers and the line editor */
 void ui_set_msg(struct ui *u, const char *fmt, ...) RW_PRINTF(2, 3);
@@ -91,6 +120,7 @@ void ui_table_draw(struct ui *u);
 unsigned ui_table_key(struct ui *u, int ch);
 unsigned ui_table_answer(struct ui *u, enum ui_prompt_kind kind, const char *text);
 void ui_table_free(struct ui *u);
+int ui_pool_expanded(const struct ui *u, uint64_t id);
 
 /* ui_region.c */
 void ui_region_inspect(struct ui *u, unsigned mask);
@@ -98,6 +128,14 @@ void ui_region_draw(const struct ui *u);
 unsigned ui_region_key(struct ui *u, int ch);
 unsigned ui_region_open(struct ui *u);
 unsigned ui_region_answer(struct ui *u, enum ui_prompt_kind kind, const char *text);
+
+/* ui_region.c: the New tab (content of growth since the baseline) */
+void ui_growth_baseline(struct ui *u);
+void ui_growth_read(struct ui *u);
+
+/* ui_chart.c: RSS over time of the process and of the selected row, on one scale */
+int ui_chart_height(void);
+void ui_chart_draw(const struct ui *u, int y, int height, const struct area *row);
 
 /* ui_stacks.c */
 unsigned ui_stacks_ask(struct ui *u);

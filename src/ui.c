@@ -183,7 +183,9 @@ static void draw_help(void)
 		"regionwatch monitor: keys",
 		"",
 		"  Up/Down j/k PgUp/PgDn Home/End   move",
-		"  Enter      open the region: Hex, Strings, Histogram, Pages, Grep",
+		"  Enter      open the region: Hex, Strings, Histogram, Pages, Grep, New",
+		"  + - Right Left  expand/collapse a pool row (+): its members beneath it; * all",
+		"  c          chart: RSS over time of the process and the selected row",
 		"  S M D R A  sort by score, RSS (memory), delta, rate, address; o cycles",
 		"  a          anonymous areas only (toggle)",
 		"  H          HISTORY sparklines: per-row scale, or one scale for the rows shown",
@@ -194,8 +196,9 @@ static void draw_help(void)
 		"  t          thread backtraces: asks first, then stops every thread for a few ms",
 		"  q          quit (exit 1 if the target exited)",
 		"",
-		"In a region: Tab/1-5 switch tabs, arrows/PgUp/PgDn scroll, g jump to an address,",
+		"In a region: Tab/1-6 switch tabs, arrows/PgUp/PgDn scroll, g jump to an address,",
 		"r re-read, / grep (Grep tab), Enter on a match shows it in Hex, q/Esc back.",
+		"New (6): what the row's pages resident since the baseline hold; read on demand.",
 		"",
 		"Trend and score are heuristics (regionwatch(1), WATCH). Content views read only",
 		"pages that pagemap reports present, at most 16 MiB per refresh.",
@@ -268,6 +271,9 @@ static unsigned take_sample(struct ui *u)
 		ui_set_msg(u, "sample failed: %s", err.msg);
 		return UI_FOOTER;
 	}
+	/* the New tab's baseline: the present pages at the first sample */
+	if (!u->gbase_taken)
+		ui_growth_baseline(u);
 	watch_rank(&u->w, SIZE_MAX);
 	return UI_RESORT | UI_REDRAW;
 }
@@ -277,9 +283,9 @@ static void draw(struct ui *u, unsigned dirty)
 	if (!(dirty & UI_REDRAW)) {
 		/* only the last line changed (a message came or went) */
 		if (u->view == VIEW_TABLE)
-			ui_draw_footer(u, "Enter open  S M D R A sort  a anon  / filter  p pause  b baseline  d dump  ? help  q quit");
+			ui_draw_footer(u, UI_TABLE_KEYS);
 		else if (u->view == VIEW_REGION)
-			ui_draw_footer(u, "Tab/1-5 tabs  arrows scroll  g address  r re-read  / grep  q back");
+			ui_draw_footer(u, UI_REGION_KEYS);
 		else if (u->view == VIEW_STACKS)
 			ui_draw_footer(u, "arrows scroll  t again  q back");
 		return;
@@ -321,6 +327,8 @@ static unsigned act(struct ui *u, unsigned mask)
 		ui_region_inspect(u, mask);
 	if (mask & UI_RESTACK)
 		ui_stacks_collect(u);
+	if (mask & UI_REGROWTH)
+		ui_growth_read(u);
 	return mask;
 }
 
@@ -439,6 +447,9 @@ int ui_run(const struct ui_opts *o)
 	if (u.w.exited)
 		fprintf(stderr, "regionwatch: process %d exited\n", o->pid);
 	inspect_free(&u.in);
+	inspect_growth_free(&u.grown);
+	if (u.gbase_taken)
+		inspect_baseline_free(&u.gbase);
 	ui_stacks_free(&u);
 	ui_table_free(&u);
 	watch_close(&u.w);

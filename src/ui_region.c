@@ -1,14 +1,15 @@
-/* ui_region: one area, in five tabs (Hex, Strings, Histogram, Pages, Grep). The keys move
- * and ask; the content is gathered by inspect (ui_region_inspect, run by the loop on
- * UI_REINSPECT / UI_REHEX) and the tabs only draw it. */
+/* ui_region: one area, in six tabs (Hex, Strings, Histogram, Pages, Grep, New). The keys
+ * move and ask; the content is gathered by inspect (ui_region_inspect, run by the loop on
+ * UI_REINSPECT / UI_REHEX; ui_growth_read on UI_REGROWTH) and the tabs only draw it. */
 #define _XOPEN_SOURCE_EXTENDED 1
 #include "ui_int.h"
 
 #include <curses.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
-static const char *const tab_names[TAB_COUNT] = { "Hex", "Strings", "Histogram", "Pages", "Grep" };
+static const char *const tab_names[TAB_COUNT] = { "Hex", "Strings", "Histogram", "Pages", "Grep", "New" };
 
 static int hex_rows(void)
 {
@@ -57,6 +58,103 @@ void ui_region_inspect(struct ui *u, unsigned mask)
 		inspect_hex(&u->in, &u->w.sm.proc, snap, u->hex_top, &err);
 }
 
+/* The New tab's baseline: the present pages, as runs, of every area of a kind a leak grows
+ * in (inspect_growth_kind), as watch --content records them at its first sample. Taken at
+ * the monitor's first sample and again on b. pagemap only: no page is read. */
+void ui_growth_baseline(struct ui *u)
+{
+	struct rw_err err;
+
+	if (u->gbase_taken)
+		inspect_baseline_free(&u->gbase);
+	inspect_baseline_init(&u->gbase);
+	u->gbase_taken = 1;
+	u->gbase_seq = u->w.tl.seq ? u->w.tl.seq - 1 : 0;
+	u->gbase_time = u->w.t_last;
+	for (size_t i = 0; i < u->w.tl.nareas; i++) {
+		const struct area *a = &u->w.tl.areas[i];
+		if (a->last_seq + 1 != u->w.tl.seq || !inspect_growth_kind(a->kind))
+			continue;
+		if (inspect_baseline_add(&u->gbase, &u->w.sm.proc, a->id, a->start, a->end, &err) == -ESRCH)
+			break;
+	}
+	inspect_growth_free(&u->grown);
+	u->have_grown = 0;
+}
+
+static const struct area *find_area(const struct timeline *tl, uint64_t id)
+{
+	for (size_t i = 0; i < tl->nareas; i++)
+		if (tl->areas[i].id == id && tl->areas[i].last_seq + 1 == tl->seq)
+			return &tl->areas[i];
+	return NULL;
+}
+
+/* The loop's step for UI_REGROWTH: the open row's pages that became resident since the
+ * baseline (a pool: every member's), through inspect_growth within UI_GROWTH_BUDGET (spread
+ * evenly beyond it), and as many older pages to compare with. Only on demand: the New tab
+ * opened, or r on it. */
+void ui_growth_read(struct ui *u)
+{
+	const struct snapshot *snap;
+	const struct pool *pl = NULL;
+	const struct area *a = NULL;
+	struct inspect_span *spans;
+	struct analysis_opts ao;
+	struct rw_err err;
+	size_t n = 0;
+	int rc;
+
+	if (u->view != VIEW_REGION || u->tab != TAB_NEW)
+		return;
+	u->grown_err[0] = '\0';
+	inspect_growth_free(&u->grown);
+	u->have_grown = 0;
+	u->grown_id = u->rrow_id;
+	u->grown_time = now_mono();
+	if (u->w.exited) {
+		snprintf(u->grown_err, sizeof(u->grown_err), "not read: the process is gone");
+		return;
+	}
+	if (!u->gbase_taken) {
+		snprintf(u->grown_err, sizeof(u->grown_err), "not read: no baseline yet (the first sample records it)");
+		return;
+	}
+	if (u->rrow_pool) {
+		for (size_t i = 0; i < u->w.pools.npools && !pl; i++)
+			if (u->w.pools.pools[i].row.id == u->rrow_id && u->w.pools.pools[i].nmembers)
+				pl = &u->w.pools.pools[i];
+	} else {
+		a = find_area(&u->w.tl, u->rrow_id);
+	}
+	if (!pl && !a) {
+		snprintf(u->grown_err, sizeof(u->grown_err), "not read: the row is not in the latest sample");
+		return;
+	}
+	snap = sampler_full_snapshot(&u->w.sm, &err);   /* VmFlags for memread's skip rules */
+	if (!snap) {
+		snprintf(u->grown_err, sizeof(u->grown_err), "not read: %s", err.msg);
+		return;
+	}
+	n = pl ? pl->nmembers : 1;
+	spans = xcalloc(n, sizeof(*spans));
+	for (size_t k = 0; k < n; k++) {
+		const struct area *m = pl ? pl->members[k] : a;
+		spans[k] = (struct inspect_span){ m->id, m->start, m->end, m->born_seq > u->gbase_seq };
+	}
+	memset(&ao, 0, sizeof(ao));
+	ao.top = INSPECT_TOPN;
+	ao.encodings = SCAN_ENC_ASCII;
+	rc = inspect_growth(&u->grown, &u->w.sm.proc, snap, &u->gbase, spans, n, UI_GROWTH_BUDGET, &ao, &err);
+	free(spans);
+	if (rc && rc != -ESRCH) {
+		snprintf(u->grown_err, sizeof(u->grown_err), "read failed: %s", err.msg);
+		inspect_growth_free(&u->grown);
+		return;
+	}
+	u->have_grown = 1;
+}
+
 /* Enter on a table row: the area becomes the open one; the loop gathers its content. */
 unsigned ui_region_open(struct ui *u)
 {
@@ -84,6 +182,16 @@ unsigned ui_region_open(struct ui *u)
 		snprintf(u->rdesc, sizeof(u->rdesc), "%llx-%llx  %s  %s", (unsigned long long)a->start,
 			 (unsigned long long)a->end, region_kind_name((enum region_kind)a->kind), path);
 	}
+	/* the New tab reads the row itself: a pool's every member */
+	u->rrow_id = u->rows[u->sel]->id;
+	u->rrow_pool = pool != NULL;
+	if (pool)
+		escape_ctl(u->rows[u->sel]->path, u->rrow_desc, sizeof(u->rrow_desc));
+	else
+		snprintf(u->rrow_desc, sizeof(u->rrow_desc), "%s", u->rdesc);
+	inspect_growth_free(&u->grown);
+	u->have_grown = 0;
+	u->grown_err[0] = '\0';
 	u->rstart = a->start;
 	u->rend = a->end;
 	u->view = VIEW_REGION;
@@ -92,7 +200,7 @@ unsigned ui_region_open(struct ui *u)
 	u->rnewest = u->st[u->sel].trend == TREND_GROWING;
 	u->hex_at_read = 1;
 	u->msel = 0;
-	return UI_HANDLED | UI_REINSPECT | UI_REDRAW;
+	return UI_HANDLED | UI_REINSPECT | UI_REDRAW | (u->tab == TAB_NEW ? UI_REGROWTH : 0);
 }
 
 static void draw_hex(const struct ui *u, int y)
@@ -249,6 +357,88 @@ static void draw_grep(const struct ui *u, int y)
 	}
 }
 
+/* "12s", "3m05s" */
+static const char *ago(double secs, char *out, size_t len)
+{
+	long s = secs < 0 ? 0 : (long)(secs + 0.5);
+	if (s < 60)
+		snprintf(out, len, "%lds", s);
+	else
+		snprintf(out, len, "%ldm%02lds", s / 60, s % 60);
+	return out;
+}
+
+/* New: what the row's pages that became resident since the baseline hold, against its
+ * older pages (watch --content's census, in the monitor). */
+static void draw_new(const struct ui *u, int y)
+{
+	const struct inspect_growth *g = &u->grown;
+	char line[768], a[32], b[32], c[32], t1[32], t2[32], esc[400];
+	double now = now_mono();
+	int room, nsh;
+
+	snprintf(line, sizeof(line), "row: %s", u->rrow_desc);
+	ui_put_clipped(y++, 0, COLS, line);
+	if (u->grown_err[0] || !u->have_grown) {
+		ui_put_clipped(y, 0, COLS, u->grown_err[0] ? u->grown_err : "not read yet: r reads the new pages");
+		return;
+	}
+	snprintf(line, sizeof(line), "baseline %s ago; read %s ago, r reads again",
+		 ago(now - u->gbase_time, t1, sizeof(t1)), ago(now - u->grown_time, t2, sizeof(t2)));
+	ui_put_clipped(y++, 0, COLS, line);
+	snprintf(line, sizeof(line), "new pages (resident now, not then): %s; %s of them read%s%s%s",
+		 fmt_size(g->new_bytes, a, sizeof(a)), fmt_size(g->read_bytes, b, sizeof(b)),
+		 g->sampled ? ", a sample (spread evenly over the " : "",
+		 g->sampled ? fmt_size(UI_GROWTH_BUDGET, t1, sizeof(t1)) : "", g->sampled ? " budget)" : "");
+	ui_put_clipped(y++, 0, COLS, line);
+	snprintf(line, sizeof(line), "compared with %s of older pages (present at the baseline)",
+		 fmt_size(g->old_read_bytes, c, sizeof(c)));
+	ui_put_clipped(y++, 0, COLS, line);
+	if (g->exited)
+		ui_put_clipped(y++, 0, COLS, "(the target exited during the read: partial)");
+	if (g->areas_unrecorded) {
+		snprintf(line, sizeof(line), "%llu area%s of the row not recorded at the baseline: not read",
+			 (unsigned long long)g->areas_unrecorded, g->areas_unrecorded == 1 ? "" : "s");
+		ui_put_clipped(y++, 0, COLS, line);
+	}
+	if (!g->new_bytes) {
+		ui_put_clipped(y, 0, COLS, "no page became resident since the baseline");
+		return;
+	}
+	{
+		uint64_t nonzero = g->words - g->zero_words;
+		size_t o = (size_t)snprintf(line, sizeof(line), "words: %.0f%% zero; the others point into:",
+					    g->words ? 100.0 * (double)g->zero_words / (double)g->words : 0.0);
+		for (int k = 0; k < INSPECT_PTR_COUNT && o < sizeof(line); k++)
+			if (g->points_into[k])
+				o += (size_t)snprintf(line + o, sizeof(line) - o, " %s %.1f%%",
+						      inspect_ptr_name((enum inspect_ptr)k),
+						      100.0 * (double)g->points_into[k] / (double)(nonzero ? nonzero : 1));
+		ui_put_clipped(y++, 0, COLS, line);
+	}
+	/* shapes get half of what is left, strings the rest */
+	room = LINES - 1 - y - 2;
+	nsh = room / 2;
+	attron(A_BOLD);
+	ui_put_clipped(y++, 0, COLS, "new/MiB  old/MiB  top shapes of the new pages (digits and hex ids as #)");
+	attroff(A_BOLD);
+	for (size_t i = 0; i < g->nshapes && (int)i < nsh && y < LINES - 3; i++) {
+		snprintf(line, sizeof(line), "%7.1f  %7.1f  %s", g->shapes[i].new_per_mib, g->shapes[i].old_per_mib,
+			 escape_ctl(g->shapes[i].text, esc, sizeof(esc)));
+		ui_put_clipped(y++, 0, COLS, line);
+	}
+	if (!g->nshapes)
+		ui_put_clipped(y++, 0, COLS, "   (no strings)");
+	attron(A_BOLD);
+	ui_put_clipped(y++, 0, COLS, "  count  top strings of the new pages");
+	attroff(A_BOLD);
+	for (size_t i = 0; i < g->ntops && y < LINES - 1; i++) {
+		snprintf(line, sizeof(line), "%7llu%s %s", (unsigned long long)g->tops[i].count,
+			 g->tops[i].error ? "~" : " ", escape_ctl(g->tops[i].text, esc, sizeof(esc)));
+		ui_put_clipped(y++, 0, COLS, line);
+	}
+}
+
 void ui_region_draw(const struct ui *u)
 {
 	int x = 0;
@@ -265,7 +455,7 @@ void ui_region_draw(const struct ui *u)
 		ui_put_clipped(1, x, COLS - x, line);
 		if (t == (int)u->tab)
 			attroff(A_REVERSE);
-		x += (int)strlen(line) + 1;
+		x += (int)strlen(line);
 		if (x >= COLS)
 			break;
 	}
@@ -281,9 +471,10 @@ void ui_region_draw(const struct ui *u)
 	case TAB_HIST: draw_hist(u, 2); break;
 	case TAB_PAGES: draw_pages(u, 2); break;
 	case TAB_GREP: draw_grep(u, 2); break;
+	case TAB_NEW: draw_new(u, 2); break;
 	default: break;
 	}
-	ui_draw_footer(u, "Tab/1-5 tabs  arrows scroll  g address  r re-read  / grep  q back");
+	ui_draw_footer(u, UI_REGION_KEYS);
 }
 
 static unsigned key_hex(struct ui *u, int ch)
@@ -352,19 +543,29 @@ unsigned ui_region_answer(struct ui *u, enum ui_prompt_kind kind, const char *te
 	return UI_HANDLED | UI_REDRAW;
 }
 
+/* A tab chosen: the New tab reads the row's new pages the first time it is shown for the
+ * open row (then on r). */
+static unsigned to_tab(struct ui *u, enum ui_tab t)
+{
+	u->tab = t;
+	if (t == TAB_NEW && !u->have_grown && !u->grown_err[0])
+		return UI_HANDLED | UI_REDRAW | UI_REGROWTH;
+	return UI_HANDLED | UI_REDRAW;
+}
+
 unsigned ui_region_key(struct ui *u, int ch)
 {
-	if (ch >= '1' && ch <= '0' + TAB_COUNT) {
-		u->tab = (enum ui_tab)(ch - '1');
-		return UI_HANDLED | UI_REDRAW;
-	}
+	if (ch >= '1' && ch <= '0' + TAB_COUNT)
+		return to_tab(u, (enum ui_tab)(ch - '1'));
 	switch (ch) {
 	case 'q': case 27: case KEY_BACKSPACE: case KEY_LEFT:
 		u->view = VIEW_TABLE;
 		return UI_HANDLED | UI_REDRAW;
-	case '\t': u->tab = (u->tab + 1) % TAB_COUNT; return UI_HANDLED | UI_REDRAW;
-	case KEY_BTAB: u->tab = (u->tab + TAB_COUNT - 1) % TAB_COUNT; return UI_HANDLED | UI_REDRAW;
-	case 'r': ui_set_msg(u, "re-read"); return UI_HANDLED | UI_REDRAW | UI_REINSPECT;
+	case '\t': return to_tab(u, (u->tab + 1) % TAB_COUNT);
+	case KEY_BTAB: return to_tab(u, (u->tab + TAB_COUNT - 1) % TAB_COUNT);
+	case 'r':
+		ui_set_msg(u, "re-read");
+		return UI_HANDLED | UI_REDRAW | (u->tab == TAB_NEW ? UI_REGROWTH : UI_REINSPECT);
 	default: break;
 	}
 	if (u->tab == TAB_HEX)

@@ -13,10 +13,14 @@
 
 static const char *const sort_names[SORT_COUNT] = { "score", "RSS", "delta", "rate", "address" };
 
-static int row_matches(const struct ui *u, const struct area *a)
+static int row_matches(const struct ui *u, const struct area *a, const struct pool *pl)
 {
-	if (u->anon_only && a->path[0] && strncmp(a->path, "[heap]", 6) && strncmp(a->path, "[stack", 6) &&
-	    strncmp(a->path, "[anon", 5))
+	/* a pool row: every pool but a file's is anonymous memory */
+	int anon = pl ? pl->kind != POOL_FILE :
+		   !a->path[0] || !strncmp(a->path, "[heap]", 6) || !strncmp(a->path, "[stack", 6) ||
+		   !strncmp(a->path, "[anon", 5);
+
+	if (u->anon_only && !anon)
 		return 0;
 	if (u->filter[0] && !strstr(a->path, u->filter) &&
 	    !strstr(region_kind_name((enum region_kind)a->kind), u->filter))
@@ -24,79 +28,138 @@ static int row_matches(const struct ui *u, const struct area *a)
 	return 1;
 }
 
-static double sort_value(const struct ui *u, size_t i)
+/* One row as the sort sees it: a top-level row, or one member of an expanded pool. */
+struct sort_row {
+	const struct area *a;
+	struct area_stats st;
+	int64_t delta;
+	const struct pool *pool;
+	size_t order;                /* the model's (score) order */
+};
+
+static double sort_value(enum ui_sort sort, const struct sort_row *r)
 {
-	switch (u->sort) {
-	case SORT_RSS: return (double)u->st[i].rss_last;
-	case SORT_DELTA: return (double)u->delta[i];
-	case SORT_RATE: return u->st[i].rate;
-	case SORT_ADDR: return -(double)u->rows[i]->start;
+	switch (sort) {
+	case SORT_RSS: return (double)r->st.rss_last;
+	case SORT_DELTA: return (double)r->delta;
+	case SORT_RATE: return r->st.rate;
+	case SORT_ADDR: return -(double)r->a->start;
 	default: return 0;
 	}
 }
 
-/* Descending by the key; ties keep the score order (the index). */
+/* Descending by the key; ties keep the score order. */
 static int cmp_rows(const void *x, const void *y, void *ctx)
 {
-	size_t a = *(const size_t *)x, b = *(const size_t *)y;
-	double va = sort_value(ctx, a), vb = sort_value(ctx, b);
+	const struct sort_row *a = x, *b = y;
+	double va = sort_value(*(const enum ui_sort *)ctx, a), vb = sort_value(*(const enum ui_sort *)ctx, b);
 	if (va != vb)
 		return va < vb ? 1 : -1;
-	return (a > b) - (a < b);
+	return (a->order > b->order) - (a->order < b->order);
 }
 
-/* The score order is the model's; any other key sorts the filtered rows here. */
-static void sort_rows(struct ui *u)
+/* A pool's members in the model's order (as timeline_rank orders areas: score, growth,
+ * RSS, address), each with its own statistics and delta from the baseline. */
+static int cmp_members(const void *x, const void *y)
 {
-	size_t *idx = xcalloc(u->nrows, sizeof(*idx));
-	const struct area **rows = xcalloc(u->nrows, sizeof(*rows));
-	struct area_stats *st = xcalloc(u->nrows, sizeof(*st));
-	int64_t *delta = xcalloc(u->nrows, sizeof(*delta));
+	const struct sort_row *a = x, *b = y;
+	if (a->st.score != b->st.score)
+		return a->st.score < b->st.score ? 1 : -1;
+	if (a->st.delta != b->st.delta)
+		return a->st.delta < b->st.delta ? 1 : -1;
+	if (a->delta != b->delta)            /* since the baseline: chunks are born full */
+		return a->delta < b->delta ? 1 : -1;
+	if (a->st.rss_last != b->st.rss_last)
+		return a->st.rss_last < b->st.rss_last ? 1 : -1;
+	return (a->a->start > b->a->start) - (a->a->start < b->a->start);
+}
 
-	for (size_t i = 0; i < u->nrows; i++)
-		idx[i] = i;
-	qsort_r(idx, u->nrows, sizeof(*idx), cmp_rows, u);
-	for (size_t i = 0; i < u->nrows; i++) {
-		rows[i] = u->rows[idx[i]];
-		st[i] = u->st[idx[i]];
-		delta[i] = u->delta[idx[i]];
+static int64_t delta_of(const struct ui *u, const struct area *a, uint64_t rss_last)
+{
+	int found;
+	uint64_t b = watch_baseline_rss(&u->w, a->id, &found);
+	return (int64_t)rss_last - (int64_t)b;
+}
+
+int ui_pool_expanded(const struct ui *u, uint64_t id)
+{
+	for (size_t i = 0; i < u->nexpanded; i++)
+		if (u->expanded[i] == id)
+			return 1;
+	return 0;
+}
+
+static void put_row(struct ui *u, const struct sort_row *r, enum ui_tree tree)
+{
+	if (u->rows_cap < u->nrows + 1) {
+		u->rows_cap = u->nrows * 2 + 16;
+		u->rows = xreallocarray(u->rows, u->rows_cap, sizeof(*u->rows));
+		u->st = xreallocarray(u->st, u->rows_cap, sizeof(*u->st));
+		u->delta = xreallocarray(u->delta, u->rows_cap, sizeof(*u->delta));
+		u->rpool = xreallocarray(u->rpool, u->rows_cap, sizeof(*u->rpool));
+		u->rtree = xreallocarray(u->rtree, u->rows_cap, sizeof(*u->rtree));
 	}
-	memcpy(u->rows, rows, u->nrows * sizeof(*rows));
-	memcpy(u->st, st, u->nrows * sizeof(*st));
-	memcpy(u->delta, delta, u->nrows * sizeof(*delta));
-	free(idx);
-	free(rows);
-	free(st);
-	free(delta);
+	u->rows[u->nrows] = r->a;
+	u->st[u->nrows] = r->st;
+	u->delta[u->nrows] = r->delta;
+	u->rpool[u->nrows] = r->pool;
+	u->rtree[u->nrows] = (unsigned char)tree;
+	u->nrows++;
+}
+
+/* An expanded pool's members under its row, sorted as the rows are (score: the model's
+ * order), with tree markers. */
+static void put_members(struct ui *u, const struct pool *pl)
+{
+	struct sort_row *m = xcalloc(pl->nmembers ? pl->nmembers : 1, sizeof(*m));
+	enum ui_sort sort = u->sort;
+
+	for (size_t k = 0; k < pl->nmembers; k++) {
+		m[k].a = pl->members[k];
+		timeline_area_stats(&u->w.tl, m[k].a, &m[k].st);
+		m[k].delta = delta_of(u, m[k].a, m[k].st.rss_last);
+	}
+	qsort(m, pl->nmembers, sizeof(*m), cmp_members);
+	for (size_t k = 0; k < pl->nmembers; k++)
+		m[k].order = k;
+	if (sort != SORT_SCORE)
+		qsort_r(m, pl->nmembers, sizeof(*m), cmp_rows, &sort);
+	for (size_t k = 0; k < pl->nmembers; k++)
+		put_row(u, &m[k], k + 1 == pl->nmembers ? TREE_MEMBER_LAST : TREE_MEMBER);
+	free(m);
 }
 
 void ui_table_rebuild(struct ui *u)
 {
-	size_t n;
+	size_t n = u->w.nrank, ntop = 0;
+	struct sort_row *top = xcalloc(n ? n : 1, sizeof(*top));
+	enum ui_sort sort = u->sort;
 
-	/* The ranking of the latest watch_rank (every area); filter and sort are the view's. */
-	n = u->w.nrank;
-	if (u->rows_cap < n + 1) {
-		u->rows_cap = n * 2 + 16;
-		u->rows = xreallocarray(u->rows, u->rows_cap, sizeof(*u->rows));
-		u->st = xreallocarray(u->st, u->rows_cap, sizeof(*u->st));
-		u->delta = xreallocarray(u->delta, u->rows_cap, sizeof(*u->delta));
-	}
-	u->nrows = 0;
+	/* The ranking of the latest watch_rank (every area, and the pools that are rows);
+	 * filter and sort are the view's. An expanded pool's members follow its row. */
 	for (size_t i = 0; i < n; i++) {
-		int found;
-		uint64_t b;
-		if (!row_matches(u, u->w.rank[i]))
+		const struct area *a = u->w.rank[i];
+		const struct pool *pl = u->w.rank_pool ? u->w.rank_pool[i] : NULL;
+		if (!row_matches(u, a, pl))
 			continue;
-		b = watch_baseline_rss(&u->w, u->w.rank[i]->id, &found);
-		u->rows[u->nrows] = u->w.rank[i];
-		u->st[u->nrows] = u->w.rank_st[i];
-		u->delta[u->nrows] = (int64_t)u->w.rank_st[i].rss_last - (int64_t)b;
-		u->nrows++;
+		top[ntop].a = a;
+		top[ntop].st = u->w.rank_st[i];
+		top[ntop].delta = delta_of(u, a, u->w.rank_st[i].rss_last);
+		top[ntop].pool = pl;
+		top[ntop].order = ntop;
+		ntop++;
 	}
-	if (u->sort != SORT_SCORE && u->nrows > 1)
-		sort_rows(u);
-	/* keep the selection on the same area */
+	if (sort != SORT_SCORE && ntop > 1)
+		qsort_r(top, ntop, sizeof(*top), cmp_rows, &sort);
+	u->nrows = 0;
+	for (size_t i = 0; i < ntop; i++) {
+		int open = top[i].pool && ui_pool_expanded(u, top[i].a->id);
+		put_row(u, &top[i], !top[i].pool ? TREE_NONE : open ? TREE_POOL_OPEN : TREE_POOL);
+		if (open)
+			put_members(u, top[i].pool);
+	}
+	free(top);
+	/* keep the selection on the same row: an area's id, or a pool's (stable, pool.c) */
 	for (size_t i = 0; i < u->nrows; i++)
 		if (u->rows[i]->id == u->sel_id) {
 			u->sel = i;
@@ -260,11 +323,19 @@ static int format_row(const struct ui *u, size_t i, const struct layout *l, char
 			o += (size_t)snprintf(line + o, len - o, "%7s ", sz);
 		snprintf(line + o, len - o, "%8s %8s %*s %s%*s%s%-*s %-11s ", rss, d, 9 + extra(rate), rate,
 			 sp, pad > 0 ? pad : 0, "", l->spark ? " " : "", 9 + extra(trend), trend,
-			 region_kind_name((enum region_kind)a->kind));
+			 u->rpool && u->rpool[i] ? pool_kind_name(u->rpool[i]->kind)
+						 : region_kind_name((enum region_kind)a->kind));
 	}
-	/* PATH is the last column: when it is cut, keep its end (the file name) */
+	/* PATH is the last column: the tree marker first (htop's tree: "+"/"-" on a pool,
+	 * "├─"/"└─" on its members), then the path; when it is cut, keep its end (the file
+	 * name) */
 	{
+		static const char *const marks_utf8[] = { "", "+ ", "- ", " \xe2\x94\x9c\xe2\x94\x80 ",
+							  " \xe2\x94\x94\xe2\x94\x80 " };
+		static const char *const marks_ascii[] = { "", "+ ", "- ", " |- ", " `- " };
+		const char *mark = (u->utf8 ? marks_utf8 : marks_ascii)[u->rtree ? u->rtree[i] : 0];
 		size_t o = strlen(line);
+		o += (size_t)snprintf(line + o, len - o, "%s", mark);
 		ui_fit_tail(path, l->cols - ui_text_cols(line), u->utf8, line + o, len - o);
 	}
 	if (st->trend == TREND_GROWING)
@@ -278,10 +349,15 @@ static int format_row(const struct ui *u, size_t i, const struct layout *l, char
 
 static void draw_rows(struct ui *u)
 {
-	int y0 = 4, rows = LINES - y0 - 1;
+	int y0 = 4, rows = LINES - y0 - 1, chart_h = u->chart ? ui_chart_height() : 0;
 	struct layout l;
 	char hdr[256];
 
+	/* the chart pane takes the lower part of the table, as htop's meters take its top */
+	if (chart_h && rows - chart_h >= 2) {
+		rows -= chart_h;
+		ui_chart_draw(u, y0 + rows, chart_h, u->nrows ? u->rows[u->sel] : NULL);
+	}
 	if (rows < 1)
 		return;
 	l.cols = COLS;
@@ -433,6 +509,74 @@ static void move_sel(struct ui *u, long by)
 		u->sel_id = u->rows[u->sel]->id;
 }
 
+static void set_expanded(struct ui *u, uint64_t id, int on)
+{
+	for (size_t i = 0; i < u->nexpanded; i++)
+		if (u->expanded[i] == id) {
+			if (!on)
+				u->expanded[i] = u->expanded[--u->nexpanded];
+			return;
+		}
+	if (on && u->nexpanded < UI_MAX_EXPANDED)
+		u->expanded[u->nexpanded++] = id;
+}
+
+/* The pool row a member row sits under. */
+static size_t parent_row(const struct ui *u, size_t i)
+{
+	while (i && (u->rtree[i] == TREE_MEMBER || u->rtree[i] == TREE_MEMBER_LAST))
+		i--;
+	return i;
+}
+
+/* +/Right expand the selected pool row, -/Left collapse it (on a member: its pool, and the
+ * selection goes to the pool's row), * expands every pool row or, when all are, collapses
+ * them (htop's tree keys; tmux's choose-tree uses Left/Right the same way). */
+static unsigned tree_key(struct ui *u, int ch)
+{
+	size_t i = u->sel;
+	enum ui_tree t;
+
+	if (!u->nrows)
+		return UI_HANDLED;
+	t = (enum ui_tree)u->rtree[i];
+	if (ch == '*') {
+		int all = 1;
+		for (size_t k = 0; k < u->w.nrank; k++)
+			if (u->w.rank_pool[k] && !ui_pool_expanded(u, u->w.rank[k]->id))
+				all = 0;
+		for (size_t k = 0; k < u->w.nrank; k++)
+			if (u->w.rank_pool[k])
+				set_expanded(u, u->w.rank[k]->id, !all);
+		if (!all)
+			ui_set_msg(u, "every pool row expanded (* again collapses them)");
+		else if (t == TREE_MEMBER || t == TREE_MEMBER_LAST)
+			u->sel_id = u->rows[parent_row(u, i)]->id;
+		return UI_HANDLED | UI_RESORT | UI_REDRAW;
+	}
+	if (ch == '+' || ch == KEY_RIGHT) {
+		if (t == TREE_POOL) {
+			set_expanded(u, u->rows[i]->id, 1);
+			return UI_HANDLED | UI_RESORT | UI_REDRAW;
+		}
+		if (t == TREE_POOL_OPEN && ch == KEY_RIGHT && i + 1 < u->nrows) {
+			u->sel = i + 1;         /* already open: Right steps into it */
+			u->sel_id = u->rows[u->sel]->id;
+			return UI_HANDLED | UI_REDRAW;
+		}
+		return UI_HANDLED;
+	}
+	/* '-' or Left */
+	if (t == TREE_MEMBER || t == TREE_MEMBER_LAST)
+		i = parent_row(u, i);
+	if (u->rtree[i] != TREE_POOL_OPEN)
+		return UI_HANDLED;
+	set_expanded(u, u->rows[i]->id, 0);
+	u->sel = i;
+	u->sel_id = u->rows[i]->id;
+	return UI_HANDLED | UI_RESORT | UI_REDRAW;
+}
+
 unsigned ui_table_key(struct ui *u, int ch)
 {
 	int page = LINES - 6 > 1 ? LINES - 6 : 1;
@@ -446,6 +590,10 @@ unsigned ui_table_key(struct ui *u, int ch)
 	case KEY_HOME: case 'g': move_sel(u, -(long)u->nrows); break;
 	case KEY_END: case 'G': move_sel(u, (long)u->nrows); break;
 	case '\n': case '\r': case KEY_ENTER: return ui_region_open(u);
+	case '+': case '-': case '*': case KEY_RIGHT: case KEY_LEFT: return tree_key(u, ch);
+	case 'c':
+		u->chart = !u->chart;
+		return UI_HANDLED | UI_REDRAW;
 	case 'S': u->sort = SORT_SCORE; return UI_HANDLED | UI_RESORT | UI_REDRAW;
 	case 'M': u->sort = SORT_RSS; return UI_HANDLED | UI_RESORT | UI_REDRAW;
 	case 'D': u->sort = SORT_DELTA; return UI_HANDLED | UI_RESORT | UI_REDRAW;
@@ -468,7 +616,8 @@ unsigned ui_table_key(struct ui *u, int ch)
 		return UI_HANDLED | UI_REDRAW | (u->paused ? 0 : UI_RESAMPLE);
 	case 'b':
 		watch_set_baseline(&u->w);
-		ui_set_msg(u, "baseline set: DELTA counts from now");
+		ui_growth_baseline(u);
+		ui_set_msg(u, "baseline set: DELTA and the New tab count from now");
 		return UI_HANDLED | UI_RESORT | UI_REDRAW;
 	case 'd': return dump_ask(u);
 	case 't': return ui_stacks_ask(u);
@@ -496,7 +645,7 @@ void ui_table_draw(struct ui *u)
 	erase();
 	draw_header(u);
 	draw_rows(u);
-	ui_draw_footer(u, "Enter open  S M D R A sort  a anon  / filter  p pause  b baseline  d dump  ? help  q quit");
+	ui_draw_footer(u, UI_TABLE_KEYS);
 }
 
 void ui_table_free(struct ui *u)
@@ -504,6 +653,10 @@ void ui_table_free(struct ui *u)
 	free(u->rows);
 	free(u->st);
 	free(u->delta);
+	free(u->rpool);
+	free(u->rtree);
+	u->rpool = NULL;
+	u->rtree = NULL;
 	u->rows = NULL;
 	u->st = NULL;
 	u->delta = NULL;

@@ -191,7 +191,7 @@ new_session "env TERM=xterm LANG=C.UTF-8 '$RW' -p $TPID -i 0.25; sleep 60"
 ok "a fast-growing heap" wait_for "^[0-9a-f]+ +[0-9.]+M .* growing +heap +\\[heap\\]" 10
 sleep 1
 TM send-keys Enter
-ok "its tabs say the last 16 MiB were read" wait_for " 5 Grep +last 16 MiB of [0-9.]+M" 10
+ok "its tabs say the last 16 MiB were read" wait_for " 6 New +last 16 MiB of [0-9.]+M" 10
 TM send-keys 2
 ok "Strings: the last 16 MiB of the area" wait_for "^read 1[67](\\.[0-9])?M of [0-9.]+M \\(present pages: the last 16 MiB, from [0-9a-f]+\\)" 10
 tail_from=$(screen | sed -n 's/.*the last 16 MiB, from \([0-9a-f]*\)).*/\1/p')

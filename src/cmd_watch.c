@@ -7,6 +7,7 @@
 #include "metrics.h"
 #include "out_json.h"
 #include "out_table.h"
+#include "report.h"
 #include "watch.h"
 #include "ui.h"
 
@@ -53,6 +54,10 @@ void cmd_watch_help(FILE *fp)
 		"                       on loopback unless you mean to expose it: it shows the\n"
 		"                       process's mapping names to anyone who can connect\n"
 		"      --metrics-top K  rows (areas or pools) exported per sample (default %d)\n"
+		"      --report FILE.html  at the end, write one self-contained HTML page (inline SVG\n"
+		"                       charts of RSS over time, verdicts, rows, what grew, events;\n"
+		"                       no scripts) to FILE.html, atomically; at most %d points per\n"
+		"                       chart line, thinned by halving on long watches\n"
 		"      --json           JSON Lines: {\"type\":\"sample\"} per sample, then {\"type\":\"summary\"}\n"
 		"                       with every live row (area or pool) ranked by score\n"
 		"      --content        at the end, read the pages of the first %d growing rows that\n"
@@ -80,7 +85,7 @@ void cmd_watch_help(FILE *fp)
 		"Exit status: 0 done (count reached or interrupted); 1 the target exited or vanished\n"
 		"(the final ranking covers the samples taken), no such process, permission denied;\n"
 		"2 usage error. With -- CMD: CMD's exit status (128+N if killed by signal N).\n",
-		METRICS_TOP_DEFAULT, INSPECT_GROWTH_ROWS, INSPECT_TOPN);
+		METRICS_TOP_DEFAULT, REPORT_POINTS, INSPECT_GROWTH_ROWS, INSPECT_TOPN);
 }
 
 static volatile sig_atomic_t stop_signal;
@@ -245,6 +250,7 @@ int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
 		{ "metrics-textfile", required_argument, NULL, CLI_OPT_OWN + 3 },
 		{ "metrics-listen", required_argument, NULL, CLI_OPT_OWN + 4 },
 		{ "metrics-top", required_argument, NULL, CLI_OPT_OWN + 5 },
+		{ "report", required_argument, NULL, CLI_OPT_OWN + 6 },   /* report.h */
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *name = cx->name;
@@ -270,6 +276,9 @@ int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
 	int metrics_listen = 0;
 	struct metrics_addr maddr;
 	struct metrics_server *msrv = NULL;
+	const char *report_path = NULL;   /* --report: report_new at setup, a sample each
+					   * step, report_write with the summary (report.h) */
+	struct report *rep = NULL;
 
 	memset(&ao, 0, sizeof(ao));
 	memset(&base, 0, sizeof(base));
@@ -359,6 +368,13 @@ int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
 				return RW_EXIT_USAGE;
 			}
 			break;
+		case CLI_OPT_OWN + 6:
+			if (!*optarg) {
+				cli_error(name, "--report needs a path");
+				return RW_EXIT_USAGE;
+			}
+			report_path = optarg;
+			break;
 		}
 	}
 	if (c < 0)
@@ -390,9 +406,9 @@ int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
 	/* regionwatch -p PID on a terminal: the live monitor. */
 	if (!name && pid && !json && !batch && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
 		struct ui_opts uo = { pid, wo.interval, wo.window, wo.max_cost, count, color, ascii };
-		if (content || metrics_path || metrics_listen) {
-			cli_error(name, "--content and --metrics-* are for the batch output (add "
-				  "--batch or --json)");
+		if (content || metrics_path || metrics_listen || report_path) {
+			cli_error(name, "--content, --metrics-* and --report are for the batch output "
+				  "(add --batch or --json)");
 			return RW_EXIT_USAGE;
 		}
 		return ui_run(&uo);
@@ -424,6 +440,8 @@ int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
 		metrics_server_close(msrv);
 		return child ? wait_child(child) : RW_EXIT_FAIL;
 	}
+	if (report_path)
+		rep = report_new(argc, argv);   /* report: setup */
 	next = now_mono();
 	for (;;) {
 		int r = watch_step(&w, &err);
@@ -452,6 +470,7 @@ int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
 		/* The metrics may want more rows than the table shows. */
 		watch_rank(&w, metrics_path || msrv ? (top > metrics_top ? top : metrics_top) : top);
 		watch_fill_view(&w, &v);
+		report_add_sample(rep, &v);     /* report: after each sample's view (NULL: none) */
 		if (metrics_path || msrv) {
 			size_t mlen;
 			char *mtext = metrics_format_dup(&v, metrics_top, &mlen);
@@ -509,6 +528,11 @@ int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
 		else
 			out_table_watch_summary(stdout, &v);
 		fflush(stdout);
+		/* report: the summary view, at the end */
+		if (rep && report_write(rep, &v, report_path, &err)) {
+			cli_error(name, "%s", err.msg);
+			rc = RW_EXIT_FAIL;
+		}
 	}
 	if (w.exited && !child) {
 		cli_error(name, "process %d exited after %llu sample%s; the ranking covers %s", pid,
@@ -520,6 +544,7 @@ int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
 		inspect_growth_free(&grown[i]);
 	inspect_baseline_free(&base);
 	metrics_server_close(msrv);
+	report_free(rep);
 	watch_close(&w);
 	if (child)
 		return wait_child(child);

@@ -123,7 +123,7 @@ static void quote_word(FILE *fp, const char *w)
 	fputc('\'', fp);
 	for (const char *p = w; *p; p++) {
 		if (*p == '\'')
-			fputs("'\\''", fp);
+			fputs("'\"'\"'", fp);   /* no backslash: the page shows one as \\ */
 		else
 			fputc(*p, fp);
 	}
@@ -591,15 +591,19 @@ static void chart_write(FILE *fp, const struct chart *c)
 		fmt_utc(c->start_wall, utc, sizeof(utc)));
 	/* events: a dashed vertical line each, numbered as in the events table */
 	if (c->r->nevents) {
+		double labelled = -1e9;   /* x of the last label: labels do not overlap */
 		fputs("<g class=\"events\">\n", fp);
 		for (size_t i = 0; i < c->r->nevents; i++) {
 			double x = ch_x(c, c->r->events[i].elapsed);
 			if (c->r->events[i].elapsed < 0 || c->r->events[i].elapsed > c->span)
 				continue;
-			fprintf(fp, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#666666\" "
-				"stroke-dasharray=\"3 3\"/><text x=\"%.1f\" y=\"%d\" font-size=\"10\" "
-				"text-anchor=\"middle\">E%zu</text>\n", x, CH_T + 10, x, CH_T + CH_PLOT_H,
-				x, CH_T + 8, i + 1);
+			fprintf(fp, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#888888\" "
+				"stroke-dasharray=\"3 3\"/>\n", x, CH_T + 10, x, CH_T + CH_PLOT_H);
+			if (x - labelled >= 28 || i + 1 == c->r->nevents) {
+				fprintf(fp, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" "
+					"text-anchor=\"middle\">E%zu</text>\n", x, CH_T + 8, i + 1);
+				labelled = x;
+			}
 		}
 		fputs("</g>\n", fp);
 	}
@@ -634,7 +638,7 @@ static const char style_sheet[] =
 	"h1{font-size:1.4em}h2{font-size:1.15em;border-bottom:1px solid #999;margin-top:1.6em}\n"
 	"table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #bbb;padding:2px 6px;"
 	"vertical-align:top;text-align:left}\n"
-	"th{background:#eee}td.n{text-align:right;white-space:nowrap}\n"
+	"th{background:#eee}td.n,td.addr{text-align:right;white-space:nowrap}\n"
 	"table.meta th{width:9em}code,pre,.mono{font-family:'DejaVu Sans Mono',monospace;font-size:12px}\n"
 	"pre{background:#f6f6f6;border:1px solid #ccc;padding:6px;white-space:pre-wrap;"
 	"overflow-wrap:anywhere}\n"
@@ -851,7 +855,7 @@ static void write_rows(FILE *fp, const struct watch_view *v)
 		const struct pool *p = v->pools ? v->pools[i] : NULL;
 		char sz[32], rss[32], d[32], rt[32];
 
-		fprintf(fp, "<tr><td class=\"n\">%zu</td><td class=\"mono\">", i + 1);
+		fprintf(fp, "<tr><td class=\"n\">%zu</td><td class=\"mono addr\">", i + 1);
 		put_range(fp, a);
 		fputs("</td><td>", fp);
 		if (p)
@@ -1025,7 +1029,8 @@ static char *report_format_dup(const struct report *r, const struct watch_view *
 	write_events(fp, r);
 	fputs("<p class=\"note\">Made by regionwatch " RW_VERSION ": one file, no scripts, no "
 	      "external resources. Names, paths, strings and stacks come from the target and are "
-	      "shown escaped (control bytes and invalid UTF-8 as \\xNN).</p>\n</body>\n</html>\n", fp);
+	      "shown escaped as on the terminal (control bytes and invalid UTF-8 as \\xNN, a "
+	      "backslash as \\\\).</p>\n</body>\n</html>\n", fp);
 	if (fclose(fp) || !buf) {
 		fprintf(stderr, "regionwatch: out of memory\n");
 		exit(1);

@@ -120,7 +120,7 @@ R=$(cat "$T/r.html")
 like "$R" '^<!DOCTYPE html>' "an HTML document"
 like "$R" '<svg xmlns="http://www.w3.org/2000/svg" class="chart"' "an inline SVG chart"
 like "$R" '<polyline class="series" [^>]*points="[0-9.]+,[0-9.]+ [0-9.]+,[0-9.]+' "the chart has a line of points"
-like "$R" "<td class=\"mono\">$area-[0-9a-f]+</td><td>anon</td>" "the fixture's growing area is a row"
+like "$R" "<td class=\"mono addr\">$area-[0-9a-f]+</td><td>anon</td>" "the fixture's growing area is a row"
 like "$R" "regionwatch watch -p $P -i 0.2 -n 20 --report $T/r.html" "the command line"
 like "$R" '<th>samples</th><td>20</td>' "the sample count"
 like "$R" '<th>start</th><td>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z</td>' "start time, UTC ISO 8601"

@@ -689,9 +689,12 @@ static void write_head(FILE *fp, const struct report *r, const struct watch_view
 	}
 	fprintf(fp, ")</td></tr>\n<tr><th>samples</th><td>%llu</td></tr>\n",
 		(unsigned long long)v->seq);
-	fprintf(fp, "<tr><th>interval</th><td>%.3g s between samples on average", mean_iv);
+	fputs("<tr><th>interval</th><td>", fp);
 	if (v->stretched)
-		fprintf(fp, "; stretched to %.3g s by the %g%% CPU budget", v->interval, v->max_cost);
+		fprintf(fp, "stretched to %.3g s by the %g%% CPU budget", v->interval, v->max_cost);
+	else
+		fprintf(fp, "%.3g s", v->interval);
+	fprintf(fp, "; %.3g s between samples on average", mean_iv);
 	fputs("</td></tr>\n", fp);
 	fprintf(fp, "<tr><th>resolution</th><td>charts: %zu points", r->npoints);
 	if (r->stride > 1)

@@ -5,7 +5,11 @@ set -eu
 
 PKGS="make gcc libc6-dev pkg-config clang libclang-rt-14-dev
 libunwind-dev libpcre2-dev libncurses-dev libjansson-dev libxxhash-dev libmicrohttpd-dev
-golang-go tmux strace gdb procps perl bsdextrautils binutils util-linux hyperfine time"
+golang-go tmux strace gdb procps perl bsdextrautils binutils util-linux hyperfine time
+python3 libxml2-utils python3-html5lib chromium fonts-dejavu-core"
+# The last line is for tests/cli/report.t (watch --report): python3 for its strict checker
+# and PNG reader, xmllint and html5lib to parse the page, headless Chromium to render it
+# (about 120 MB to fetch; 19 s to install on a 2-core machine), and a font to render with.
 
 # One dpkg-query for all: names of the packages that are fully installed.
 installed=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' $PKGS 2>/dev/null |

@@ -8,6 +8,7 @@
 #include "metrics.h"
 #include "out_json.h"
 #include "out_table.h"
+#include "report.h"
 #include "watch.h"
 #include "ui.h"
 
@@ -59,6 +60,11 @@ void cmd_watch_help(FILE *fp)
 		"                       on loopback unless you mean to expose it: it shows the\n"
 		"                       process's mapping names to anyone who can connect\n"
 		"      --metrics-top K  rows (areas or pools) exported per sample (default %d)\n"
+		"      --report FILE.html  at the end, write one self-contained HTML page (inline SVG\n"
+		"                       charts of RSS over time, verdicts, rows, what grew, events;\n"
+		"                       no scripts) to FILE.html, atomically; at most %d points per\n"
+		"                       chart line, thinned by halving on long watches. Several\n"
+		"                       processes: one page each, FILE.PID.html\n"
 		"      --json           JSON Lines: {\"type\":\"sample\"} per sample, then {\"type\":\"summary\"}\n"
 		"                       with every live row (area or pool) ranked by score\n"
 		"      --content        at the end, read the pages of the first %d growing rows that\n"
@@ -89,7 +95,7 @@ void cmd_watch_help(FILE *fp)
 		"list; not so for --cgroup) exited or vanished (the final ranking covers the samples\n"
 		"taken), no such process, permission denied;\n"
 		"2 usage error. With -- CMD: CMD's exit status (128+N if killed by signal N).\n",
-		METRICS_TOP_DEFAULT, INSPECT_GROWTH_ROWS, INSPECT_TOPN);
+		METRICS_TOP_DEFAULT, REPORT_POINTS, INSPECT_GROWTH_ROWS, INSPECT_TOPN);
 }
 
 static volatile sig_atomic_t stop_signal;
@@ -202,6 +208,7 @@ struct wtarget {
 	struct inspect_baseline base;   /* --content: present-page runs at the first sample */
 	int baseline_taken;
 	struct watch_view v;            /* of the latest sample */
+	struct report *rep;             /* --report */
 };
 
 /* One run of watch: its options, then its state. */
@@ -212,7 +219,9 @@ struct wcmd {
 	struct watch_opts wo;
 	struct analysis_opts ao;
 	uint64_t budget;
-	const char *metrics_path, *cgroup_dir;
+	const char *metrics_path, *cgroup_dir, *report_path;
+	int argc;                       /* the command line, for the report */
+	char **argv;
 	struct metrics_addr maddr;
 	int *pids;                      /* -p: the list (cx->pids) */
 	size_t npids;
@@ -248,6 +257,7 @@ static int parse_options(struct cli_ctx *cx, int argc, char **argv, struct wcmd 
 		{ "metrics-listen", required_argument, NULL, CLI_OPT_OWN + 4 },
 		{ "metrics-top", required_argument, NULL, CLI_OPT_OWN + 5 },
 		{ "cgroup", required_argument, NULL, CLI_OPT_OWN + 6 },
+		{ "report", required_argument, NULL, CLI_OPT_OWN + 7 },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *name = cx->name;
@@ -347,6 +357,13 @@ static int parse_options(struct cli_ctx *cx, int argc, char **argv, struct wcmd 
 			}
 			wc->cgroup_dir = optarg;
 			break;
+		case CLI_OPT_OWN + 7:
+			if (!*optarg) {
+				cli_error(name, "--report needs a path");
+				return RW_EXIT_USAGE;
+			}
+			wc->report_path = optarg;
+			break;
 		}
 	}
 	if (c < 0)
@@ -440,6 +457,8 @@ static int target_add(struct wcmd *wc, pid_t pid, struct rw_err *err)
 		return rc;
 	}
 	inspect_baseline_init(&t->base);
+	if (wc->report_path)
+		t->rep = report_new(wc->argc, wc->argv);
 	wc->t = xreallocarray(wc->t, wc->nt + 1, sizeof(*wc->t));
 	wc->t[wc->nt++] = t;
 	return 0;
@@ -447,6 +466,7 @@ static int target_add(struct wcmd *wc, pid_t pid, struct rw_err *err)
 
 static void target_free(struct wtarget *t)
 {
+	report_free(t->rep);
 	inspect_baseline_free(&t->base);
 	watch_close(&t->w);
 	free(t);
@@ -550,6 +570,29 @@ static void take_baseline(struct wtarget *t)
 	}
 }
 
+/* --report FILE.html; several processes: FILE.PID.html each. */
+static void write_report(struct wcmd *wc, struct wtarget *t, const struct watch_view *v)
+{
+	const char *path = wc->report_path, *dot;
+	char *own = NULL;
+	struct rw_err err;
+
+	if (wc->many) {
+		size_t n = strlen(path);
+		dot = strrchr(path, '.');
+		if (!dot || strchr(dot, '/'))
+			dot = path + n;
+		own = xmalloc(n + 16);
+		snprintf(own, n + 16, "%.*s.%d%s", (int)(dot - path), path, (int)t->pid, dot);
+		path = own;
+	}
+	if (report_write(t->rep, v, path, &err)) {
+		cli_error(wc->name, "%s", err.msg);
+		wc->rc = RW_EXIT_FAIL;
+	}
+	free(own);
+}
+
 /* The final ranking of one process: when it exits (several), or at the end. */
 static void summarize(struct wcmd *wc, struct wtarget *t, int stopped)
 {
@@ -579,6 +622,8 @@ static void summarize(struct wcmd *wc, struct wtarget *t, int stopped)
 	else
 		out_table_watch_summary(stdout, &v);
 	fflush(stdout);
+	if (t->rep)
+		write_report(wc, t, &v);
 	for (size_t i = 0; i < ngrown; i++)
 		inspect_growth_free(&grown[i]);
 }
@@ -658,6 +703,7 @@ static int sample_all(struct wcmd *wc, double *cost_avg)
 		/* The metrics may want more rows than the table shows. */
 		watch_rank(&t->w, rows);
 		watch_fill_view(&t->w, &t->v);
+		report_add_sample(t->rep, &t->v);   /* NULL: no report */
 		*cost_avg += watch_cost_avg(&t->w);
 		i++;
 	}
@@ -733,7 +779,7 @@ static void run(struct wcmd *wc)
 /* The summaries of the processes still watched, and the exit status. */
 static int finish(struct wcmd *wc)
 {
-	int rc = wc->rc;
+	int rc = 0;
 
 	for (size_t i = 0; i < wc->nt; i++) {
 		struct wtarget *t = wc->t[i];
@@ -749,7 +795,7 @@ static int finish(struct wcmd *wc)
 	/* -p A,B: one that exited is an exit of the target, as for one process */
 	if (wc->exited_any && !wc->cgroup_dir && !rc)
 		rc = RW_EXIT_FAIL;
-	return rc;
+	return wc->rc ? wc->rc : rc;   /* an error on the way (a report not written) */
 }
 
 int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
@@ -759,6 +805,8 @@ int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
 
 	memset(&wc, 0, sizeof(wc));
 	wc.name = cx->name;
+	wc.argc = argc;
+	wc.argv = argv;
 	wc.color = -1;
 	wc.top = 10;
 	wc.content_top = 10;
@@ -774,9 +822,9 @@ int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
 	    isatty(STDOUT_FILENO)) {
 		struct ui_opts uo = { cx->pid, wc.wo.interval, wc.wo.window, wc.wo.max_cost, wc.count,
 				      wc.color, wc.ascii };
-		if (wc.content || wc.metrics_path || wc.metrics_listen || wc.many) {
-			cli_error(wc.name, "--content, --metrics-* and several processes are for "
-				  "the batch output (add --batch or --json)");
+		if (wc.content || wc.metrics_path || wc.metrics_listen || wc.report_path || wc.many) {
+			cli_error(wc.name, "--content, --metrics-*, --report and several processes are "
+				  "for the batch output (add --batch or --json)");
 			return RW_EXIT_USAGE;
 		}
 		return ui_run(&uo);

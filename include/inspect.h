@@ -156,4 +156,14 @@ int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struc
 		   struct rw_err *err);
 void inspect_growth_free(struct inspect_growth *g);
 
+/* The pages of a row that became present since the baseline b, as [start, end) pairs in
+ * address order: all of them when they fit in budget, else pieces spread evenly, at most
+ * budget bytes (as inspect_growth picks them). *runs is malloc'd (NULL when none);
+ * *new_bytes counts every new byte, *unrecorded the spans without a baseline record (not
+ * included). From pagemap only: nothing is read. Returns 0 or -ESRCH. */
+int inspect_new_runs(const struct procfs *p, const struct inspect_baseline *b,
+		     const struct inspect_span *spans, size_t nspans, uint64_t budget,
+		     uint64_t **runs, size_t *nruns, uint64_t *new_bytes, uint64_t *unrecorded,
+		     struct rw_err *err);
+
 #endif

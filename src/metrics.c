@@ -106,10 +106,10 @@ int metrics_format(FILE *fp, const struct watch_view *v, size_t top)
 	fputc('\n', fp);
 
 	put_family(fp, "regionwatch_triggers_total", "counter",
-		   "Triggers fired. Always 0: regionwatch has no triggers yet.");
+		   "Trigger firings so far (watch --trigger), with or without actions.");
 	fputs("regionwatch_triggers_total", fp);
 	put_process_labels(fp, v);
-	fputs(" 0\n", fp);
+	fprintf(fp, " %llu\n", (unsigned long long)v->triggers_total);
 
 	/* One family at a time: the format wants a metric's samples together. */
 	put_family(fp, "regionwatch_area_rss_bytes", "gauge",

@@ -199,5 +199,14 @@ void inspect_runs_split(const uint64_t *cur, size_t ncur, const uint64_t *base, 
  * pages (never more), as pieces of budget/16 (4 KiB..1 MiB) spread evenly over the runs laid
  * end to end; a piece crossing a run's end goes on in the next run. */
 void inspect_runs_pick(const struct inspect_runs *r, uint64_t budget, struct inspect_runs *out);
+/* The pages of a row that became present since the baseline b, as [start, end) pairs in
+ * address order: all of them when they fit in budget, else pieces spread evenly, at most
+ * budget bytes (as inspect_growth picks them). *runs is malloc'd (NULL when none);
+ * *new_bytes counts every new byte, *unrecorded the spans without a baseline record (not
+ * included). From pagemap only: nothing is read. Returns 0 or -ESRCH. */
+int inspect_new_runs(const struct procfs *p, const struct inspect_baseline *b,
+		     const struct inspect_span *spans, size_t nspans, uint64_t budget,
+		     uint64_t **runs, size_t *nruns, uint64_t *new_bytes, uint64_t *unrecorded,
+		     struct rw_err *err);
 
 #endif

@@ -61,4 +61,16 @@ struct unwind_thread;          /* unwind.h */
 int out_json_stacks(FILE *fp, int pid, const char *comm, double frozen_ms,
 		    const struct unwind_thread *threads, size_t count);
 
+struct inspect_growth;         /* inspect.h */
+struct trigger_event;          /* trigger.h */
+
+/* The content census of one row's new pages (the "content" object of watch --content's
+ * summary rows) as one document: the trigger action dump's census.json. */
+int out_json_growth(FILE *fp, const struct inspect_growth *g, uint64_t budget);
+
+/* watch --json, one line per trigger firing: {"type":"event","event":"trigger","n","pid",
+ * "comm","seq","elapsed_s","expr","scope","metric","value","threshold","unit","window_s",
+ * "covered_s","row":{...}|null,"actions":[...],"dir","files":[...],"note"}. */
+int out_json_trigger_event(FILE *fp, const struct trigger_event *ev);
+
 #endif

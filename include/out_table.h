@@ -28,4 +28,9 @@ void out_table_diff_foot(FILE *fp, const struct snapshot *a, const struct snapsh
 void out_table_watch_sample(FILE *fp, const struct watch_view *v);
 void out_table_watch_summary(FILE *fp, const struct watch_view *v);
 
+struct unwind_thread;
+/* stacks text: 'thread TID (NAME) state S, stack START-END', then its frames innermost
+ * first, and why unwinding stopped (used by `stacks` and the trigger action `stacks`). */
+void out_table_stacks(FILE *fp, const struct unwind_thread *v, size_t n);
+
 #endif

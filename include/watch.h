@@ -59,6 +59,7 @@ struct watch_view {
 	const char *content_note;      /* why there is no content (NULL: there is, or not asked) */
 	uint64_t content_budget;
 	int content_histogram;         /* --histogram: the text shows the histogram too */
+	uint64_t triggers_total;       /* --trigger firings so far (set by trigger_eval) */
 };
 
 /* The verdict in words for a Go program ("Go heap flat, glibc malloc +3.1M/s: native

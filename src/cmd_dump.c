@@ -3,6 +3,7 @@
  * the analyses in the same pass. */
 #include "analysis.h"
 #include "cli.h"
+#include "dumpfile.h"
 #include "inspect.h"
 #include "memread.h"
 #include "out_json.h"
@@ -57,70 +58,6 @@ void cmd_dump_help(FILE *fp)
 		"analysed and reported; no incomplete FILE is kept), or a write error (no file is\n"
 		"left); 2 usage error.\n",
 		cli_analysis_help);
-}
-
-struct dump_ctx {
-	struct analysis *an;
-	int fd;                          /* dump file, or -1 */
-	uint64_t base;
-	int write_errno;
-	uint64_t *runs;                  /* for the manifest, bounded */
-	size_t nruns, runs_cap;
-	uint64_t runs_total;
-};
-
-#define MANIFEST_MAX_RUNS 10000
-
-static void on_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t len)
-{
-	struct dump_ctx *d = ctx;
-
-	if (d->fd >= 0 && !d->write_errno) {
-		off_t off = (off_t)(addr - d->base);
-		while (len) {
-			ssize_t n = pwrite(d->fd, buf, len, off);
-			if (n < 0) {
-				if (errno == EINTR)
-					continue;
-				d->write_errno = errno;
-				break;
-			}
-			if (d->an)
-				analysis_data(d->an, addr, buf, (size_t)n);
-			buf += n;
-			len -= (size_t)n;
-			off += n;
-			addr += (uint64_t)n;
-		}
-		if (d->an && len)
-			analysis_data(d->an, addr, buf, len);
-		return;
-	}
-	if (d->an)
-		analysis_data(d->an, addr, buf, len);
-}
-
-static void on_hole(void *ctx, uint64_t addr, uint64_t len, enum memread_hole why)
-{
-	struct dump_ctx *d = ctx;
-	if (d->an)
-		analysis_hole(d->an, addr, len, why);
-}
-
-static void on_run(void *ctx, uint64_t start, uint64_t end)
-{
-	struct dump_ctx *d = ctx;
-
-	d->runs_total++;
-	if (d->nruns == MANIFEST_MAX_RUNS)
-		return;
-	if (d->nruns == d->runs_cap) {
-		d->runs_cap = d->runs_cap ? d->runs_cap * 2 : 64;
-		d->runs = xreallocarray(d->runs, d->runs_cap, 2 * sizeof(*d->runs));
-	}
-	d->runs[2 * d->nruns] = start;
-	d->runs[2 * d->nruns + 1] = end;
-	d->nruns++;
 }
 
 /* What --region names: one range, or the members of a pool (sorted, disjoint). */
@@ -337,62 +274,7 @@ static int read_ranges(const struct procfs *p, const struct snapshot *snap, cons
 }
 
 
-static int write_manifest(const char *path, const struct dump_info *info, int force,
-			  struct rw_err *err)
-{
-	char mpath[PATH_MAX], tmp[PATH_MAX + 16];
-	FILE *fp;
-	int fd, e;
-
-	snprintf(mpath, sizeof(mpath), "%s.json", path);
-	fd = tmpfile_open(mpath, 0600, tmp, sizeof(tmp));
-	if (fd < 0)
-		return rw_err_set(err, -fd, "%s: %s", mpath, strerror(-fd));
-	fp = fdopen(fd, "w");
-	if (!fp || out_json_manifest(fp, info) || fflush(fp) || fsync(fd)) {
-		e = errno ? errno : EIO;
-		tmpfile_discard(tmp);
-		if (fp)
-			fclose(fp);
-		else
-			close(fd);
-		return rw_err_set(err, e, "writing %s: %s", mpath, strerror(e));
-	}
-	e = tmpfile_commit(fd, tmp, mpath, force);
-	fclose(fp);
-	if (e) {
-		tmpfile_discard(tmp);
-		return rw_err_set(err, -e, "%s: %s", mpath, strerror(-e));
-	}
-	return 0;
-}
-
 enum { OPT_FORCE = CLI_OPT_OWN, OPT_FREEZE, OPT_DONTDUMP, OPT_NEW };
-
-/* What the manifest and --json say about the read (the region is the one holding start). */
-static void fill_info(struct dump_info *info, const struct snapshot *snap, const char *out,
-		      uint64_t start, uint64_t end, const struct dump_ctx *dc,
-		      const struct memread_stats *st)
-{
-	long ri = snapshot_find(snap, start);
-	const struct region *reg = ri >= 0 ? &snap->regions[ri] : NULL;
-
-	memset(info, 0, sizeof(*info));
-	info->pid = snap->meta.pid;
-	info->comm = snap->meta.comm;
-	info->file = out;
-	info->start = start;
-	info->end = end;
-	info->perms = reg ? reg->perms : NULL;
-	info->path = reg ? reg->path : NULL;
-	info->kind = reg ? region_kind_name((enum region_kind)reg->kind) : NULL;
-	info->time = now_wall();
-	info->st = st;
-	info->runs = dc->runs;
-	info->nruns = dc->nruns;
-	info->runs_total = dc->runs_total;
-	info->exited = st->exited;
-}
 
 /* -o FILE must be a new regular file (or --force), and so must FILE.json. Exit status or 0. */
 static int check_output(const struct cli_ctx *cx, const char *out, int force)
@@ -474,37 +356,18 @@ static void report_nothing_read(const struct cli_ctx *cx, uint64_t start, uint64
 		  (unsigned long long)end, n ? why : "none", out ? "; no file written" : "");
 }
 
-/* The dump's size set, synced, linked into place, then its manifest: a dump without its
- * manifest would be a file claimed complete, so it is removed then. Exit status or 0. */
-static int commit_output(const struct cli_ctx *cx, struct dump_ctx *dc, char *tmp, const char *out,
+/* The dump committed with its manifest (dumpfile_commit). Exit status or 0; when the
+ * manifest failed, the dump was removed and dc->fd is -1. */
+static int commit_output(const struct cli_ctx *cx, struct dumpfile *dc, char *tmp, const char *out,
 			 const struct dump_info *info, int force)
 {
 	struct rw_err err;
-	int e;
+	int e = dumpfile_commit(dc, tmp, out, info, force, &err);
 
-	if (!dc->write_errno && ftruncate(dc->fd, (off_t)(info->end - info->start)) < 0)
-		dc->write_errno = errno;
-	if (!dc->write_errno && fsync(dc->fd) < 0)
-		dc->write_errno = errno;
-	if (dc->write_errno) {
-		cli_error(cx->name, "writing %s: %s (nothing was kept)", out, strerror(dc->write_errno));
-		return RW_EXIT_FAIL;
-	}
-	e = tmpfile_commit(dc->fd, tmp, out, force);
-	if (e) {
-		cli_error(cx->name, "%s: %s%s", out, strerror(-e),
-			  e == -EEXIST ? " (use --force to replace it)" : "");
-		return RW_EXIT_FAIL;
-	}
-	tmp[0] = '\0';
-	close(dc->fd);
-	dc->fd = -1;
-	if (write_manifest(out, info, force, &err)) {
-		unlink(out);
-		cli_error(cx->name, "%s (the dump was removed)", err.msg);
-		return RW_EXIT_FAIL;
-	}
-	return 0;
+	if (!e)
+		return 0;
+	cli_error(cx->name, "%s%s", err.msg, e == -EEXIST ? " (use --force to replace it)" : "");
+	return RW_EXIT_FAIL;
 }
 
 /* The one summary line on standard error: what was read and what was not, and why. */
@@ -548,7 +411,7 @@ int cmd_dump(struct cli_ctx *cx, int argc, char **argv)
 	struct ranges rs = { NULL, 0, 0 }, base = { NULL, 0, 0 }, fresh = { NULL, 0, 0 };
 	struct target_freeze frz;
 	int frozen = 0;
-	struct dump_ctx dc;
+	struct dumpfile dc;
 	struct memread_stats st;
 	struct memread_opts mo;
 	struct memread_sink sink;
@@ -680,9 +543,9 @@ int cmd_dump(struct cli_ctx *cx, int argc, char **argv)
 	}
 	memset(&mo, 0, sizeof(mo));
 	mo.include_dontdump = dontdump;
-	mo.run = out ? on_run : NULL;
+	mo.run = out ? dumpfile_run : NULL;
 	mo.run_ctx = &dc;
-	sink = (struct memread_sink){ on_data, on_hole, &dc };
+	sink = (struct memread_sink){ dumpfile_data, dumpfile_hole, &dc };
 	if (dc.an && analysis_split(dc.an)) {
 		/* the histogram on the reading thread, the rest on the delivering one */
 		mo.early_data = analysis_early_data;
@@ -710,7 +573,7 @@ int cmd_dump(struct cli_ctx *cx, int argc, char **argv)
 		goto out_file;
 	}
 
-	fill_info(&info, snap, out, start, end, &dc, &st);
+	dumpfile_info(&info, snap, out, start, end, &dc, &st);
 	info.read_ms = (t1 - t0) * 1e3;
 	info.freeze_ms = freeze ? (t1 - t0) * 1e3 + frz.freeze_ms : -1;
 	if (out && st.exited) {

@@ -4,6 +4,7 @@
  * target is stopped, so a slow terminal cannot lengthen the stop. */
 #include "cli.h"
 #include "out_json.h"
+#include "out_table.h"
 #include "procfs.h"
 #include "stacks.h"
 #include "unwind.h"
@@ -56,81 +57,6 @@ void cmd_stacks_help(FILE *fp)
 		STACKS_DEFAULT_FRAMES, STACKS_MAX_FRAMES, STACKS_THREAD_MS, STACKS_TOTAL_MS,
 		STACKS_FREEZE_MS);
 }
-
-static void print_frame(FILE *fp, const struct unwind_frame *f, size_t k, const char *tail)
-{
-	char name[1100];
-
-	if (f->function)
-		fprintf(fp, "  #%zu 0x%llx %s+0x%llx", k, (unsigned long long)f->ip,
-			escape_ctl(f->function, name, sizeof(name)), (unsigned long long)f->offset);
-	else
-		fprintf(fp, "  #%zu 0x%llx ??", k, (unsigned long long)f->ip);
-	if (f->module) {
-		/* Unnamed: where in the file, for addr2line or a debug-info package. */
-		fprintf(fp, " (%s", escape_ctl(f->module, name, sizeof(name)));
-		if (!f->function && f->module[0] != '[')
-			fprintf(fp, "+0x%llx", (unsigned long long)f->module_offset);
-		fprintf(fp, tail ? "; %s)\n" : ")\n", tail);
-	} else if (tail)
-		fprintf(fp, " (%s)\n", tail);
-	else
-		fprintf(fp, " (anonymous memory or not mapped)\n");
-}
-
-static void print_text(FILE *fp, const struct unwind_thread *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		const struct unwind_thread *t = &v[i];
-		char comm[300], tail[240];
-		size_t last = t->count ? t->count - 1 : 0;
-		int unknown_last = t->count && !t->frames[last].function;
-
-		if (i)
-			fputc('\n', fp);
-		fprintf(fp, "thread %d (%s) state %c", (int)t->task.tid,
-			escape_ctl(t->task.comm, comm, sizeof(comm)), t->task.state);
-		if (t->stack_end)
-			fprintf(fp, ", stack %llx-%llx", (unsigned long long)t->stack_start,
-				(unsigned long long)t->stack_end);
-		fputc('\n', fp);
-		for (size_t k = 0; k < t->count; k++) {
-			/* An unnamed frame the unwinder could not get past: say both at once. */
-			if (k == last && unknown_last &&
-			    (t->stop == UNWIND_STOP_ERROR || t->stop == UNWIND_STOP_LOOP)) {
-				snprintf(tail, sizeof(tail), "unknown frame: unwinding stopped: %s", t->reason);
-				print_frame(fp, &t->frames[k], k, tail);
-			} else {
-				print_frame(fp, &t->frames[k], k, NULL);
-			}
-		}
-		switch (t->stop) {
-		case UNWIND_STOP_END:
-			if (!t->count)
-				fprintf(fp, "  (no frames)\n");
-			break;
-		case UNWIND_STOP_ERROR:
-		case UNWIND_STOP_LOOP:
-			if (!t->count)
-				fprintf(fp, "  unwinding failed: %s\n", t->reason);
-			else if (!unknown_last)
-				fprintf(fp, "  #%zu ?? (unknown frame: unwinding stopped after #%zu: %s)\n",
-					t->count, last, t->reason);
-			break;
-		case UNWIND_STOP_MAX_FRAMES:
-			fprintf(fp, "  ... truncated: %s (--max-frames %zu)\n", t->reason, t->count);
-			break;
-		case UNWIND_STOP_TIME:
-		case UNWIND_STOP_SKIPPED:
-			fprintf(fp, "  ... truncated: %s\n", t->reason);
-			break;
-		case UNWIND_STOP_GONE:
-			fprintf(fp, "  (%s)\n", t->reason);
-			break;
-		}
-	}
-}
-
 
 static void announce(void *ctx, size_t nthreads, const char *comm)
 {
@@ -206,7 +132,7 @@ int cmd_stacks(struct cli_ctx *cx, int argc, char **argv)
 	if (json)
 		out_json_stacks(stdout, pid, r.comm, r.stopped_ms, r.threads, r.nthreads);
 	else
-		print_text(stdout, r.threads, r.nthreads);
+		out_table_stacks(stdout, r.threads, r.nthreads);
 	if (fflush(stdout) || ferror(stdout)) {
 		cli_error(cx->name, "writing standard output failed");
 		rc = RW_EXIT_FAIL;

@@ -9,6 +9,7 @@
 #include "out_json.h"
 #include "out_table.h"
 #include "report.h"
+#include "trigger.h"
 #include "watch.h"
 #include "ui.h"
 
@@ -88,6 +89,23 @@ void cmd_watch_help(FILE *fp)
 		"      --iterations N   the same as -n (the monitor quits after N samples)\n"
 		"      --color WHEN     monitor colours: auto (default; NO_COLOR honoured), never, always\n"
 		"      --ascii          monitor sparklines in ASCII\n"
+		"      --trigger EXPR   after each sample, test EXPR on each ranked row (or, with\n"
+		"                       process:, on the process): growth>200M/10m, rss>2G,\n"
+		"                       rate>1M/s, ttl<30m (sizes K/M/G/T, durations s/m/h;\n"
+		"                       regionwatch(1), TRIGGERS); repeatable. A firing prints one\n"
+		"                       event line (JSON with --json) and takes the actions\n"
+		"      --on-trigger A   actions, comma-separated: dump (the row's pages new since the\n"
+		"                       first sample, as a sparse dump + manifest + census.json),\n"
+		"                       stacks (every thread's backtrace: a short stop), report\n"
+		"                       (rewrite the --report page, with the event and its stacks)\n"
+		"      --out DIR        an existing directory: each firing's files go in a new\n"
+		"                       DIR/regionwatch-PID-TIME-N, renamed into place when complete\n"
+		"      --max-triggers N firings that take actions (default 3, all processes\n"
+		"                       together); later ones only print\n"
+		"      --trigger-cooldown D  an expression that fired rests this long (default 10m;\n"
+		"                       per process)\n"
+		"      --out-budget SIZE  disk all firings may use in DIR (default 1G); 5%% of the\n"
+		"                       filesystem (at most 256M) is always left free\n"
 		"  -- CMD [ARG...]      start CMD (stdin/stdout/stderr passed through), watch it from\n"
 		"                       its first sample, and exit with CMD's exit status\n"
 		"  -h, --help           this help\n\n"
@@ -209,6 +227,8 @@ struct wtarget {
 	int baseline_taken;
 	struct watch_view v;            /* of the latest sample */
 	struct report *rep;             /* --report */
+	struct trigger_set ts;          /* --trigger: this process's history and cooldowns */
+	struct wcmd *wc;
 };
 
 /* One run of watch: its options, then its state. */
@@ -223,6 +243,7 @@ struct wcmd {
 	int argc;                       /* the command line, for the report */
 	char **argv;
 	struct metrics_addr maddr;
+	struct trigger_set trig;        /* --trigger: the options, and the limits' counters */
 	int *pids;                      /* -p: the list (cx->pids) */
 	size_t npids;
 	char **cmd;                     /* -- CMD [ARG...] */
@@ -238,6 +259,8 @@ struct wcmd {
 	uint64_t rounds;                /* samples taken of the whole set */
 	int exited_any, rc;
 };
+
+static int on_report(void *ctx, const struct trigger_event *ev);
 
 static int parse_options(struct cli_ctx *cx, int argc, char **argv, struct wcmd *wc)
 {
@@ -258,6 +281,13 @@ static int parse_options(struct cli_ctx *cx, int argc, char **argv, struct wcmd 
 		{ "metrics-top", required_argument, NULL, CLI_OPT_OWN + 5 },
 		{ "cgroup", required_argument, NULL, CLI_OPT_OWN + 6 },
 		{ "report", required_argument, NULL, CLI_OPT_OWN + 7 },
+		/* triggers (trigger.c): CLI_OPT_OWN + 8 + TRIGGER_OPT_* */
+		{ "trigger", required_argument, NULL, CLI_OPT_OWN + 8 + TRIGGER_OPT_EXPR },
+		{ "on-trigger", required_argument, NULL, CLI_OPT_OWN + 8 + TRIGGER_OPT_ACTIONS },
+		{ "out", required_argument, NULL, CLI_OPT_OWN + 8 + TRIGGER_OPT_OUT },
+		{ "max-triggers", required_argument, NULL, CLI_OPT_OWN + 8 + TRIGGER_OPT_MAX },
+		{ "trigger-cooldown", required_argument, NULL, CLI_OPT_OWN + 8 + TRIGGER_OPT_COOLDOWN },
+		{ "out-budget", required_argument, NULL, CLI_OPT_OWN + 8 + TRIGGER_OPT_BUDGET },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *name = cx->name;
@@ -364,10 +394,23 @@ static int parse_options(struct cli_ctx *cx, int argc, char **argv, struct wcmd 
 			}
 			wc->report_path = optarg;
 			break;
+		default:
+			/* --trigger and its options: parsed by trigger.c */
+			if (c >= CLI_OPT_OWN + 8 && c < CLI_OPT_OWN + 8 + TRIGGER_OPT_COUNT &&
+			    trigger_option(&wc->trig, c - (CLI_OPT_OWN + 8), optarg, &err)) {
+				cli_error(name, "%s", err.msg);
+				return RW_EXIT_USAGE;
+			}
+			break;
 		}
 	}
 	if (c < 0)
 		return cx->status;
+	/* the options fit together, --out is a writable directory, `report` has --report */
+	if ((c = trigger_check(&wc->trig, wc->report_path ? on_report : NULL, NULL, &err))) {
+		cli_error(name, "%s", err.msg);
+		return c == -EINVAL ? RW_EXIT_USAGE : RW_EXIT_FAIL;
+	}
 	if (!wc->content && (wc->ao.grep || wc->ao.histogram || wc->ao.encodings)) {
 		cli_error(name, "--encoding, --grep and --histogram go with --content");
 		return RW_EXIT_USAGE;
@@ -459,6 +502,9 @@ static int target_add(struct wcmd *wc, pid_t pid, struct rw_err *err)
 	inspect_baseline_init(&t->base);
 	if (wc->report_path)
 		t->rep = report_new(wc->argc, wc->argv);
+	t->wc = wc;
+	trigger_fork(&wc->trig, &t->ts, t);
+	trigger_open(&t->ts, wc->name ? wc->name : "watch", stdout, wc->json);
 	wc->t = xreallocarray(wc->t, wc->nt + 1, sizeof(*wc->t));
 	wc->t[wc->nt++] = t;
 	return 0;
@@ -466,6 +512,7 @@ static int target_add(struct wcmd *wc, pid_t pid, struct rw_err *err)
 
 static void target_free(struct wtarget *t)
 {
+	trigger_close(&t->ts);
 	report_free(t->rep);
 	inspect_baseline_free(&t->base);
 	watch_close(&t->w);
@@ -570,12 +617,13 @@ static void take_baseline(struct wtarget *t)
 	}
 }
 
-/* --report FILE.html; several processes: FILE.PID.html each. */
-static void write_report(struct wcmd *wc, struct wtarget *t, const struct watch_view *v)
+/* --report FILE.html; several processes: FILE.PID.html each. 0 or -errno with err. */
+static int write_report(struct wcmd *wc, struct wtarget *t, const struct watch_view *v,
+			struct rw_err *err)
 {
 	const char *path = wc->report_path, *dot;
 	char *own = NULL;
-	struct rw_err err;
+	int rc;
 
 	if (wc->many) {
 		size_t n = strlen(path);
@@ -586,11 +634,65 @@ static void write_report(struct wcmd *wc, struct wtarget *t, const struct watch_
 		snprintf(own, n + 16, "%.*s.%d%s", (int)(dot - path), path, (int)t->pid, dot);
 		path = own;
 	}
-	if (report_write(t->rep, v, path, &err)) {
-		cli_error(wc->name, "%s", err.msg);
-		wc->rc = RW_EXIT_FAIL;
-	}
+	rc = report_write(t->rep, v, path, err);
 	free(own);
+	return rc;
+}
+
+/* DIR/NAME, at most max bytes (NUL-terminated), or NULL. */
+static char *read_small(const char *dir, const char *name, size_t max)
+{
+	char path[4096 + 64];
+	char *buf;
+	ssize_t n;
+	size_t have = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	buf = xmalloc(max + 1);
+	while (have < max && (n = read(fd, buf + have, max - have)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		have += (size_t)n;
+	}
+	close(fd);
+	buf[have] = 0;
+	return buf;
+}
+
+/* The `report` action: the event and its stacks (the stacks.txt it wrote) into the
+ * report, which is rewritten now. */
+static int on_report(void *ctx, const struct trigger_event *ev)
+{
+	struct wtarget *t = ctx;
+	char *line = NULL, *stacks = NULL;
+	size_t n = 0;
+	FILE *fp = open_memstream(&line, &n);
+	struct rw_err err;
+	int rc;
+
+	if (!t->rep)
+		return -EINVAL;
+	if (fp) {
+		trigger_event_text(fp, ev);
+		fclose(fp);
+	}
+	for (size_t i = 0; ev->dir && i < ev->nfiles; i++)
+		if (!strcmp(ev->files[i], "stacks.txt"))
+			stacks = read_small(ev->dir, "stacks.txt", REPORT_STACKS_MAX);
+	report_add_event(t->rep, ev->elapsed, line ? line : "", stacks);
+	free(line);
+	free(stacks);
+	rc = write_report(t->wc, t, &t->v, &err);
+	if (rc)
+		cli_error(t->wc->name, "%s", err.msg);
+	return rc;
 }
 
 /* The final ranking of one process: when it exits (several), or at the end. */
@@ -622,8 +724,13 @@ static void summarize(struct wcmd *wc, struct wtarget *t, int stopped)
 	else
 		out_table_watch_summary(stdout, &v);
 	fflush(stdout);
-	if (t->rep)
-		write_report(wc, t, &v);
+	if (t->rep) {
+		struct rw_err err;
+		if (write_report(wc, t, &v, &err)) {
+			cli_error(wc->name, "%s", err.msg);
+			wc->rc = RW_EXIT_FAIL;
+		}
+	}
 	for (size_t i = 0; i < ngrown; i++)
 		inspect_growth_free(&grown[i]);
 }
@@ -704,6 +811,9 @@ static int sample_all(struct wcmd *wc, double *cost_avg)
 		watch_rank(&t->w, rows);
 		watch_fill_view(&t->w, &t->v);
 		report_add_sample(t->rep, &t->v);   /* NULL: no report */
+		/* test the expressions on this sample's rows, fire (event lines, actions), set
+		 * v.triggers_total for the metrics */
+		trigger_eval(&t->ts, &t->w, &t->v);
 		*cost_avg += watch_cost_avg(&t->w);
 		i++;
 	}
@@ -805,6 +915,7 @@ int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
 
 	memset(&wc, 0, sizeof(wc));
 	wc.name = cx->name;
+	trigger_init(&wc.trig);
 	wc.argc = argc;
 	wc.argv = argv;
 	wc.color = -1;
@@ -822,9 +933,10 @@ int cmd_watch(struct cli_ctx *cx, int argc, char **argv)
 	    isatty(STDOUT_FILENO)) {
 		struct ui_opts uo = { cx->pid, wc.wo.interval, wc.wo.window, wc.wo.max_cost, wc.count,
 				      wc.color, wc.ascii };
-		if (wc.content || wc.metrics_path || wc.metrics_listen || wc.report_path || wc.many) {
-			cli_error(wc.name, "--content, --metrics-*, --report and several processes are "
-				  "for the batch output (add --batch or --json)");
+		if (wc.content || wc.metrics_path || wc.metrics_listen || wc.report_path || wc.many ||
+		    trigger_active(&wc.trig)) {
+			cli_error(wc.name, "--content, --metrics-*, --report, --trigger and several "
+				  "processes are for the batch output (add --batch or --json)");
 			return RW_EXIT_USAGE;
 		}
 		return ui_run(&uo);

@@ -483,6 +483,46 @@ static int span_cmp(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
+int inspect_new_runs(const struct procfs *p, const struct inspect_baseline *b,
+		     const struct inspect_span *spans, size_t nspans, uint64_t budget,
+		     uint64_t **runs, size_t *nruns, uint64_t *new_bytes, uint64_t *unrecorded,
+		     struct rw_err *err)
+{
+	struct inspect_runs fresh = { 0 }, old = { 0 }, pick = { 0 };
+	uint64_t *cur = xmalloc(2 * (size_t)INSPECT_BASE_MAX_RUNS * sizeof(*cur));
+	struct inspect_span *sorted = xmalloc((nspans ? nspans : 1) * sizeof(*sorted));
+	int rc = 0;
+
+	*unrecorded = 0;
+	memcpy(sorted, spans, nspans * sizeof(*sorted));
+	qsort(sorted, nspans, sizeof(*sorted), span_cmp);
+	for (size_t i = 0; i < nspans; i++) {
+		const struct inspect_base_area *ba = NULL;
+		size_t ncur = 0;
+		if (!sorted[i].born_after && !(ba = baseline_find(b, sorted[i].id))) {
+			(*unrecorded)++;
+			continue;
+		}
+		rc = memread_present_runs(p, sorted[i].start, sorted[i].end, cur,
+					  INSPECT_BASE_MAX_RUNS, &ncur, err);
+		if (rc == -ESRCH)
+			break;
+		rc = 0;   /* -ENOSPC: the first runs will do (as inspect_growth) */
+		inspect_runs_split(cur, ncur, ba ? b->runs + 2 * ba->first : NULL, ba ? ba->n : 0,
+				   &fresh, &old);
+	}
+	*new_bytes = fresh.bytes;
+	if (!rc)
+		inspect_runs_pick(&fresh, budget, &pick);
+	*runs = pick.v;
+	*nruns = pick.n;
+	free(fresh.v);
+	free(old.v);
+	free(cur);
+	free(sorted);
+	return rc;
+}
+
 double inspect_shape_score(const struct inspect_shape *sh)
 {
 	double n = sh->new_per_mib, o = sh->old_per_mib;

@@ -113,8 +113,7 @@ static void val_cost(FILE *fp, const struct watch_view *v)
 
 static void val_triggers(FILE *fp, const struct watch_view *v)
 {
-	(void)v;
-	fputs("0", fp);
+	fprintf(fp, "%llu", (unsigned long long)v->triggers_total);
 }
 
 /* A row gauge: its family once, then the first top rows of every process. */
@@ -165,7 +164,7 @@ int metrics_format_set(FILE *fp, const struct watch_view *const *vs, size_t nv, 
 			   "CPU time regionwatch spent on the latest sample (reading smaps and ranking).",
 			   vs, nv, val_cost);
 	put_process_family(fp, "regionwatch_triggers_total", "counter",
-			   "Triggers fired. Always 0: regionwatch has no triggers yet.",
+			   "Trigger firings so far (watch --trigger), with or without actions.",
 			   vs, nv, val_triggers);
 	/* One family at a time: the format wants a metric's samples together. */
 	put_row_family(fp, "regionwatch_area_rss_bytes",

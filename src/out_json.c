@@ -1,6 +1,7 @@
 /* out_json: JSON documents through jansson. Integers are bytes; addresses are lowercase hex
  * strings with 0x (design §5). */
 #include "out_json.h"
+#include "trigger.h"
 #include "inspect.h"
 #include "util.h"
 
@@ -717,5 +718,45 @@ int out_json_stacks(FILE *fp, int pid, const char *comm, double frozen_ms,
 		json_array_append_new(arr, j);
 	}
 	json_object_set_new(doc, "threads", arr);
+	return dump(fp, doc);
+}
+
+int out_json_growth(FILE *fp, const struct inspect_growth *g, uint64_t budget)
+{
+	return dump(fp, content_json(g, budget));
+}
+
+int out_json_trigger_event(FILE *fp, const struct trigger_event *ev)
+{
+	json_t *doc = json_object(), *acts = json_array(), *files = json_array();
+	const struct trigger_expr *e = ev->expr;
+
+	json_object_set_new(doc, "type", json_string("event"));
+	json_object_set_new(doc, "event", json_string("trigger"));
+	json_object_set_new(doc, "n", jint(ev->n));
+	json_object_set_new(doc, "pid", json_integer(ev->pid));
+	json_object_set_new(doc, "comm", jstr(ev->comm));
+	json_object_set_new(doc, "seq", jint(ev->seq));
+	json_object_set_new(doc, "elapsed_s", json_real(ev->elapsed));
+	json_object_set_new(doc, "expr", jstr(e->text));
+	json_object_set_new(doc, "scope", json_string(e->process ? "process" : "row"));
+	json_object_set_new(doc, "metric", json_string(trigger_metric_name(e->metric)));
+	json_object_set_new(doc, "value", e->metric == TRIGGER_RSS || e->metric == TRIGGER_GROWTH
+					       ? json_integer((json_int_t)ev->value) : json_real(ev->value));
+	json_object_set_new(doc, "threshold", e->metric == TRIGGER_RSS || e->metric == TRIGGER_GROWTH
+						   ? json_integer((json_int_t)e->threshold)
+						   : json_real(e->threshold));
+	json_object_set_new(doc, "unit", json_string(trigger_unit(e->metric)));
+	json_object_set_new(doc, "window_s", e->metric == TRIGGER_GROWTH ? json_real(e->window) : json_null());
+	json_object_set_new(doc, "covered_s", e->metric == TRIGGER_GROWTH ? json_real(ev->covered) : json_null());
+	json_object_set_new(doc, "row", ev->row ? area_json(ev->row, ev->st, 0, ev->pool) : json_null());
+	for (size_t i = 0; i < ev->nactions; i++)
+		json_array_append_new(acts, json_string(ev->actions[i]));
+	json_object_set_new(doc, "actions", acts);
+	json_object_set_new(doc, "dir", ev->dir ? jstr(ev->dir) : json_null());
+	for (size_t i = 0; i < ev->nfiles; i++)
+		json_array_append_new(files, jstr(ev->files[i]));
+	json_object_set_new(doc, "files", files);
+	json_object_set_new(doc, "note", ev->note[0] ? jstr(ev->note) : json_null());
 	return dump(fp, doc);
 }

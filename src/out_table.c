@@ -1,6 +1,7 @@
 /* out_table: aligned human tables, sizes in binary units (K = KiB). */
 #include "out_table.h"
 #include "inspect.h"
+#include "unwind.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -362,4 +363,79 @@ void out_table_watch_summary(FILE *fp, const struct watch_view *v)
 	fprintf(fp, "(trend and ranking are heuristics: see regionwatch(1), WATCH)\n");
 	if (v->content_asked)
 		watch_content(fp, v);
+}
+
+/* stacks: each thread's header line and its frames (regionwatch(1), STACKS). */
+static void print_frame(FILE *fp, const struct unwind_frame *f, size_t k, const char *tail)
+{
+	char name[1100];
+
+	if (f->function)
+		fprintf(fp, "  #%zu 0x%llx %s+0x%llx", k, (unsigned long long)f->ip,
+			escape_ctl(f->function, name, sizeof(name)), (unsigned long long)f->offset);
+	else
+		fprintf(fp, "  #%zu 0x%llx ??", k, (unsigned long long)f->ip);
+	if (f->module) {
+		/* Unnamed: where in the file, for addr2line or a debug-info package. */
+		fprintf(fp, " (%s", escape_ctl(f->module, name, sizeof(name)));
+		if (!f->function && f->module[0] != '[')
+			fprintf(fp, "+0x%llx", (unsigned long long)f->module_offset);
+		fprintf(fp, tail ? "; %s)\n" : ")\n", tail);
+	} else if (tail)
+		fprintf(fp, " (%s)\n", tail);
+	else
+		fprintf(fp, " (anonymous memory or not mapped)\n");
+}
+
+void out_table_stacks(FILE *fp, const struct unwind_thread *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct unwind_thread *t = &v[i];
+		char comm[300], tail[240];
+		size_t last = t->count ? t->count - 1 : 0;
+		int unknown_last = t->count && !t->frames[last].function;
+
+		if (i)
+			fputc('\n', fp);
+		fprintf(fp, "thread %d (%s) state %c", (int)t->task.tid,
+			escape_ctl(t->task.comm, comm, sizeof(comm)), t->task.state);
+		if (t->stack_end)
+			fprintf(fp, ", stack %llx-%llx", (unsigned long long)t->stack_start,
+				(unsigned long long)t->stack_end);
+		fputc('\n', fp);
+		for (size_t k = 0; k < t->count; k++) {
+			/* An unnamed frame the unwinder could not get past: say both at once. */
+			if (k == last && unknown_last &&
+			    (t->stop == UNWIND_STOP_ERROR || t->stop == UNWIND_STOP_LOOP)) {
+				snprintf(tail, sizeof(tail), "unknown frame: unwinding stopped: %s", t->reason);
+				print_frame(fp, &t->frames[k], k, tail);
+			} else {
+				print_frame(fp, &t->frames[k], k, NULL);
+			}
+		}
+		switch (t->stop) {
+		case UNWIND_STOP_END:
+			if (!t->count)
+				fprintf(fp, "  (no frames)\n");
+			break;
+		case UNWIND_STOP_ERROR:
+		case UNWIND_STOP_LOOP:
+			if (!t->count)
+				fprintf(fp, "  unwinding failed: %s\n", t->reason);
+			else if (!unknown_last)
+				fprintf(fp, "  #%zu ?? (unknown frame: unwinding stopped after #%zu: %s)\n",
+					t->count, last, t->reason);
+			break;
+		case UNWIND_STOP_MAX_FRAMES:
+			fprintf(fp, "  ... truncated: %s (--max-frames %zu)\n", t->reason, t->count);
+			break;
+		case UNWIND_STOP_TIME:
+		case UNWIND_STOP_SKIPPED:
+			fprintf(fp, "  ... truncated: %s\n", t->reason);
+			break;
+		case UNWIND_STOP_GONE:
+			fprintf(fp, "  (%s)\n", t->reason);
+			break;
+		}
+	}
 }

@@ -90,6 +90,7 @@ int main(void)
 	v.st = st;
 	v.pools = pools;
 	v.n = 12;
+	v.triggers_total = 7;
 
 	text = metrics_format_dup(&v, 10, &len);
 	ok(len == strlen(text), "length matches the text");
@@ -102,7 +103,8 @@ int main(void)
 	ok(strstr(text, "# TYPE regionwatch_process_anon_bytes gauge\n") != NULL, "process_anon_bytes is a gauge");
 	ok(strstr(text, "# TYPE regionwatch_sample_cost_seconds gauge\n") != NULL, "sample_cost_seconds is a gauge");
 	ok(strstr(text, "# TYPE regionwatch_triggers_total counter\n") != NULL, "triggers_total is a counter");
-	ok(strstr(text, "# HELP regionwatch_triggers_total ") && strstr(text, "no triggers yet"), "triggers HELP says there are none yet");
+	ok(strstr(text, "# HELP regionwatch_triggers_total ") && strstr(text, "watch --trigger"), "triggers HELP names watch --trigger");
+	ok(strstr(text, "regionwatch_triggers_total{pid=\"4242\",comm=\"le\\\"ak\\\\x01y\"} 7\n") != NULL, "triggers_total is the view's count");
 	ok(strstr(text, "# TYPE regionwatch_area_growth_bytes_per_second gauge\n") != NULL, "growth rate is a gauge");
 	ok(strstr(text, "# TYPE regionwatch_area_score gauge\n") != NULL, "score is a gauge");
 	is_u64(count(text, "# HELP "), 8, "eight families, each with HELP");

@@ -1,0 +1,52 @@
+/* dumpfile: the sparse dump file and its manifest (design §5 "Dump file"), shared by
+ * `dump -o` and the trigger action `dump`: a memread sink that writes each byte at
+ * offset = address - base (pages not read stay holes), the runs read kept for the
+ * manifest (bounded), and the commit: size set, fsync, link into place, then FILE.json.
+ * Prints nothing. */
+#ifndef RW_DUMPFILE_H
+#define RW_DUMPFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "analysis.h"
+#include "memread.h"
+#include "out_json.h"
+#include "region.h"
+#include "util.h"
+
+#define DUMPFILE_MANIFEST_MAX_RUNS 10000
+
+struct dumpfile {
+	struct analysis *an;             /* optional: fed the same bytes (NULL: none) */
+	int fd;                          /* dump file, or -1 (analyses only) */
+	uint64_t base;                   /* address of file offset 0 */
+	int write_errno;
+	uint64_t *runs;                  /* for the manifest, at most DUMPFILE_MANIFEST_MAX_RUNS */
+	size_t nruns, runs_cap;
+	uint64_t runs_total;
+};
+
+/* memread sink and run callbacks; ctx is a struct dumpfile. */
+void dumpfile_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t len);
+void dumpfile_hole(void *ctx, uint64_t addr, uint64_t len, enum memread_hole why);
+void dumpfile_run(void *ctx, uint64_t start, uint64_t end);
+
+/* What the manifest and dump --json say about the read (the region is the one holding
+ * start in snap). */
+void dumpfile_info(struct dump_info *info, const struct snapshot *snap, const char *out,
+		   uint64_t start, uint64_t end, const struct dumpfile *d,
+		   const struct memread_stats *st);
+
+/* PATH.json beside a dump, written to a temporary file and renamed. 0 or -errno. */
+int dumpfile_write_manifest(const char *path, const struct dump_info *info, int force,
+			    struct rw_err *err);
+
+/* The dump's size set to info->end - info->start, synced, linked into place from tmp
+ * (tmpfile_open), then its manifest: a dump without its manifest would be a file claimed
+ * complete, so it is removed then. On success d->fd is closed (-1) and tmp emptied.
+ * Returns 0 or -errno with err set: when d->fd is still open, nothing was kept (the
+ * caller discards tmp); when it is -1, the manifest failed and the dump was removed. */
+int dumpfile_commit(struct dumpfile *d, char *tmp, const char *out, const struct dump_info *info,
+		    int force, struct rw_err *err);
+
+#endif

@@ -682,6 +682,8 @@ static int on_report(void *ctx, const struct trigger_event *ev)
 	if (fp) {
 		trigger_event_text(fp, ev);
 		fclose(fp);
+		if (line && n && line[n - 1] == '\n')
+			line[n - 1] = 0;
 	}
 	for (size_t i = 0; ev->dir && i < ev->nfiles; i++)
 		if (!strcmp(ev->files[i], "stacks.txt"))

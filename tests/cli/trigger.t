@@ -49,6 +49,7 @@ like "$(cat "$T/o.err")" "invalid --trigger-cooldown '10x'" "options: bad cooldo
 
 # 2. a leak crosses growth>3M/2s: one firing (the default cooldown is 10 minutes), one set
 start_target grow_brk -r 4096 -t 120
+P1=$TPID
 mkdir "$T/out"
 "$RW" watch -p "$TPID" -i 0.3 -n 12 --trigger 'growth>3M/2s' --on-trigger dump,stacks \
 	--out "$T/out" --json > "$T/w.json" 2> "$T/w.err"
@@ -112,6 +113,42 @@ ok "max: the target is running after the freezes (state $state)" test "$state" !
 "$RW" watch -p "$TPID" -i 0.2 -n 3 --trigger 'process:rss>1M' --trigger-cooldown 0 \
 	--metrics-textfile "$T/rw.prom" --json > "$T/x.json" 2> /dev/null
 like "$(cat "$T/rw.prom")" "^regionwatch_triggers_total\{pid=\"$TPID\",comm=\"grow_brk\"\} 3$" "metrics: regionwatch_triggers_total counts the firings"
+
+# 5b. the report action: the page is rewritten at the firing, with the event and its stacks
+mkdir "$T/rep"
+"$RW" watch -p "$TPID" -i 0.3 -n 40 --trigger 'growth>2M/2s' --on-trigger stacks,report \
+	--out "$T/rep" --report "$T/rep/r.html" --json > "$T/r.json" 2> "$T/r.err" &
+W=$!
+PIDS="$PIDS $W"
+i=0
+while ! grep -q '"event":"trigger"' "$T/r.json" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+# the event line comes after the page was written
+ok "report action: the page exists while the watch still runs" test -s "$T/rep/r.html"
+ok "report action: the watch is still running when the page appears" kill -0 "$W"
+like "$(grep '"event":"trigger"' "$T/r.json")" '"actions":\["stacks","report"\]' "report action: the event lists stacks and report"
+like "$(grep -c "trigger 1: &#39;growth&gt;2M/2s&#39; fired on .*[0-9a-f]-[0-9a-f]*: growth [0-9.]*M in [0-9.]*s (threshold 2M/2s); stacks -&gt; [^\\]*</span>" "$T/rep/r.html")" '^[1-9]' "report action: the page holds the event line, HTML-escaped"
+like "$(grep -c "thread $TPID (grow_brk) state\|#[0-9] 0x[0-9a-f]* main+0x[0-9a-f]* (grow_brk)" "$T/rep/r.html")" '^[2-9]' "report action: the page holds the stacks the action took (the thread and its main frame)"
+kill -INT "$W" 2>/dev/null
+wait "$W"
+is "$?" 0 "report action: watch ends cleanly on SIGINT"
+like "$(grep -c "trigger 1: &#39;growth&gt;2M/2s&#39; fired on .*[0-9a-f]-[0-9a-f]*: growth [0-9.]*M in [0-9.]*s (threshold 2M/2s); stacks -&gt; [^\\]*</span>" "$T/rep/r.html")" '^[1-9]' "report action: the final page still holds the event"
+is "$(find "$T/rep" -maxdepth 1 -name '.*' | wc -l)" 0 "report action: no temporary file left"
+
+# 5c. several processes: each has its own history and cooldown; --max-triggers counts all
+start_target grow_brk -r 4096 -t 120
+P2=$TPID
+mkdir "$T/multi"
+"$RW" watch -p "$P1,$P2" -i 0.3 -n 12 --trigger 'growth>2M/2s' --trigger-cooldown 0 \
+	--max-triggers 3 --on-trigger stacks --out "$T/multi" --json > "$T/m.json" 2> "$T/m.err"
+is "$?" 0 "two processes: watch exits 0"
+like "$(grep -c "\"event\":\"trigger\".*\"pid\":$P1[,}]" "$T/m.json")" '^[2-9]|^[1-9][0-9]' "two processes: the first fires"
+like "$(grep -c "\"event\":\"trigger\".*\"pid\":$P2[,}]" "$T/m.json")" '^[2-9]|^[1-9][0-9]' "two processes: the second fires"
+is "$(dirs "$T/multi")" 3 "two processes: --max-triggers 3 counts the firings of both"
+is "$(grep -c 'max-triggers 3 reached' "$T/m.err")" 1 "two processes: the limit is said once"
+is "$(grep '"event":"trigger"' "$T/m.json" | sed 's/.*"n":\([0-9]*\).*/\1/' | sort -n | uniq -d | wc -l)" 0 \
+	"two processes: event numbers are not reused across processes"
+stop_target "$P2"
+TPID=$P1
 
 # 6. a full disk: a 512 KiB tmpfs
 mkdir "$T/mnt"

@@ -19,21 +19,6 @@ struct rw_err {
 #else
 #define RW_PRINTF(a, b)
 #define RW_NORETURN
-/* An unnamed file in final's directory (O_TMPFILE): if we die, nothing is left behind.
- * Where the filesystem refuses O_TMPFILE, a named ".BASE.XXXXXX" temp file instead, whose
- * name is put in tmp (registered for cleanup on signals). Returns the fd or -errno. */
-int tmpfile_open(const char *final, mode_t mode, char *tmp, size_t tmplen);
-/* Give the file its final name: no replacement unless force (EEXIST). Closes nothing. */
-int tmpfile_commit(int fd, const char *tmp, const char *final, int force);
-/* Drop a file that will not be committed (removes the named temp, if any). */
-void tmpfile_discard(const char *tmp);
-
-/* Temporary files to remove if a fatal signal arrives while they are written (main's
- * handler calls cleanup_on_signal(), which only uses unlink(2): async-signal-safe). */
-void cleanup_register_tmp(const char *path);
-void cleanup_forget_tmp(const char *path);
-void cleanup_on_signal(void);
-
 #endif
 
 /* Fills *err (if non-NULL) and returns -code, so callers can `return rw_err_set(...)`. */
@@ -96,6 +81,11 @@ int tmpfile_open(const char *final, mode_t mode, char *tmp, size_t tmplen);
 int tmpfile_commit(int fd, const char *tmp, const char *final, int force);
 /* Drop a file that will not be committed (removes the named temp, if any). */
 void tmpfile_discard(const char *tmp);
+/* Replace path with buf (len bytes) atomically: a temporary file in its directory, written,
+ * fsynced, renamed into place, and the directory fsynced; a reader sees the old file or the
+ * new one. On error nothing new is left. what names the file in err ("report x.html: ..."). */
+int file_replace_atomic(const char *path, mode_t mode, const void *buf, size_t len,
+			const char *what, struct rw_err *err);
 
 /* Temporary files to remove if a fatal signal arrives while they are written (main's
  * handler calls cleanup_on_signal(), which only uses unlink(2): async-signal-safe). */

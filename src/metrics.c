@@ -216,30 +216,8 @@ char *metrics_format_dup(const struct watch_view *v, size_t top, size_t *len)
 
 int metrics_textfile_write(const char *path, const char *buf, size_t len, struct rw_err *err)
 {
-	char tmp[4096 + 32];
-	int fd, e;
-
 	/* 0644: node_exporter usually runs as another user; the text holds names, not bytes. */
-	fd = tmpfile_open(path, 0644, tmp, sizeof(tmp));
-	if (fd < 0)
-		return rw_err_set(err, -fd, "metrics textfile %s: cannot create a temporary file "
-				  "in its directory: %s", path, strerror(-fd));
-	e = write_all(fd, buf, len);
-	if (!e && fsync(fd) < 0)
-		e = -errno;
-	if (e) {
-		close(fd);
-		tmpfile_discard(tmp);
-		return rw_err_set(err, -e, "metrics textfile %s: writing: %s", path, strerror(-e));
-	}
-	e = tmpfile_commit(fd, tmp, path, 1);
-	close(fd);
-	if (e) {
-		tmpfile_discard(tmp);
-		return rw_err_set(err, -e, "metrics textfile %s: renaming into place: %s", path,
-				  strerror(-e));
-	}
-	return 0;
+	return file_replace_atomic(path, 0644, buf, len, "metrics textfile", err);
 }
 
 int metrics_parse_addr(const char *s, struct metrics_addr *out, struct rw_err *err)

@@ -20,7 +20,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -1041,57 +1040,18 @@ static char *report_format_dup(const struct report *r, const struct watch_view *
 	return buf;
 }
 
-/* After the rename: the directory entry is durable too (fsync(2): "Calling fsync() does not
- * necessarily ensure that the entry in the directory containing the file has also reached
- * disk"). Best effort: the file is in place whatever this says. */
-static void fsync_dir_of(const char *path)
-{
-	char dirbuf[PATH_MAX];
-	int fd;
-
-	if (strlen(path) >= sizeof(dirbuf))
-		return;
-	strcpy(dirbuf, path);
-	fd = open(dirname(dirbuf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-}
-
 int report_write(struct report *r, const struct watch_view *v, const char *path,
 		 struct rw_err *err)
 {
-	char tmp[PATH_MAX + 32];
 	size_t len;
 	char *html;
-	int fd, e;
+	int e;
 
 	if (!r || !v)
 		return rw_err_set(err, EINVAL, "report %s: nothing to report", path);
 	html = report_format_dup(r, v, &len);
 	/* 0600 like a dump: with --content the page holds strings read from the target */
-	fd = tmpfile_open(path, 0600, tmp, sizeof(tmp));
-	if (fd < 0) {
-		free(html);
-		return rw_err_set(err, -fd, "report %s: cannot create a temporary file in its "
-				  "directory: %s", path, strerror(-fd));
-	}
-	e = write_all(fd, html, len);
+	e = file_replace_atomic(path, 0600, html, len, "report", err);
 	free(html);
-	if (!e && fsync(fd) < 0)
-		e = -errno;
-	if (e) {
-		close(fd);
-		tmpfile_discard(tmp);
-		return rw_err_set(err, -e, "report %s: writing: %s", path, strerror(-e));
-	}
-	e = tmpfile_commit(fd, tmp, path, 1);
-	close(fd);
-	if (e) {
-		tmpfile_discard(tmp);
-		return rw_err_set(err, -e, "report %s: renaming into place: %s", path, strerror(-e));
-	}
-	fsync_dir_of(path);
-	return 0;
+	return e;
 }

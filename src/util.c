@@ -477,6 +477,52 @@ int tmpfile_commit(int fd, const char *tmp, const char *final, int force)
 	return 0;
 }
 
+/* After the rename: the directory entry is durable too (fsync(2): "Calling fsync() does not
+ * necessarily ensure that the entry in the directory containing the file has also reached
+ * disk"). Best effort: the file is in place whatever this says. */
+static void fsync_dir_of(const char *path)
+{
+	char dirbuf[PATH_MAX];
+	int fd;
+
+	if (strlen(path) >= sizeof(dirbuf))
+		return;
+	strcpy(dirbuf, path);
+	fd = open(dirname(dirbuf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+int file_replace_atomic(const char *path, mode_t mode, const void *buf, size_t len,
+			const char *what, struct rw_err *err)
+{
+	char tmp[PATH_MAX + 32];
+	int fd, e;
+
+	fd = tmpfile_open(path, mode, tmp, sizeof(tmp));
+	if (fd < 0)
+		return rw_err_set(err, -fd, "%s %s: cannot create a temporary file in its "
+				  "directory: %s", what, path, strerror(-fd));
+	e = write_all(fd, buf, len);
+	if (!e && fsync(fd) < 0)
+		e = -errno;
+	if (e) {
+		close(fd);
+		tmpfile_discard(tmp);
+		return rw_err_set(err, -e, "%s %s: writing: %s", what, path, strerror(-e));
+	}
+	e = tmpfile_commit(fd, tmp, path, 1);
+	close(fd);
+	if (e) {
+		tmpfile_discard(tmp);
+		return rw_err_set(err, -e, "%s %s: renaming into place: %s", what, path, strerror(-e));
+	}
+	fsync_dir_of(path);
+	return 0;
+}
+
 void tmpfile_discard(const char *tmp)
 {
 	if (tmp[0]) {

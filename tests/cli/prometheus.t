@@ -29,6 +29,25 @@ fi
 W=$SPID
 WPORT=$SPORT
 
+# A second target whose name needs every escape the format has: a quote, a backslash, a
+# newline and ESC in its comm (and in its executable's path), served by a second watch.
+HNAME=$(printf 'g"b\\k\nz\033')
+cp "$FIX/grow_brk" "$T/$HNAME"
+"$T/$HNAME" -r 256 -t 120 > "$T/h.ready" 2>&1 &
+HP=$!
+PIDS="$PIDS $HP"
+n=0
+while ! grep -q '^ready' "$T/h.ready" && [ $n -lt 200 ]; do sleep 0.05; n=$((n + 1)); done
+run_watch_h() {
+	exec "$RW" watch -p "$HP" -i 0.3 --metrics-listen "127.0.0.1:$SPORT" > /dev/null 2> "$T/wh.log"
+}
+if ! serve run_watch_h "$T/wh.log" /metrics; then
+	echo "Bail out! the second watch never served /metrics: $(cat "$T/wh.log")"
+	exit 1
+fi
+WH=$SPID
+WHPORT=$SPORT
+
 # --- promtool check metrics (lint included: HELP, TYPE, names, units) ---
 if [ -x "$PROMTOOL" ]; then
 	"$PROMTOOL" check metrics < "$T/tf/regionwatch.prom" > "$T/pt1.out" 2>&1
@@ -39,8 +58,12 @@ if [ -x "$PROMTOOL" ]; then
 	is "$?" 0 "promtool check metrics passes on GET /metrics"
 	is "$(cat "$T/pt2.out")" "" "and finds nothing to lint"
 	like "$(grep -c '^regionwatch_area_rss_bytes{' "$T/body")" "^10$" "the checked body has the 10 rows"
+	curl -sf -m 5 -o "$T/hbody" "http://127.0.0.1:$WHPORT/metrics"
+	"$PROMTOOL" check metrics < "$T/hbody" > "$T/pt3.out" 2>&1
+	is "$?:$(cat "$T/pt3.out")" 0: "promtool check metrics passes on labels with \\\", \\\\, newline and ESC"
+	like "$(cat "$T/hbody")" 'comm="g\\"b\\\\\\\\k\\nz\\\\x1b"' "(the comm label there needs them all)"
 else
-	for i in 1 2 3 4 5; do skip "promtool not installed (Debian package prometheus)"; done
+	for i in 1 2 3 4 5 6 7; do skip "promtool not installed (Debian package prometheus)"; done
 fi
 
 # --- a Prometheus server scraping GET /metrics every second ---
@@ -52,7 +75,7 @@ if [ -x "$PROMETHEUS" ]; then
 	scrape_configs:
 	  - job_name: regionwatch
 	    static_configs:
-	      - targets: ['127.0.0.1:$WPORT']
+	      - targets: ['127.0.0.1:$WPORT', '127.0.0.1:$WHPORT']
 	EOF
 	run_prometheus() {
 		exec "$PROMETHEUS" --config.file="$T/prometheus.yml" --storage.tsdb.path="$T/tsdb" \
@@ -75,23 +98,34 @@ if [ -x "$PROMETHEUS" ]; then
 		n=0
 		while ! found && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
 		diag "GET /api/v1/query?query=regionwatch_area_growing == 1 ->"
-		diag "$(cat "$T/q.json")"
+		printf '# %s\n' "$(cat "$T/q.json")"
 		is "$(json_get "$T/q.json" '$d->{status}')" success "the query succeeds"
-		heap='(grep { $_->{metric}{kind} eq "heap" } @{$d->{data}{result}})[0]'
-		is "$(json_get "$T/q.json" "$heap->{metric}{pid}")" "$P" \
-			"regionwatch_area_growing == 1 has the fixture's pid"
+		mine='grep { $_->{metric}{pid} eq "'"$P"'" && $_->{metric}{kind} eq "heap" } @{$d->{data}{result}}'
+		heap="($mine)[0]"
+		is "$(json_get "$T/q.json" "scalar($mine)")" 1 \
+			"regionwatch_area_growing == 1 has the fixture's heap"
 		is "$(json_get "$T/q.json" "join ' ', map { \$_ // '' } @{$heap->{metric}}{qw(comm area path job)}")" \
 			"grow_brk $HEAP [heap] regionwatch" "its area is the growing [heap] at $HEAP"
 		is "$(json_get "$T/q.json" "$heap->{value}[1]")" 1 "with the value 1"
-		# the scrape itself: healthy, no parse error, every sample ingested
-		curl -s -m 5 "http://127.0.0.1:$PPORT/api/v1/targets" > "$T/targets.json"
-		is "$(json_get "$T/targets.json" '$_ = $d->{data}{activeTargets}[0];
-			"$_->{health} [$_->{lastError}]"')" "up []" "the target is up with no scrape error"
-		query "count by (__name__) ({job=\"regionwatch\",__name__=~\"regionwatch_.*\"})" "$T/c.json"
+		query "count by (__name__) ({pid=\"$P\",__name__=~\"regionwatch_.*\"})" "$T/c.json"
 		is "$(json_get "$T/c.json" 'join " ", sort map { "$_->{metric}{__name__}=$_->{value}[1]" }
 			@{$d->{data}{result}}')" \
 			"regionwatch_area_growing=10 regionwatch_area_growth_bytes_per_second=10 regionwatch_area_rss_bytes=10 regionwatch_area_score=10 regionwatch_process_anon_bytes=1 regionwatch_process_rss_bytes=1 regionwatch_sample_cost_seconds=1 regionwatch_triggers_total=1" \
 			"every family is ingested, 10 rows each"
+		# the hostile comm arrives as regionwatch spelt it: escape_term's text, then decoded
+		hq() {
+			query "regionwatch_process_rss_bytes{pid=\"$HP\"}" "$T/h.json" &&
+				[ "$(json_get "$T/h.json" 'scalar @{$d->{data}{result}}')" = 1 ]
+		}
+		n=0
+		while ! hq && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+		printf '# regionwatch_process_rss_bytes{pid="%s"} -> %s\n' "$HP" "$(cat "$T/h.json")"
+		is "$(json_get "$T/h.json" '$_ = $d->{data}{result}[0]{metric}{comm}; s/\n/<LF>/g; $_')" \
+			'g"b\\k<LF>z\x1b' "the hostile comm label: quote, escaped backslash, newline, ESC as \\x1b"
+		# the scrapes themselves: healthy, no parse error
+		curl -s -m 5 "http://127.0.0.1:$PPORT/api/v1/targets" > "$T/targets.json"
+		is "$(json_get "$T/targets.json" 'join " ", map { "$_->{health} [$_->{lastError}]" }
+			@{$d->{data}{activeTargets}}')" "up [] up []" "both targets are up with no scrape error"
 		# what a scrape cannot ingest (duplicate series, bad lines) is a warning in its log
 		is "$(grep -E 'level=(warn|error)' "$T/prom.log" | grep -ci scrape)" 0 \
 			"prometheus logged no scrape warning or error"
@@ -101,10 +135,10 @@ if [ -x "$PROMETHEUS" ]; then
 	else
 		t_result 1 "prometheus is ready"
 		sed 's/^/#   /' "$T/prom.log" | tail -20
-		for i in 1 2 3 4 5 6 7; do skip "prometheus did not start"; done
+		for i in 1 2 3 4 5 6 7 8; do skip "prometheus did not start"; done
 	fi
 else
-	for i in 1 2 3 4 5 6 7 8; do skip "prometheus not installed (Debian package prometheus)"; done
+	for i in 1 2 3 4 5 6 7 8 9; do skip "prometheus not installed (Debian package prometheus)"; done
 fi
 
 # --- node_exporter's textfile collector on watch's textfile ---
@@ -136,6 +170,12 @@ fi
 kill -INT "$W"
 wait "$W"
 is "$?" 0 "the watch behind it all exits 0 on SIGINT"
-is "$(proc_state "$P" | tr -d 'SR')" "" "target neither stopped nor traced"
+kill -INT "$WH"
+wait "$WH"
+is "$?" 0 "and the second one"
+# (the state after the last ')' of /proc/PID/stat: this comm holds a newline)
+hstate=$(perl -0777 -ne 'print $1 if /.*\) (\S)/s' "/proc/$HP/stat")
+like "$(proc_state "$P") $hstate" "^[SR] [SR]$" "targets neither stopped nor traced"
+stop_target "$HP"
 stop_target "$P"
 done_testing

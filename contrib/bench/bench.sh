@@ -298,3 +298,7 @@ while [ $i -lt "$RELEASE_RUNS" ]; do
 done
 sort -n "$T/release" | awk '{ a[NR] = $1 } END { printf "  %-52s %9.2f ms median, %.2f ms max (%d runs)\n", "SIGKILL -> every thread running again", a[int((NR + 1) / 2)], a[NR], NR }'
 kill -9 "$tpid" 2>/dev/null || true
+
+echo
+echo "== Metrics: the cost of a Prometheus scrape of watch --metrics-listen =="
+sh "$top/contrib/bench/scrape.sh"

@@ -67,7 +67,7 @@ while ! http_get "$PORT" GET /metrics > "$T/h.txt" 2>/dev/null && [ $i -lt 50 ];
 sleep 0.7
 http_get "$PORT" GET /metrics > "$T/h.txt"
 like "$(head -1 "$T/h.txt")" "^HTTP/1\\.[01] 200" "GET /metrics: 200"
-like "$(cat "$T/h.txt")" "Content-Type: text/plain; version=0\\.0\\.4" "exposition content type"
+like "$(cat "$T/h.txt")" "Content-Type: text/plain; version=0\\.0\\.4; charset=utf-8" "exposition content type"
 sed '1,/^\r*$/d' "$T/h.txt" > "$T/h.body"
 is "$(well_formed "$T/h.body")" 0 "the body is well formed"
 like "$(cat "$T/h.body")" "regionwatch_area_growing\\{pid=\"$P\",comm=\"grow_brk\",[^}]*kind=\"heap\",path=\"\\[heap\\]\"\\} 1" "it shows the growing [heap]"

@@ -11,6 +11,15 @@ PROMETHEUS=${PROMETHEUS:-/usr/bin/prometheus}
 NODE_EXPORTER=${NODE_EXPORTER:-/usr/bin/prometheus-node-exporter}
 command -v curl > /dev/null 2>&1 || skip_all "curl is not installed (contrib/install-deps.sh)"
 
+# stop_server PID: SIGTERM, then SIGKILL if it is still there after 10 s (a test never hangs)
+stop_server() {
+	kill "$1" 2>/dev/null
+	n=0
+	while kill -0 "$1" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
 start_target grow_brk -r 2048 -t 120
 P=$TPID
 # the [heap] mapping's start, as the area label spells it (0x, lower-case, no leading zeros)
@@ -37,7 +46,14 @@ cp "$FIX/grow_brk" "$T/$HNAME"
 HP=$!
 PIDS="$PIDS $HP"
 n=0
-while ! grep -q '^ready' "$T/h.ready" && [ $n -lt 200 ]; do sleep 0.05; n=$((n + 1)); done
+while ! grep -q '^ready' "$T/h.ready"; do
+	n=$((n + 1))
+	if [ $n -gt 200 ] || ! kill -0 "$HP" 2>/dev/null; then
+		echo "Bail out! the hostile-named grow_brk did not get ready: $(cat "$T/h.ready")"
+		exit 1
+	fi
+	sleep 0.05
+done
 run_watch_h() {
 	exec "$RW" watch -p "$HP" -i 0.3 --metrics-listen "127.0.0.1:$SPORT" > /dev/null 2> "$T/wh.log"
 }
@@ -130,8 +146,7 @@ if [ -x "$PROMETHEUS" ]; then
 		is "$(grep -E 'level=(warn|error)' "$T/prom.log" | grep -ci scrape)" 0 \
 			"prometheus logged no scrape warning or error"
 		grep -E 'level=(warn|error)' "$T/prom.log" | sed 's/^/#   /' | head -10
-		kill "$SPID"
-		wait "$SPID" 2>/dev/null
+		stop_server "$SPID"
 	else
 		t_result 1 "prometheus is ready"
 		sed 's/^/#   /' "$T/prom.log" | tail -20
@@ -155,8 +170,7 @@ if [ -x "$NODE_EXPORTER" ]; then
 			"node_exporter serves regionwatch_process_rss_bytes with the fixture's pid"
 		like "$(grep -c '^regionwatch_area_growing{' "$T/ne.txt")" "^10$" "and the 10 rows of each area family"
 		is "$(sed -n 's/^node_textfile_scrape_error //p' "$T/ne.txt")" 0 "node_textfile_scrape_error 0"
-		kill "$SPID"
-		wait "$SPID" 2>/dev/null
+		stop_server "$SPID"
 	else
 		t_result 1 "node_exporter came up"
 		sed 's/^/#   /' "$T/ne.log" | tail -20

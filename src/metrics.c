@@ -31,15 +31,14 @@ static void put_label_value(FILE *fp, const char *s)
 	char *safe = xmalloc(cap);
 
 	escape_term(s ? s : "", n, safe, cap, ESCAPE_KEEP_NL, 1);
-	for (const char *p = safe; *p; p++) {
-		if (*p == '\\')
-			fputs("\\\\", fp);
-		else if (*p == '"')
-			fputs("\\\"", fp);
-		else if (*p == '\n')
-			fputs("\\n", fp);
-		else
-			fputc(*p, fp);
+	for (const char *p = safe; *p;) {
+		size_t run = strcspn(p, "\\\"\n");    /* written as it is, in one piece */
+		fwrite(p, 1, run, fp);
+		p += run;
+		if (!*p)
+			break;
+		fputs(*p == '\\' ? "\\\\" : *p == '"' ? "\\\"" : "\\n", fp);
+		p++;
 	}
 	free(safe);
 }

@@ -94,3 +94,35 @@ json_get() {
 
 # The target's state letter from /proc/PID/stat (R, S, t, T, Z ...).
 proc_state() { sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f1; }
+
+# free_port [ADDR]: a TCP port free at ADDR (default 127.0.0.1), by binding port 0 there (the
+# kernel picks one nobody holds) and letting it go. Another process can still take it before
+# the caller binds it: servers started on it are checked to have come up (see serve).
+free_port() {
+	perl -MIO::Socket::IP -e 'my $s = IO::Socket::IP->new(LocalHost => $ARGV[0],
+		LocalPort => 0, Listen => 1, ReuseAddr => 0) or exit 1; print $s->sockport' \
+		"${1:-127.0.0.1}"
+}
+
+# serve FUNC LOG PATH: start the server FUNC (a function that execs it on 127.0.0.1:$SPORT,
+# logging to LOG) on a free port and wait until GET http://127.0.0.1:$SPORT/PATH answers 2xx
+# (30 s at most). Another free port is tried (3 in all) when LOG says the address was taken.
+# Sets SPORT and SPID (in PIDS: killed on exit). Returns 1 when it never came up. Needs curl.
+serve() {
+	for s_try in 1 2 3; do
+		SPORT=$(free_port) || return 1
+		"$1" &
+		SPID=$!
+		PIDS="$PIDS $SPID"
+		s_n=0
+		while kill -0 "$SPID" 2>/dev/null && [ $s_n -lt 300 ]; do
+			curl -sf -m 5 -o /dev/null "http://127.0.0.1:$SPORT$3" && return 0
+			sleep 0.1
+			s_n=$((s_n + 1))
+		done
+		kill -9 "$SPID" 2>/dev/null
+		wait "$SPID" 2>/dev/null
+		grep -qi 'address already in use' "$2" || return 1
+	done
+	return 1
+}

@@ -368,3 +368,9 @@ if command -v python3 > /dev/null; then start_cmd python3 python3 "$T/leak.py" 2
 if command -v node > /dev/null; then start_cmd node node "$T/leak.js" 2048; content_row node; fi
 # fast growth: 64 MiB/s for 4 s, all of it read (budget 512M)
 start grow_mmap -r 65536 -m 1024 -t 600;       content_row "grow_mmap 64M/s" --content-budget 512M
+
+echo
+echo "== Metrics: the cost of a Prometheus scrape of watch --metrics-listen =="
+sh "$top/contrib/bench/scrape.sh"
+echo "== Metrics: a scrape of watch --cgroup over 100 processes =="
+sh "$top/contrib/bench/scrape_cgroup.sh"

@@ -1,85 +1,65 @@
 #!/bin/sh
-# The cost of a scrape of `watch --metrics-listen`: the time to answer GET /metrics (curl's
-# time_total over 100 scrapes, median and max) with one process and its 10 rows, and with
-# N processes (default 100) of a cgroup (`--cgroup`), and the size of the body. Also the
-# CPU per sample of a watch of the N. Needs curl and a writable cgroup v2 mount; says so
-# and skips that part otherwise. Run from the top of the tree after `make fixtures`.
-set -u
-RW=${RW:-./regionwatch}
-FIX=${FIX:-build/fixtures}
-N=${SCRAPE_PROCS:-100}
-T=$(mktemp -d /tmp/rwscrape.XXXXXX)
-PIDS=""
-CG=""
-cleanup() {
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	if [ -n "$CG" ]; then
-		for i in 1 2 3 4 5 6 7 8 9 10; do rmdir "$CG" 2>/dev/null && break; sleep 0.2; done
-	fi
-	rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-
-command -v curl > /dev/null || { echo "scrape: curl is missing: skipped"; exit 0; }
-
-free_port() {
-	perl -MIO::Socket::INET -e 'my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1:0") or die; print $s->sockport'
-}
-
-# scrape PORT LABEL: 100 scrapes, the median and max time_total in ms, the body size
-scrape() {
-	i=0
-	while ! curl -sf "http://127.0.0.1:$1/metrics" -o "$T/body" 2>/dev/null || ! grep -q '^regionwatch_area_rss_bytes{' "$T/body"; do
-		i=$((i + 1)); [ $i -gt 100 ] && { echo "scrape: $2: no metrics"; return 1; }
-		sleep 0.1
-	done
-	for i in $(seq 100); do
-		curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$1/metrics"
-	done | sort -n | awk -v l="$2" -v b="$(wc -c < "$T/body")" -v s="$(grep -c '^regionwatch_' "$T/body")" \
-		'{ v[NR] = $1 * 1000 } END { printf "%-28s median %.2f ms  max %.2f ms  (%d bytes, %d series)\n", l, v[int((NR + 1) / 2)], v[NR], b, s }'
-}
-
-# one process, 10 rows
-"$FIX/grow_brk" -r 512 -t 120 > "$T/ready1" &
-PIDS="$PIDS $!"
-P1=$!
-sleep 0.3
-port=$(free_port)
-"$RW" watch -p "$P1" -i 0.5 --metrics-listen "127.0.0.1:$port" --metrics-top 10 > /dev/null 2>&1 &
-PIDS="$PIDS $!"
-W1=$!
-scrape "$port" "1 process, 10 rows:"
-kill "$W1" 2>/dev/null
-
-CGROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
-if [ -z "$CGROOT" ] || ! mkdir "$CGROOT/rwscrape.$$" 2>/dev/null; then
-	echo "scrape: no writable cgroup v2 mount: the $N-process figure is skipped"
+# The cost of a Prometheus scrape: GET /metrics from watch --metrics-listen with the default
+# 10 rows, SCRAPES times on new connections (a curl each) and SCRAPES times on one kept-alive
+# connection (as Prometheus scrapes), with the CPU the serving watch spent per request
+# (/proc/PID/schedstat, ns). Part of make bench; alone: sh contrib/bench/scrape.sh after
+# `make regionwatch fixtures`. Prints figures, never passes or fails on time.
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+RW=${RW_BIN:-$top/regionwatch}
+FIX=$top/build/fixtures
+SCRAPES=${BENCH_SCRAPES:-100}
+if ! command -v curl > /dev/null 2>&1; then
+	echo "  (curl is not installed: skipped)"
 	exit 0
 fi
-CG="$CGROOT/rwscrape.$$"
-for i in $(seq "$N"); do
-	"$FIX/flat" -s 1 -t 120 > /dev/null &
-	PIDS="$PIDS $!"
-	echo $! > "$CG/cgroup.procs"
+T=$(mktemp -d)
+pids=""
+cleanup() { for p in $pids; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$T"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+"$FIX/grow_brk" -r 256 -t 300 > "$T/ready" &
+pids="$pids $!"
+tpid=$!
+n=0
+until grep -q "^ready" "$T/ready" 2>/dev/null; do
+	n=$((n + 1)); [ $n -lt 600 ] || { echo "scrape bench: grow_brk never got ready" >&2; exit 1; }
+	sleep 0.05
 done
-port=$(free_port)
-"$RW" watch --cgroup "$CG" -i 1 --metrics-listen "127.0.0.1:$port" --metrics-top 10 --json \
-	> "$T/cg.json" 2>/dev/null &
-PIDS="$PIDS $!"
-WN=$!
-i=0
-while ! grep -q "\"processes\":$N" "$T/cg.json" 2>/dev/null; do
-	i=$((i + 1)); [ $i -gt 100 ] && break
+port=$(perl -MIO::Socket::IP -e 'print IO::Socket::IP->new(LocalHost => "127.0.0.1",
+	LocalPort => 0, Listen => 1)->sockport')
+url=http://127.0.0.1:$port/metrics
+# one sample, then none for 60 s: the CPU counted below is serving, not sampling
+"$RW" watch -p "$tpid" -i 60 --metrics-listen "127.0.0.1:$port" > /dev/null 2>&1 &
+w=$!
+pids="$pids $w"
+n=0
+until curl -sf -o "$T/body" "$url"; do
+	n=$((n + 1)); [ $n -lt 100 ] || { echo "scrape bench: watch never served $url" >&2; exit 1; }
 	sleep 0.1
 done
-scrape "$port" "$N processes, 10 rows each:"
-sleep 3
-kill -INT "$WN" 2>/dev/null
-wait "$WN" 2>/dev/null
-# the CPU of a sample of all of them: the sum of the processes' cost_ms, per sample
-perl -MJSON::PP -ne 'my $d = eval { decode_json($_) } or next;
-	if ($d->{type} eq "cgroup") { $s = $d->{sample} }
-	elsif ($d->{type} eq "sample") { $c{$s} += $d->{cost_ms} }
-	END { my @v = sort { $a <=> $b } values %c; printf "%-28s %.1f ms CPU per sample of all (median of %d samples)\n",
-		"'"$N"' processes:", $v[int($#v / 2)], scalar @v }' "$T/cg.json"
+cpu_ns() { cut -d' ' -f1 "/proc/$w/schedstat"; }
+# stats LABEL FILE(seconds per line) CPU_NS: median, p90 and max in ms, server CPU per scrape
+stats() {
+	sort -n "$2" | awk -v l="$1" -v c="$3" '{ a[NR] = $1 * 1000 } END {
+		printf "  %-44s %6.3f ms median, %6.3f p90, %6.3f max; watch CPU %5.1f us/scrape\n",
+		l, a[int((NR + 1) / 2)], a[int(NR * 0.9)], a[NR], c / NR / 1000 }'
+}
+echo "body: $(wc -c < "$T/body") bytes, $(grep -c '^regionwatch_area_rss_bytes{' "$T/body") rows, $SCRAPES scrapes each"
+c0=$(cpu_ns)
+i=0
+: > "$T/new"
+while [ $i -lt "$SCRAPES" ]; do
+	curl -s -o /dev/null -w '%{time_total}\n' "$url" >> "$T/new"
+	i=$((i + 1))
+done
+c1=$(cpu_ns)
+args=""
+i=0
+while [ $i -lt "$SCRAPES" ]; do args="$args -o /dev/null $url"; i=$((i + 1)); done
+# shellcheck disable=SC2086
+curl -s -w '%{time_total}\n' $args > "$T/keep"
+c2=$(cpu_ns)
+stats "GET /metrics, a new connection each" "$T/new" $((c1 - c0))
+stats "GET /metrics, one kept-alive connection" "$T/keep" $((c2 - c1))

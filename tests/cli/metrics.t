@@ -1,7 +1,8 @@
 #!/bin/sh
 # watch --metrics-textfile / --metrics-listen against a growing brk heap: the textfile is
 # complete and replaced each sample, the growing [heap] says so; GET /metrics serves the
-# same families, other paths 404, other methods 405; host names are refused.
+# same families, other paths 404, other methods 405; [::1]:PORT serves over IPv6 (skipped
+# without an IPv6 loopback); host names are refused.
 . "$(dirname "$0")/../lib.sh"
 
 # well_formed FILE: every line a comment or NAME{labels} VALUE; prints the bad line count
@@ -31,6 +32,8 @@ is "$(tail -1 "$T/rw.prom" | grep -c '^regionwatch_area_growing{')" 1 "the file 
 like "$(cat "$T/rw.prom")" "regionwatch_area_growing\\{pid=\"$P\",comm=\"grow_brk\",area=\"0x[0-9a-f]+\",kind=\"heap\",path=\"\\[heap\\]\"\\} 1" "the growing [heap] has regionwatch_area_growing 1"
 like "$(cat "$T/rw.prom")" "# TYPE regionwatch_triggers_total counter" "triggers_total is a counter"
 is "$(grep -c '^regionwatch_area_rss_bytes{' "$T/rw.prom")" 10 "--metrics-top default: 10 rows"
+# promtool and Prometheus both take a series twice without a word (tests/cli/prometheus.t)
+is "$(grep -v '^#' "$T/rw.prom" | sed 's/} .*/}/' | sort | uniq -d)" "" "no series appears twice"
 is "$(ls -A "$T" | grep -c '^\.rw\.prom')" 0 "no temporary file left behind"
 
 "$RW" watch -p "$P" -i 0.2 -n 2 --metrics-top 2 --metrics-textfile "$T/two.prom" > /dev/null 2>&1
@@ -41,18 +44,20 @@ is "$?" 1 "an unwritable textfile: exit 1"
 like "$(cat "$T/e.err")" "^regionwatch: watch: metrics textfile .*/nodir/x.prom: .*No such file" "one clear message"
 is "$(wc -l < "$T/e.err")" 1 "one line"
 
-# http_get PORT METHOD PATH: the raw response (bounded: 5 s)
+# http_get PORT METHOD PATH [ADDR]: the raw response from ADDR (default 127.0.0.1; bounded: 5 s)
 http_get() {
-	perl -MIO::Socket::INET -e '
-		my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1", PeerPort => $ARGV[0], Timeout => 5)
+	perl -MIO::Socket::IP -e '
+		my $h = $ARGV[3] // "127.0.0.1";
+		my $s = IO::Socket::IP->new(PeerHost => $h, PeerPort => $ARGV[0], Timeout => 5)
 			or exit 3;
 		$s->timeout(5);
-		print $s "$ARGV[1] $ARGV[2] HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+		$h = "[$h]" if $h =~ /:/;
+		print $s "$ARGV[1] $ARGV[2] HTTP/1.0\r\nHost: $h\r\n\r\n";
 		local $SIG{ALRM} = sub { exit 4 }; alarm 5;
 		print while <$s>;' "$@"
 }
 
-PORT=$((20000 + $$ % 10000))
+PORT=$(free_port)
 "$RW" watch -p "$P" -i 0.3 -n 20 --metrics-listen "127.0.0.1:$PORT" > "$T/l.out" 2> "$T/l.err" &
 W=$!
 PIDS="$PIDS $W"
@@ -62,7 +67,7 @@ while ! http_get "$PORT" GET /metrics > "$T/h.txt" 2>/dev/null && [ $i -lt 50 ];
 sleep 0.7
 http_get "$PORT" GET /metrics > "$T/h.txt"
 like "$(head -1 "$T/h.txt")" "^HTTP/1\\.[01] 200" "GET /metrics: 200"
-like "$(cat "$T/h.txt")" "Content-Type: text/plain; version=0\\.0\\.4" "exposition content type"
+like "$(cat "$T/h.txt")" "Content-Type: text/plain; version=0\\.0\\.4; charset=utf-8" "exposition content type"
 sed '1,/^\r*$/d' "$T/h.txt" > "$T/h.body"
 is "$(well_formed "$T/h.body")" 0 "the body is well formed"
 like "$(cat "$T/h.body")" "regionwatch_area_growing\\{pid=\"$P\",comm=\"grow_brk\",[^}]*kind=\"heap\",path=\"\\[heap\\]\"\\} 1" "it shows the growing [heap]"
@@ -80,6 +85,37 @@ wait "$W"
 is "$?" 0 "interrupted watch exits 0"
 like "$(cat "$T/l.out")" "interrupted|summary|RANK|ranking" "and prints its final ranking"
 is "$(proc_state "$P" | tr -d 'SR')" "" "target neither stopped nor traced"
+
+# IPv6: [::1]:PORT is bound as named, v6 only: 127.0.0.1 on that port is not answered
+# (a port free on ::1 and on 127.0.0.1, so that the refusal is ours)
+PORT6=""
+for i in 1 2 3 4 5; do
+	PORT6=$(free_port ::1 2>/dev/null) || break
+	perl -MIO::Socket::IP -e 'IO::Socket::IP->new(LocalHost => "127.0.0.1",
+		LocalPort => $ARGV[0], Listen => 1) or exit 1' "$PORT6" && break
+	PORT6=""
+done
+if [ -n "$PORT6" ]; then
+	"$RW" watch -p "$P" -i 0.3 -n 20 --metrics-listen "[::1]:$PORT6" > /dev/null 2> "$T/6.err" &
+	W=$!
+	PIDS="$PIDS $W"
+	i=0
+	while ! http_get "$PORT6" GET /metrics ::1 2>/dev/null | head -1 | grep -q ' 200' &&
+		kill -0 "$W" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	http_get "$PORT6" GET /metrics ::1 > "$T/h6.txt" 2>/dev/null
+	like "$(head -1 "$T/h6.txt")" "^HTTP/1\\.[01] 200" "--metrics-listen [::1]:PORT: GET /metrics 200 over IPv6"
+	sed '1,/^\r*$/d' "$T/h6.txt" > "$T/h6.body"
+	like "$(cat "$T/h6.body")" "regionwatch_process_rss_bytes\\{pid=\"$P\",comm=\"grow_brk\"\\} [0-9]+" \
+		"it serves the process's series"
+	http_get "$PORT6" GET /metrics 127.0.0.1 > /dev/null 2>&1
+	is "$?" 3 "127.0.0.1 on the same port is refused: only [::1] is bound"
+	kill -INT "$W"
+	wait "$W"
+	is "$?" 0 "the IPv6 watch exits 0 on SIGINT"
+	if [ -s "$T/6.err" ]; then sed 's/^/#   /' "$T/6.err"; fi
+else
+	for i in 1 2 3 4; do skip "no IPv6 loopback: ::1 cannot be bound here"; done
+fi
 
 "$RW" watch -p "$P" -n 1 --metrics-listen localhost:1 > /dev/null 2> "$T/h.err"
 is "$?" 2 "--metrics-listen localhost:1: exit 2"

@@ -82,14 +82,6 @@ void ui_growth_baseline(struct ui *u)
 	u->have_grown = 0;
 }
 
-static const struct area *find_area(const struct timeline *tl, uint64_t id)
-{
-	for (size_t i = 0; i < tl->nareas; i++)
-		if (tl->areas[i].id == id && tl->areas[i].last_seq + 1 == tl->seq)
-			return &tl->areas[i];
-	return NULL;
-}
-
 /* The loop's step for UI_REGROWTH: the open row's pages that became resident since the
  * baseline (a pool: every member's), through inspect_growth within UI_GROWTH_BUDGET (spread
  * evenly beyond it), and as many older pages to compare with. Only on demand: the New tab
@@ -120,13 +112,11 @@ void ui_growth_read(struct ui *u)
 		snprintf(u->grown_err, sizeof(u->grown_err), "not read: no baseline yet (the first sample records it)");
 		return;
 	}
-	if (u->rrow_pool) {
-		for (size_t i = 0; i < u->w.pools.npools && !pl; i++)
-			if (u->w.pools.pools[i].row.id == u->rrow_id && u->w.pools.pools[i].nmembers)
-				pl = &u->w.pools.pools[i];
-	} else {
-		a = find_area(&u->w.tl, u->rrow_id);
-	}
+	/* by id in the latest sample: the row may have vanished, or (a pool) gained members */
+	if (u->rrow_pool)
+		pl = watch_find_pool(&u->w, u->rrow_id);
+	else
+		a = watch_find_area(&u->w, u->rrow_id);
 	if (!pl && !a) {
 		snprintf(u->grown_err, sizeof(u->grown_err), "not read: the row is not in the latest sample");
 		return;
@@ -165,7 +155,7 @@ unsigned ui_region_open(struct ui *u)
 	if (!u->nrows)
 		return UI_HANDLED;
 	a = u->rows[u->sel];
-	pool = watch_row_pool(&u->w, a);
+	pool = u->rpool ? u->rpool[u->sel] : NULL;   /* the row's pool, from the ranking */
 	if (pool) {
 		/* A pool's span holds other mappings too: open the member that grew most (all of
 		 * them are read by dump --region top). */

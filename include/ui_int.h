@@ -19,6 +19,10 @@ enum ui_tab { TAB_HEX, TAB_STRINGS, TAB_HIST, TAB_PAGES, TAB_GREP, TAB_NEW, TAB_
 enum ui_tree { TREE_NONE, TREE_POOL, TREE_POOL_OPEN, TREE_MEMBER, TREE_MEMBER_LAST };
 #define UI_MAX_EXPANDED 32
 #define UI_GROWTH_BUDGET (16ull << 20)   /* New tab: bytes of new pages read per refresh */
+/* d on a pool row: the members go into one sparse file at offset = address - first start;
+ * beyond this span (ext4 files end at 16 TiB; a [heap] and the arenas lie ~40 TiB apart)
+ * a member is dumped instead */
+#define UI_DUMP_MAX_SPAN (1ull << 40)
 /* The line being edited on the last line; keys go to it while it is open, and sampling
  * goes on. PROMPT_YESNO takes one key. */
 enum ui_prompt_kind { PROMPT_NONE, PROMPT_FILTER, PROMPT_DUMP, PROMPT_GREP, PROMPT_GOTO, PROMPT_STACKS };
@@ -60,7 +64,7 @@ struct ui {
 	uint64_t spark_hi;           /* the largest RSS in the history of the rows on screen */
 	char filter[64];
 	enum ui_view view;
-	char msg[256];
+	char msg[512];
 	double msg_until;
 	/* region view: the open area and what inspect gathered for it */
 	uint64_t rstart, rend;
@@ -91,6 +95,8 @@ struct ui {
 	char prompt_label[200];
 	char prompt_buf[256];
 	uint64_t dump_start, dump_end;   /* the area d asked about */
+	uint64_t dump_id;                /* ... its id (a pool row's: its members are dumped) */
+	int dump_pool;
 	/* backtraces: stacks_collect's result, formatted as lines */
 	char **stack_lines;
 	size_t nstack_lines, stack_top;

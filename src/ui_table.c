@@ -3,6 +3,7 @@
  * set the baseline, dump the selected area and open it. */
 #define _XOPEN_SOURCE_EXTENDED 1
 #include "ui_int.h"
+#include "dumpfile.h"
 #include "memread.h"
 
 #include <curses.h>
@@ -413,88 +414,225 @@ static void draw_rows(struct ui *u)
 	}
 }
 
-struct dump_sink {
-	int fd;
-	uint64_t base;
-	int err;
-};
-
-static void dump_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t len)
-{
-	struct dump_sink *d = ctx;
-	if (!d->err && pwrite(d->fd, buf, len, (off_t)(addr - d->base)) != (ssize_t)len)
-		d->err = errno ? errno : EIO;
-}
-
-/* d: ask for a file name for the selected area (the loop goes on sampling meanwhile). */
+/* d: ask for a file name for the selected row (the loop goes on sampling meanwhile). A
+ * pool row is dumped as its members, as dump --region top dumps a pool: the other mappings
+ * between them (libraries, other heaps) are not the pool's and are not read. */
 static unsigned dump_ask(struct ui *u)
 {
 	const struct area *a;
-	char name[200];
+	const struct pool *pl;
+	char name[200], label[200];
 
 	if (!u->nrows || u->w.exited)
 		return UI_HANDLED;
 	a = u->rows[u->sel];
+	pl = u->rpool ? u->rpool[u->sel] : NULL;
+	u->dump_id = a->id;
+	u->dump_pool = pl != NULL;
 	u->dump_start = a->start;
 	u->dump_end = a->end;
-	snprintf(name, sizeof(name), "regionwatch-%d-%llx.bin", u->o->pid, (unsigned long long)a->start);
-	return ui_prompt_open(u, PROMPT_DUMP, "dump to (Esc cancels): ", name);
+	if (pl) {
+		snprintf(name, sizeof(name), "regionwatch-%d-%s-%llx.bin", u->o->pid, pool_kind_name(pl->kind),
+			 (unsigned long long)a->start);
+		snprintf(label, sizeof(label), "dump the pool's %zu members to (Esc cancels): ", pl->nmembers);
+	} else {
+		snprintf(name, sizeof(name), "regionwatch-%d-%llx.bin", u->o->pid, (unsigned long long)a->start);
+		snprintf(label, sizeof(label), "dump to (Esc cancels): ");
+	}
+	return ui_prompt_open(u, PROMPT_DUMP, label, name);
 }
 
-/* Enter on d's prompt: the area asked about to a file, present pages only, as dump -o
- * (no freeze). */
+/* What d dumps: sorted, disjoint ranges (touching ones joined). */
+struct dump_ranges {
+	uint64_t (*r)[2];
+	size_t n, cap;
+	size_t gone;                 /* pool members gone from the map since their last sample */
+};
+
+static void ranges_add(struct dump_ranges *rs, uint64_t start, uint64_t end)
+{
+	if (rs->n && start <= rs->r[rs->n - 1][1]) {
+		if (end > rs->r[rs->n - 1][1])
+			rs->r[rs->n - 1][1] = end;
+		return;
+	}
+	if (rs->n == rs->cap) {
+		rs->cap = rs->cap ? rs->cap * 2 : 8;
+		rs->r = xreallocarray(rs->r, rs->cap, sizeof(*rs->r));
+	}
+	rs->r[rs->n][0] = start;
+	rs->r[rs->n][1] = end;
+	rs->n++;
+}
+
+/* The pool's members in the latest sample, each resolved against the fresh map as dump
+ * --region top resolves them (the area holding its start: the touching pieces of one
+ * reservation, so a member that grew since its sample is read whole). */
+static void pool_ranges(const struct snapshot *snap, const struct pool *pl, struct dump_ranges *rs)
+{
+	for (size_t i = 0; i < pl->nmembers; i++) {
+		char spec[32];
+		uint64_t s, e;
+		size_t first;
+
+		snprintf(spec, sizeof(spec), "0x%llx", (unsigned long long)pl->members[i]->start);
+		if (snapshot_find(snap, pl->members[i]->start) < 0 ||
+		    memread_resolve(snap, spec, &s, &e, &first, NULL)) {
+			rs->gone++;
+			continue;
+		}
+		ranges_add(rs, s, e);
+	}
+}
+
+/* Every range into the one file at offset = address - first start; the gaps between
+ * ranges are holes of the file and are not read. */
+static int read_ranges(struct ui *u, const struct snapshot *snap, const struct dump_ranges *rs,
+		       struct dumpfile *dc, struct memread_stats *st, struct rw_err *err)
+{
+	struct memread_opts mo;
+	struct memread_sink sink = { dumpfile_data, dumpfile_hole, dc };
+	int r = 0;
+
+	memset(&mo, 0, sizeof(mo));
+	mo.run = dumpfile_run;              /* the manifest's runs_read */
+	mo.run_ctx = dc;
+	memset(st, 0, sizeof(*st));
+	for (size_t i = 0; i < rs->n && !r; i++) {
+		struct memread_stats one;
+		memset(&one, 0, sizeof(one));
+		r = memread_range(&u->w.sm.proc, snap, rs->r[i][0], rs->r[i][1], &mo, &sink, &one, err);
+		st->bytes_read += one.bytes_read;
+		st->pages_present += one.pages_present;
+		for (int h = 0; h < MEMREAD_HOLE_COUNT; h++)
+			st->pages[h] += one.pages[h];
+		st->runs += one.runs;
+		st->syscalls += one.syscalls;
+		st->exited |= one.exited;
+	}
+	return r;
+}
+
+/* The status line after a dump: what was written, what was read, what are holes. */
+static void dump_said(struct ui *u, const char *name, const struct pool *pl, const struct dump_ranges *rs,
+		      const struct memread_stats *st)
+{
+	char rd[32], span[32], holes[200];
+	uint64_t not_read = 0;
+	size_t o = 0;
+
+	for (int h = 0; h < MEMREAD_HOLE_COUNT; h++)
+		not_read += st->pages[h];
+	holes[0] = '\0';
+	if (rs->n > 1)
+		o += (size_t)snprintf(holes + o, sizeof(holes) - o, "%zu gap%s between members", rs->n - 1, rs->n == 2 ? "" : "s");
+	if (not_read)
+		o += (size_t)snprintf(holes + o, sizeof(holes) - o, "%s%llu page%s not present or skipped",
+				      o ? ", " : "", (unsigned long long)not_read, not_read == 1 ? "" : "s");
+	if (!o)
+		snprintf(holes, sizeof(holes), "none");
+	fmt_size(st->bytes_read, rd, sizeof(rd));
+	fmt_size(rs->r[rs->n - 1][1] - rs->r[0][0], span, sizeof(span));
+	if (pl)
+		ui_set_msg(u, "wrote %s +.json: %zu pool members in %zu range%s, %s read%s; holes: %s",
+			   name, pl->nmembers - rs->gone, rs->n, rs->n == 1 ? "" : "s", rd,
+			   rs->gone ? " (members gone from the map not read)" : "", holes);
+	else
+		ui_set_msg(u, "wrote %s +.json: %s read of %s; holes: %s", name, rd, span, holes);
+}
+
+/* Enter on d's prompt: the row to a sparse file and its manifest FILE.json, present pages
+ * only, as dump -o writes them (no freeze). */
 static void dump_to(struct ui *u, const char *name)
 {
-	char tmp[600];
+	char tmp[600], mpath[600];
 	const struct snapshot *snap;
+	const struct pool *pl = NULL;
 	struct rw_err err;
 	struct memread_stats st;
-	struct dump_sink ds = { -1, 0, 0 };
-	struct memread_sink sink = { dump_data, NULL, &ds };
+	struct dump_info info;
+	struct dumpfile dc;
+	struct dump_ranges rs = { NULL, 0, 0, 0 };
+	double t0, t1;
+	int r;
 
 	if (u->w.exited || !name[0])
 		return;
-	memset(&st, 0, sizeof(st));
-	if (access(name, F_OK) == 0) {
-		ui_set_msg(u, "%s exists: not replaced", name);
+	snprintf(mpath, sizeof(mpath), "%s.json", name);
+	if (access(name, F_OK) == 0 || access(mpath, F_OK) == 0) {
+		ui_set_msg(u, "%s exists: not replaced", access(name, F_OK) == 0 ? name : mpath);
 		return;
 	}
-	/* O_TMPFILE + link, as dump -o: nothing is left if we die, nothing is replaced. */
-	ds.fd = tmpfile_open(name, 0600, tmp, sizeof(tmp));
-	if (ds.fd < 0) {
-		ui_set_msg(u, "%s: %s", name, strerror(-ds.fd));
-		return;
-	}
-	ds.base = u->dump_start;
 	snap = sampler_full_snapshot(&u->w.sm, &err);   /* VmFlags for memread's skip rules */
 	if (!snap) {
 		ui_set_msg(u, "dump failed: %s", err.msg);
-		ds.err = ESRCH;
-	} else if (memread_range(&u->w.sm.proc, snap, u->dump_start, u->dump_end, NULL, &sink, &st, &err) &&
-		   !st.exited) {
-		ui_set_msg(u, "dump failed: %s", err.msg);
-		ds.err = ds.err ? ds.err : EIO;
+		return;
 	}
-	if (!ds.err && st.exited)
-		ds.err = ESRCH;
-	if (!ds.err && ftruncate(ds.fd, (off_t)(u->dump_end - u->dump_start)) < 0)
-		ds.err = errno;
-	if (!ds.err && fsync(ds.fd) < 0)
-		ds.err = errno;
-	if (!ds.err) {
-		int e = tmpfile_commit(ds.fd, tmp, name, 0);
-		if (e)
-			ds.err = -e;
-	}
-	close(ds.fd);
-	if (!ds.err) {
-		char sz[32];
-		ui_set_msg(u, "wrote %s: %s read (present pages only; not-present pages are holes)", name,
-			fmt_size(st.bytes_read, sz, sizeof(sz)));
+	if (u->dump_pool) {
+		/* the pool as it is in the latest sample (members come and go while one types) */
+		pl = watch_find_pool(&u->w, u->dump_id);
+		if (!pl) {
+			ui_set_msg(u, "the pool is not in the latest sample: nothing dumped");
+			return;
+		}
+		pool_ranges(snap, pl, &rs);
+		if (!rs.n) {
+			ui_set_msg(u, "the pool's members are gone from the map: nothing dumped");
+			free(rs.r);
+			return;
+		}
+		if (rs.r[rs.n - 1][1] - rs.r[0][0] > UI_DUMP_MAX_SPAN) {
+			char sp[32];
+			ui_set_msg(u, "the pool's members span %s: too far apart for one file at address "
+				   "offsets; expand it (+) and dump a member",
+				   fmt_size(rs.r[rs.n - 1][1] - rs.r[0][0], sp, sizeof(sp)));
+			free(rs.r);
+			return;
+		}
 	} else {
-		tmpfile_discard(tmp);
-		ui_set_msg(u, "dump failed: %s (nothing kept)", strerror(ds.err));
+		ranges_add(&rs, u->dump_start, u->dump_end);
 	}
+	memset(&dc, 0, sizeof(dc));
+	/* O_TMPFILE + link, as dump -o: nothing is left if we die, nothing is replaced. */
+	dc.fd = tmpfile_open(name, 0600, tmp, sizeof(tmp));   /* dumps hold secrets */
+	if (dc.fd < 0) {
+		ui_set_msg(u, "%s: %s", name, strerror(-dc.fd));
+		free(rs.r);
+		return;
+	}
+	dc.base = rs.r[0][0];
+	t0 = now_mono();
+	r = read_ranges(u, snap, &rs, &dc, &st, &err);
+	t1 = now_mono();
+	if (r && !st.exited) {
+		ui_set_msg(u, "dump failed: %s (nothing kept)", err.msg);
+	} else if (st.exited) {
+		ui_set_msg(u, "the process exited during the read: %s not written", name);
+	} else if (!st.bytes_read) {
+		ui_set_msg(u, "no page present (not read: nothing to dump): %s not written", name);
+	} else {
+		dumpfile_info(&info, snap, name, rs.r[0][0], rs.r[rs.n - 1][1], &dc, &st);
+		/* the sampler's snapshot has no header: the process is the monitor's */
+		info.pid = (int)u->o->pid;
+		info.comm = u->w.sm.comm;
+		info.read_ms = (t1 - t0) * 1e3;
+		info.freeze_ms = -1;            /* not frozen */
+		if (pl) {
+			/* the manifest names the pool, not the region its first member is */
+			info.path = pl->row.path;
+			info.kind = pool_kind_name(pl->kind);
+			info.perms = pl->row.perms;
+		}
+		if (dumpfile_commit(&dc, tmp, name, &info, 0, &err))
+			ui_set_msg(u, "dump failed: %s", err.msg);
+		else
+			dump_said(u, name, pl, &rs, &st);
+	}
+	if (dc.fd >= 0)
+		close(dc.fd);
+	tmpfile_discard(tmp);
+	free(dc.runs);
+	free(rs.r);
 }
 
 static void move_sel(struct ui *u, long by)

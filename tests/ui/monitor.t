@@ -66,7 +66,8 @@ ok "d asks for a file name" wait_for "dump to \\(Esc cancels\\): regionwatch-$pi
 TM send-keys C-u 2>/dev/null
 for i in $(seq 40); do TM send-keys BSpace; done
 TM send-keys "$T/heap.bin" Enter
-ok "d writes the dump and says how much was read" wait_for "wrote $T/heap.bin: [0-9.]+[KM] read" 10
+ok "d writes the dump and says how much was read" wait_for "wrote $T/heap.bin \\+\\.json: [0-9.]+[KM] read of [0-9.]+[KM]; holes: " 10
+ok "... and its manifest beside it, as dump -o" test -s "$T/heap.bin.json"
 is "$(stat -c %a "$T/heap.bin" 2>/dev/null)" 600 "the monitor's dump has mode 0600"
 ok "it holds the records" grep -q "user_session id=" "$T/heap.bin"
 

@@ -83,8 +83,12 @@ struct ui {
 	char rrow_desc[256];
 	struct inspect_baseline gbase;
 	int gbase_taken;
-	uint64_t gbase_seq;          /* the sample the baseline was recorded at */
-	double gbase_time;
+	int gbase_due;               /* record it after the next draw (ui_growth_baseline) */
+	uint64_t gbase_seq;          /* the sample the baseline belongs to */
+	double gbase_time;           /* monotonic time the present pages were recorded */
+	double gbase_wall;           /* ... and as a unix time */
+	double gbase_after;          /* seconds from that sample to the recording */
+	double gbase_ms;             /* how long the recording took */
 	struct inspect_growth grown;
 	int have_grown;
 	uint64_t grown_id;           /* the row it was read for */
@@ -135,7 +139,10 @@ unsigned ui_region_key(struct ui *u, int ch);
 unsigned ui_region_open(struct ui *u);
 unsigned ui_region_answer(struct ui *u, enum ui_prompt_kind kind, const char *text);
 
-/* ui_region.c: the New tab (content of growth since the baseline) */
+/* ui_region.c: the New tab (content of growth since the baseline). The baseline is asked
+ * for (gbase_due) at the first sample and on b, and recorded by the loop after the screen
+ * is drawn: a pagemap read per area, which at 60,000 mappings would hold the first screen
+ * back by about half a second. */
 void ui_growth_baseline(struct ui *u);
 void ui_growth_read(struct ui *u);
 

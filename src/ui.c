@@ -199,6 +199,7 @@ static void draw_help(void)
 		"In a region: Tab/1-6 switch tabs, arrows/PgUp/PgDn scroll, g jump to an address,",
 		"r re-read, / grep (Grep tab), Enter on a match shows it in Hex, q/Esc back.",
 		"New (6): what the row's pages resident since the baseline hold; read on demand.",
+		"  The baseline's present pages are recorded just after the first screen (and b).",
 		"",
 		"Trend and score are heuristics (regionwatch(1), WATCH). Content views read only",
 		"pages that pagemap reports present, at most 16 MiB per refresh.",
@@ -271,9 +272,10 @@ static unsigned take_sample(struct ui *u)
 		ui_set_msg(u, "sample failed: %s", err.msg);
 		return UI_FOOTER;
 	}
-	/* the New tab's baseline: the present pages at the first sample */
+	/* the New tab's baseline: the present pages at the first sample, recorded once the
+	 * first screen is up (the loop, after its draw) */
 	if (!u->gbase_taken)
-		ui_growth_baseline(u);
+		u->gbase_due = 1;
 	watch_rank(&u->w, SIZE_MAX);
 	return UI_RESORT | UI_REDRAW;
 }
@@ -402,6 +404,13 @@ static void loop(struct ui *u)
 		dirty = 0;
 		if (quit)
 			break;
+		if (u->gbase_due) {
+			/* after the draw, so that the screen does not wait for it */
+			ui_growth_baseline(u);
+			if (u->view == VIEW_REGION && u->tab == TAB_NEW)
+				dirty |= UI_REDRAW;
+			continue;
+		}
 		timeout(wait_ms(u, now_mono()));
 		ch = getch();
 		if (ch == ERR)

@@ -754,7 +754,7 @@ unsigned ui_table_key(struct ui *u, int ch)
 		return UI_HANDLED | UI_REDRAW | (u->paused ? 0 : UI_RESAMPLE);
 	case 'b':
 		watch_set_baseline(&u->w);
-		ui_growth_baseline(u);
+		u->gbase_due = 1;           /* the New tab's, after the next draw */
 		ui_set_msg(u, "baseline set: DELTA and the New tab count from now");
 		return UI_HANDLED | UI_RESORT | UI_REDRAW;
 	case 'd': return dump_ask(u);

@@ -53,6 +53,10 @@ struct ui {
 	int64_t *delta;
 	const struct pool **rpool;   /* per row: the pool a pool row is (else NULL) */
 	unsigned char *rtree;        /* per row: enum ui_tree */
+	unsigned char *rstat_ok;     /* per row: st[] holds its statistics (else sort keys only:
+	                              * a member's, computed when shown, ui_row_stats) */
+	size_t member_rows;          /* rows of expanded pools' members, the last rebuild */
+	size_t member_stats;         /* ... and members' statistics computed since */
 	uint64_t expanded[UI_MAX_EXPANDED];   /* pool row ids shown with their members */
 	size_t nexpanded;
 	int chart;                   /* c: the RSS chart pane under the table */
@@ -131,6 +135,8 @@ unsigned ui_table_key(struct ui *u, int ch);
 unsigned ui_table_answer(struct ui *u, enum ui_prompt_kind kind, const char *text);
 void ui_table_free(struct ui *u);
 int ui_pool_expanded(const struct ui *u, uint64_t id);
+/* Row i's statistics, computed now if they were not (an expanded pool's member). */
+const struct area_stats *ui_row_stats(struct ui *u, size_t i);
 
 /* ui_region.c */
 void ui_region_inspect(struct ui *u, unsigned mask);

@@ -196,7 +196,7 @@ unsigned ui_region_open(struct ui *u)
 	u->view = VIEW_REGION;
 	u->hex_top = a->start;
 	/* a growing area's news is at its top (brk and Go arenas grow upward) */
-	u->rnewest = u->st[u->sel].trend == TREND_GROWING;
+	u->rnewest = ui_row_stats(u, u->sel)->trend == TREND_GROWING;
 	u->hex_at_read = 1;
 	u->msel = 0;
 	return UI_HANDLED | UI_REINSPECT | UI_REDRAW | (u->tab == TAB_NEW ? UI_REGROWTH : 0);

@@ -36,6 +36,7 @@ struct sort_row {
 	int64_t delta;
 	const struct pool *pool;
 	size_t order;                /* the model's (score) order */
+	int pending;                 /* st holds sort keys only (a member: ui_row_stats) */
 };
 
 static double sort_value(enum ui_sort sort, const struct sort_row *r)
@@ -59,20 +60,46 @@ static int cmp_rows(const void *x, const void *y, void *ctx)
 	return (a->order > b->order) - (a->order < b->order);
 }
 
-/* A pool's members in the model's order (as timeline_rank orders areas: score, growth,
- * RSS, address), each with its own statistics and delta from the baseline. */
+/* A pool's members, before their statistics are computed (those are computed for the rows
+ * on screen and the selected one: ui_row_stats): by their growth over the window, then
+ * since the baseline (chunks are born full), then RSS, then address. The model's order for
+ * areas is by score first; a member's growth is what its score mostly follows, and it
+ * costs two ring reads, not a pass over the window. */
 static int cmp_members(const void *x, const void *y)
 {
 	const struct sort_row *a = x, *b = y;
-	if (a->st.score != b->st.score)
-		return a->st.score < b->st.score ? 1 : -1;
 	if (a->st.delta != b->st.delta)
 		return a->st.delta < b->st.delta ? 1 : -1;
-	if (a->delta != b->delta)            /* since the baseline: chunks are born full */
+	if (a->delta != b->delta)
 		return a->delta < b->delta ? 1 : -1;
 	if (a->st.rss_last != b->st.rss_last)
 		return a->st.rss_last < b->st.rss_last ? 1 : -1;
 	return (a->a->start > b->a->start) - (a->a->start < b->a->start);
+}
+
+/* What the sort of a member needs, without its statistics: RSS now and at the start of the
+ * window (or its birth), that growth, and as a rate over the window's seconds (for R: the
+ * least-squares rate comes with the statistics). */
+static void member_keys(const struct timeline *tl, const struct area *a, struct area_stats *st)
+{
+	size_t n = timeline_window_samples(tl);
+	uint64_t from = tl->seq - n, last, first;
+	double secs;
+
+	if (a->born_seq > from)
+		from = a->born_seq;
+	last = timeline_area_rss(tl, a, tl->seq - 1);
+	first = timeline_area_rss(tl, a, from);
+	if (last == UINT64_MAX)
+		last = 0;
+	if (first == UINT64_MAX)
+		first = last;
+	memset(st, 0, sizeof(*st));
+	st->rss_first = first;
+	st->rss_last = last;
+	st->delta = (int64_t)last - (int64_t)first;
+	secs = tl->times[(tl->seq - 1) % tl->cap] - tl->times[from % tl->cap];
+	st->rate = secs > 0 ? (double)st->delta / secs : 0;
 }
 
 static int64_t delta_of(const struct ui *u, const struct area *a, uint64_t rss_last)
@@ -99,17 +126,20 @@ static void put_row(struct ui *u, const struct sort_row *r, enum ui_tree tree)
 		u->delta = xreallocarray(u->delta, u->rows_cap, sizeof(*u->delta));
 		u->rpool = xreallocarray(u->rpool, u->rows_cap, sizeof(*u->rpool));
 		u->rtree = xreallocarray(u->rtree, u->rows_cap, sizeof(*u->rtree));
+		u->rstat_ok = xreallocarray(u->rstat_ok, u->rows_cap, sizeof(*u->rstat_ok));
 	}
 	u->rows[u->nrows] = r->a;
 	u->st[u->nrows] = r->st;
+	u->rstat_ok[u->nrows] = !r->pending;
 	u->delta[u->nrows] = r->delta;
 	u->rpool[u->nrows] = r->pool;
 	u->rtree[u->nrows] = (unsigned char)tree;
 	u->nrows++;
 }
 
-/* An expanded pool's members under its row, sorted as the rows are (score: the model's
- * order), with tree markers. */
+/* An expanded pool's members under its row, sorted as the rows are, with tree markers.
+ * Their statistics wait until they are shown (ui_row_stats): a pool of 10,000 members costs
+ * 10,000 pairs of ring reads per sample, and statistics for a screenful. */
 static void put_members(struct ui *u, const struct pool *pl)
 {
 	struct sort_row *m = xcalloc(pl->nmembers ? pl->nmembers : 1, sizeof(*m));
@@ -117,8 +147,9 @@ static void put_members(struct ui *u, const struct pool *pl)
 
 	for (size_t k = 0; k < pl->nmembers; k++) {
 		m[k].a = pl->members[k];
-		timeline_area_stats(&u->w.tl, m[k].a, &m[k].st);
+		member_keys(&u->w.tl, m[k].a, &m[k].st);
 		m[k].delta = delta_of(u, m[k].a, m[k].st.rss_last);
+		m[k].pending = 1;
 	}
 	qsort(m, pl->nmembers, sizeof(*m), cmp_members);
 	for (size_t k = 0; k < pl->nmembers; k++)
@@ -127,7 +158,18 @@ static void put_members(struct ui *u, const struct pool *pl)
 		qsort_r(m, pl->nmembers, sizeof(*m), cmp_rows, &sort);
 	for (size_t k = 0; k < pl->nmembers; k++)
 		put_row(u, &m[k], k + 1 == pl->nmembers ? TREE_MEMBER_LAST : TREE_MEMBER);
+	u->member_rows += pl->nmembers;
 	free(m);
+}
+
+const struct area_stats *ui_row_stats(struct ui *u, size_t i)
+{
+	if (!u->rstat_ok[i]) {
+		timeline_area_stats(&u->w.tl, u->rows[i], &u->st[i]);
+		u->rstat_ok[i] = 1;
+		u->member_stats++;
+	}
+	return &u->st[i];
 }
 
 void ui_table_rebuild(struct ui *u)
@@ -153,6 +195,7 @@ void ui_table_rebuild(struct ui *u)
 	if (sort != SORT_SCORE && ntop > 1)
 		qsort_r(top, ntop, sizeof(*top), cmp_rows, &sort);
 	u->nrows = 0;
+	u->member_rows = u->member_stats = 0;
 	for (size_t i = 0; i < ntop; i++) {
 		int open = top[i].pool && ui_pool_expanded(u, top[i].a->id);
 		put_row(u, &top[i], !top[i].pool ? TREE_NONE : open ? TREE_POOL_OPEN : TREE_POOL);
@@ -164,10 +207,12 @@ void ui_table_rebuild(struct ui *u)
 	for (size_t i = 0; i < u->nrows; i++)
 		if (u->rows[i]->id == u->sel_id) {
 			u->sel = i;
-			return;
+			break;
 		}
 	if (u->sel >= u->nrows)
 		u->sel = u->nrows ? u->nrows - 1 : 0;
+	if (u->nrows)
+		ui_row_stats(u, u->sel);    /* the selected row's: Enter and the chart use them */
 }
 
 static void sparkline(const struct ui *u, const struct area *a, int width, char *out, size_t outlen)
@@ -288,12 +333,12 @@ static int extra(const char *s)
 }
 
 /* Row i as text in the layout; returns its colour pair (0: none). */
-static int format_row(const struct ui *u, size_t i, const struct layout *l, char *line, size_t len)
+static int format_row(struct ui *u, size_t i, const struct layout *l, char *line, size_t len)
 {
 	char sz[32], rss[32], d[32], rate[32], trend[32], sp[256], path[512], range[48];
 	const char *dash = u->utf8 ? "\xe2\x80\x94" : "-";
 	const struct area *a = u->rows[i];
-	const struct area_stats *st = &u->st[i];
+	const struct area_stats *st = ui_row_stats(u, i);   /* a member's: now it is shown */
 
 	escape_ctl(a->path[0] ? a->path : "", path, sizeof(path));
 	if (l->wide)
@@ -793,6 +838,8 @@ void ui_table_free(struct ui *u)
 	free(u->delta);
 	free(u->rpool);
 	free(u->rtree);
+	free(u->rstat_ok);
+	u->rstat_ok = NULL;
 	u->rpool = NULL;
 	u->rtree = NULL;
 	u->rows = NULL;

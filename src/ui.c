@@ -179,11 +179,12 @@ void ui_draw_footer(const struct ui *u, const char *keys)
 
 static void draw_help(void)
 {
+	/* 24 lines: all of it shows in 80x24 */
 	static const char *const lines[] = {
 		"regionwatch monitor: keys",
 		"",
-		"  Up/Down j/k PgUp/PgDn Home/End   move",
-		"  Enter      open the region: Hex, Strings, Histogram, Pages, Grep, New",
+		"  Up/Down j/k PgUp/PgDn Home/End g/G   move",
+		"  Enter      open the row: Hex, Strings, Histogram, Pages, Grep, New",
 		"  + - Right Left  expand/collapse a pool row (+): its members beneath it; * all",
 		"  c          chart: RSS over time of the process and the selected row",
 		"  S M D R A  sort by score, RSS (memory), delta, rate, address; o cycles",
@@ -191,15 +192,14 @@ static void draw_help(void)
 		"  H          HISTORY sparklines: per-row scale, or one scale for the rows shown",
 		"  /          filter by path or kind (empty clears)",
 		"  p, space   pause sampling",
-		"  b          baseline: deltas from now",
-		"  d          dump the selected region to a file (present pages only)",
+		"  b          baseline: DELTA and the New tab count from now",
+		"  d          dump the row to a file + .json (present pages; a pool: its members)",
 		"  t          thread backtraces: asks first, then stops every thread for a few ms",
 		"  q          quit (exit 1 if the target exited)",
-		"",
-		"In a region: Tab/1-6 switch tabs, arrows/PgUp/PgDn scroll, g jump to an address,",
-		"r re-read, / grep (Grep tab), Enter on a match shows it in Hex, q/Esc back.",
-		"New (6): what the row's pages resident since the baseline hold; read on demand.",
-		"  The baseline's present pages are recorded just after the first screen (and b).",
+		"In a region: Tab/Shift-Tab/1-6 tabs, arrows/PgUp/PgDn scroll, g jump to an",
+		"address, r re-read, / grep (Grep tab), Enter on a match shows it in Hex,",
+		"q/Esc/Left back. New (6): what the row's pages resident since the baseline hold,",
+		"read on demand; the baseline's pages are recorded just after the first screen.",
 		"",
 		"Trend and score are heuristics (regionwatch(1), WATCH). Content views read only",
 		"pages that pagemap reports present, at most 16 MiB per refresh.",

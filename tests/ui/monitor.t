@@ -89,6 +89,14 @@ ok "80x24: the key line keeps ? help and q quit" wait_for "\\? help  q quit\$" 1
 TM send-keys '?'
 ok "? shows the help" wait_for "regionwatch monitor: keys" 10
 ok "? lists H (history scale)" wait_for "^  H +HISTORY sparklines" 10
+# The help is the keys as they are, and all of it fits 80x24.
+ok "? fits 80x24: its last line shows" wait_for "^Press any key\\.\$" 10
+for k in "Home/End g/G" "^  \\+ - Right Left +expand/collapse a pool row" "^  c +chart: RSS over time" \
+	"^  d +dump the row to a file \\+ \\.json \\(present pages; a pool: its members\\)" \
+	"^  b +baseline: DELTA and the New tab" "Tab/Shift-Tab/1-6 tabs" "q/Esc/Left back\\. New \\(6\\)" \
+	"^  S M D R A +sort by score" "^  t +thread backtraces"; do
+	like "$(screen)" "$k" "? lists: $k"
+done
 TM send-keys x
 # H: the sparklines share one scale, and back.
 TM send-keys H

@@ -19,6 +19,10 @@ enum ui_tab { TAB_HEX, TAB_STRINGS, TAB_HIST, TAB_PAGES, TAB_GREP, TAB_NEW, TAB_
 enum ui_tree { TREE_NONE, TREE_POOL, TREE_POOL_OPEN, TREE_MEMBER, TREE_MEMBER_LAST };
 #define UI_MAX_EXPANDED 32
 #define UI_GROWTH_BUDGET (16ull << 20)   /* New tab: bytes of new pages read per refresh */
+/* d on a pool row: the members go into one sparse file at offset = address - first start;
+ * beyond this span (ext4 files end at 16 TiB; a [heap] and the arenas lie ~40 TiB apart)
+ * a member is dumped instead */
+#define UI_DUMP_MAX_SPAN (1ull << 40)
 /* The line being edited on the last line; keys go to it while it is open, and sampling
  * goes on. PROMPT_YESNO takes one key. */
 enum ui_prompt_kind { PROMPT_NONE, PROMPT_FILTER, PROMPT_DUMP, PROMPT_GREP, PROMPT_GOTO, PROMPT_STACKS };
@@ -49,6 +53,10 @@ struct ui {
 	int64_t *delta;
 	const struct pool **rpool;   /* per row: the pool a pool row is (else NULL) */
 	unsigned char *rtree;        /* per row: enum ui_tree */
+	unsigned char *rstat_ok;     /* per row: st[] holds its statistics (else sort keys only:
+	                              * a member's, computed when shown, ui_row_stats) */
+	size_t member_rows;          /* rows of expanded pools' members, the last rebuild */
+	size_t member_stats;         /* ... and members' statistics computed since */
 	uint64_t expanded[UI_MAX_EXPANDED];   /* pool row ids shown with their members */
 	size_t nexpanded;
 	int chart;                   /* c: the RSS chart pane under the table */
@@ -60,7 +68,7 @@ struct ui {
 	uint64_t spark_hi;           /* the largest RSS in the history of the rows on screen */
 	char filter[64];
 	enum ui_view view;
-	char msg[256];
+	char msg[512];
 	double msg_until;
 	/* region view: the open area and what inspect gathered for it */
 	uint64_t rstart, rend;
@@ -79,8 +87,12 @@ struct ui {
 	char rrow_desc[256];
 	struct inspect_baseline gbase;
 	int gbase_taken;
-	uint64_t gbase_seq;          /* the sample the baseline was recorded at */
-	double gbase_time;
+	int gbase_due;               /* record it after the next draw (ui_growth_baseline) */
+	uint64_t gbase_seq;          /* the sample the baseline belongs to */
+	double gbase_time;           /* monotonic time the present pages were recorded */
+	double gbase_wall;           /* ... and as a unix time */
+	double gbase_after;          /* seconds from that sample to the recording */
+	double gbase_ms;             /* how long the recording took */
 	struct inspect_growth grown;
 	int have_grown;
 	uint64_t grown_id;           /* the row it was read for */
@@ -91,6 +103,8 @@ struct ui {
 	char prompt_label[200];
 	char prompt_buf[256];
 	uint64_t dump_start, dump_end;   /* the area d asked about */
+	uint64_t dump_id;                /* ... its id (a pool row's: its members are dumped) */
+	int dump_pool;
 	/* backtraces: stacks_collect's result, formatted as lines */
 	char **stack_lines;
 	size_t nstack_lines, stack_top;
@@ -121,6 +135,8 @@ unsigned ui_table_key(struct ui *u, int ch);
 unsigned ui_table_answer(struct ui *u, enum ui_prompt_kind kind, const char *text);
 void ui_table_free(struct ui *u);
 int ui_pool_expanded(const struct ui *u, uint64_t id);
+/* Row i's statistics, computed now if they were not (an expanded pool's member). */
+const struct area_stats *ui_row_stats(struct ui *u, size_t i);
 
 /* ui_region.c */
 void ui_region_inspect(struct ui *u, unsigned mask);
@@ -129,7 +145,10 @@ unsigned ui_region_key(struct ui *u, int ch);
 unsigned ui_region_open(struct ui *u);
 unsigned ui_region_answer(struct ui *u, enum ui_prompt_kind kind, const char *text);
 
-/* ui_region.c: the New tab (content of growth since the baseline) */
+/* ui_region.c: the New tab (content of growth since the baseline). The baseline is asked
+ * for (gbase_due) at the first sample and on b, and recorded by the loop after the screen
+ * is drawn: a pagemap read per area, which at 60,000 mappings would hold the first screen
+ * back by about half a second. */
 void ui_growth_baseline(struct ui *u);
 void ui_growth_read(struct ui *u);
 

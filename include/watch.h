@@ -70,6 +70,11 @@ struct watch_baseline {
 	uint64_t id, rss;
 };
 
+struct watch_id_slot {
+	uint64_t id;                   /* 0: empty (area ids count from 1; pool rows' have bit 63) */
+	size_t idx;                    /* into tl.areas, or pools.pools for a pool row's id */
+};
+
 struct watch {
 	struct watch_opts o;
 	struct sampler sm;
@@ -98,6 +103,13 @@ struct watch {
 	struct watch_baseline *base;
 	size_t nbase;
 	double base_time;
+	/* id -> area or pool row (watch_find_area, watch_find_pool): an open-addressing hash
+	 * of the latest sample's areas and pool rows, rebuilt on the first lookup after a new
+	 * sample (areas move in memory and are born and vanish at every timeline_add) */
+	struct watch_id_slot *ids;
+	size_t ids_cap;                  /* slots, a power of two (0: none) */
+	uint64_t ids_seq;                /* timeline seq it was built for (0: never) */
+	const struct area *ids_areas;    /* the area array it indexes */
 };
 
 /* Open the process and size the timeline for o->window / o->interval. Takes no sample. */
@@ -138,6 +150,16 @@ const struct area *watch_top_growing(const struct watch *w, const struct area_st
 const struct pool *watch_row_pool(const struct watch *w, const struct area *row);
 /* A pool's member that grew most over the window (NULL for no members). */
 const struct area *watch_pool_top_member(const struct watch *w, const struct pool *p);
+
+/* The area with this id in the latest sample, or NULL (never seen, vanished, or merged into
+ * an older one, whose id it now carries). O(1): a hash rebuilt, O(areas), on the first
+ * lookup after each watch_step. The pointer is valid until the next watch_step. */
+const struct area *watch_find_area(struct watch *w, uint64_t id);
+/* The pool whose row has this id (pool.c: stable across samples) in the latest sample,
+ * whether it is ranked as a row or not, or NULL (no such pool, or under two members: no
+ * row). Builds the pool set for the latest sample first if it is not (pool_set_build), so
+ * its members are the latest sample's areas. Valid until the next watch_step. */
+const struct pool *watch_find_pool(struct watch *w, uint64_t row_id);
 
 /* Fill v from the latest step and the rows of the latest watch_rank. */
 void watch_fill_view(const struct watch *w, struct watch_view *v);

@@ -179,11 +179,12 @@ void ui_draw_footer(const struct ui *u, const char *keys)
 
 static void draw_help(void)
 {
+	/* 24 lines: all of it shows in 80x24 */
 	static const char *const lines[] = {
 		"regionwatch monitor: keys",
 		"",
-		"  Up/Down j/k PgUp/PgDn Home/End   move",
-		"  Enter      open the region: Hex, Strings, Histogram, Pages, Grep, New",
+		"  Up/Down j/k PgUp/PgDn Home/End g/G   move",
+		"  Enter      open the row: Hex, Strings, Histogram, Pages, Grep, New",
 		"  + - Right Left  expand/collapse a pool row (+): its members beneath it; * all",
 		"  c          chart: RSS over time of the process and the selected row",
 		"  S M D R A  sort by score, RSS (memory), delta, rate, address; o cycles",
@@ -191,14 +192,14 @@ static void draw_help(void)
 		"  H          HISTORY sparklines: per-row scale, or one scale for the rows shown",
 		"  /          filter by path or kind (empty clears)",
 		"  p, space   pause sampling",
-		"  b          baseline: deltas from now",
-		"  d          dump the selected region to a file (present pages only)",
+		"  b          baseline: DELTA and the New tab count from now",
+		"  d          dump the row to a file + .json (present pages; a pool: its members)",
 		"  t          thread backtraces: asks first, then stops every thread for a few ms",
 		"  q          quit (exit 1 if the target exited)",
-		"",
-		"In a region: Tab/1-6 switch tabs, arrows/PgUp/PgDn scroll, g jump to an address,",
-		"r re-read, / grep (Grep tab), Enter on a match shows it in Hex, q/Esc back.",
-		"New (6): what the row's pages resident since the baseline hold; read on demand.",
+		"In a region: Tab/Shift-Tab/1-6 tabs, arrows/PgUp/PgDn scroll, g jump to an",
+		"address, r re-read, / grep (Grep tab), Enter on a match shows it in Hex,",
+		"q/Esc/Left back. New (6): what the row's pages resident since the baseline hold,",
+		"read on demand; the baseline's pages are recorded just after the first screen.",
 		"",
 		"Trend and score are heuristics (regionwatch(1), WATCH). Content views read only",
 		"pages that pagemap reports present, at most 16 MiB per refresh.",
@@ -271,9 +272,10 @@ static unsigned take_sample(struct ui *u)
 		ui_set_msg(u, "sample failed: %s", err.msg);
 		return UI_FOOTER;
 	}
-	/* the New tab's baseline: the present pages at the first sample */
+	/* the New tab's baseline: the present pages at the first sample, recorded once the
+	 * first screen is up (the loop, after its draw) */
 	if (!u->gbase_taken)
-		ui_growth_baseline(u);
+		u->gbase_due = 1;
 	watch_rank(&u->w, SIZE_MAX);
 	return UI_RESORT | UI_REDRAW;
 }
@@ -402,6 +404,13 @@ static void loop(struct ui *u)
 		dirty = 0;
 		if (quit)
 			break;
+		if (u->gbase_due) {
+			/* after the draw, so that the screen does not wait for it */
+			ui_growth_baseline(u);
+			if (u->view == VIEW_REGION && u->tab == TAB_NEW)
+				dirty |= UI_REDRAW;
+			continue;
+		}
 		timeout(wait_ms(u, now_mono()));
 		ch = getch();
 		if (ch == ERR)

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *const tab_names[TAB_COUNT] = { "Hex", "Strings", "Histogram", "Pages", "Grep", "New" };
 
@@ -59,18 +60,21 @@ void ui_region_inspect(struct ui *u, unsigned mask)
 }
 
 /* The New tab's baseline: the present pages, as runs, of every area of a kind a leak grows
- * in (inspect_growth_kind), as watch --content records them at its first sample. Taken at
- * the monitor's first sample and again on b. pagemap only: no page is read. */
+ * in (inspect_growth_kind), as watch --content records them at its first sample. Asked for
+ * at the monitor's first sample and on b (gbase_due), recorded by the loop after its draw.
+ * pagemap only: no page is read. It belongs to the latest sample: the areas are that
+ * sample's, and none is sampled in between. */
 void ui_growth_baseline(struct ui *u)
 {
 	struct rw_err err;
+	double t0 = now_mono();
 
+	u->gbase_due = 0;
 	if (u->gbase_taken)
 		inspect_baseline_free(&u->gbase);
 	inspect_baseline_init(&u->gbase);
 	u->gbase_taken = 1;
 	u->gbase_seq = u->w.tl.seq ? u->w.tl.seq - 1 : 0;
-	u->gbase_time = u->w.t_last;
 	for (size_t i = 0; i < u->w.tl.nareas; i++) {
 		const struct area *a = &u->w.tl.areas[i];
 		if (a->last_seq + 1 != u->w.tl.seq || !inspect_growth_kind(a->kind))
@@ -78,16 +82,12 @@ void ui_growth_baseline(struct ui *u)
 		if (inspect_baseline_add(&u->gbase, &u->w.sm.proc, a->id, a->start, a->end, &err) == -ESRCH)
 			break;
 	}
+	u->gbase_time = now_mono();
+	u->gbase_wall = now_wall();
+	u->gbase_ms = (u->gbase_time - t0) * 1e3;
+	u->gbase_after = t0 - u->w.t_last;
 	inspect_growth_free(&u->grown);
 	u->have_grown = 0;
-}
-
-static const struct area *find_area(const struct timeline *tl, uint64_t id)
-{
-	for (size_t i = 0; i < tl->nareas; i++)
-		if (tl->areas[i].id == id && tl->areas[i].last_seq + 1 == tl->seq)
-			return &tl->areas[i];
-	return NULL;
 }
 
 /* The loop's step for UI_REGROWTH: the open row's pages that became resident since the
@@ -116,17 +116,16 @@ void ui_growth_read(struct ui *u)
 		snprintf(u->grown_err, sizeof(u->grown_err), "not read: the process is gone");
 		return;
 	}
-	if (!u->gbase_taken) {
-		snprintf(u->grown_err, sizeof(u->grown_err), "not read: no baseline yet (the first sample records it)");
+	if (!u->gbase_taken || u->gbase_due) {
+		snprintf(u->grown_err, sizeof(u->grown_err), "not read: the baseline is not recorded yet "
+			 "(just after the screen is drawn); r reads");
 		return;
 	}
-	if (u->rrow_pool) {
-		for (size_t i = 0; i < u->w.pools.npools && !pl; i++)
-			if (u->w.pools.pools[i].row.id == u->rrow_id && u->w.pools.pools[i].nmembers)
-				pl = &u->w.pools.pools[i];
-	} else {
-		a = find_area(&u->w.tl, u->rrow_id);
-	}
+	/* by id in the latest sample: the row may have vanished, or (a pool) gained members */
+	if (u->rrow_pool)
+		pl = watch_find_pool(&u->w, u->rrow_id);
+	else
+		a = watch_find_area(&u->w, u->rrow_id);
 	if (!pl && !a) {
 		snprintf(u->grown_err, sizeof(u->grown_err), "not read: the row is not in the latest sample");
 		return;
@@ -165,7 +164,7 @@ unsigned ui_region_open(struct ui *u)
 	if (!u->nrows)
 		return UI_HANDLED;
 	a = u->rows[u->sel];
-	pool = watch_row_pool(&u->w, a);
+	pool = u->rpool ? u->rpool[u->sel] : NULL;   /* the row's pool, from the ranking */
 	if (pool) {
 		/* A pool's span holds other mappings too: open the member that grew most (all of
 		 * them are read by dump --region top). */
@@ -197,7 +196,7 @@ unsigned ui_region_open(struct ui *u)
 	u->view = VIEW_REGION;
 	u->hex_top = a->start;
 	/* a growing area's news is at its top (brk and Go arenas grow upward) */
-	u->rnewest = u->st[u->sel].trend == TREND_GROWING;
+	u->rnewest = ui_row_stats(u, u->sel)->trend == TREND_GROWING;
 	u->hex_at_read = 1;
 	u->msel = 0;
 	return UI_HANDLED | UI_REINSPECT | UI_REDRAW | (u->tab == TAB_NEW ? UI_REGROWTH : 0);
@@ -368,6 +367,27 @@ static const char *ago(double secs, char *out, size_t len)
 	return out;
 }
 
+/* When the baseline was taken: its sample, the clock time its present pages were recorded,
+ * how long after that sample (the first screen comes first) and what it cost. */
+static void baseline_line(const struct ui *u, char *line, size_t len)
+{
+	char hms[16] = "?";
+	time_t t;
+	struct tm tm;
+
+	if (!u->gbase_taken || u->gbase_due) {
+		snprintf(line, len, "baseline: not recorded yet (just after the screen is drawn)");
+		return;
+	}
+	t = (time_t)u->gbase_wall;
+	if (localtime_r(&t, &tm))
+		strftime(hms, sizeof(hms), "%H:%M:%S", &tm);
+	/* "+77 ms": after its sample; "took": the pagemap reads */
+	snprintf(line, len, "baseline: sample %llu, pagemap of %zu areas at %s, +%.0f ms, took %.0f ms",
+		 (unsigned long long)u->gbase_seq + 1, u->gbase.nareas, hms, u->gbase_after * 1e3,
+		 u->gbase_ms);
+}
+
 /* New: what the row's pages that became resident since the baseline hold, against its
  * older pages (watch --content's census, in the monitor). */
 static void draw_new(const struct ui *u, int y)
@@ -380,11 +400,15 @@ static void draw_new(const struct ui *u, int y)
 	snprintf(line, sizeof(line), "row: %s", u->rrow_desc);
 	ui_put_clipped(y++, 0, COLS, line);
 	if (u->grown_err[0] || !u->have_grown) {
-		ui_put_clipped(y, 0, COLS, u->grown_err[0] ? u->grown_err : "not read yet: r reads the new pages");
+		ui_put_clipped(y++, 0, COLS, u->grown_err[0] ? u->grown_err : "not read yet: r reads the new pages");
+		baseline_line(u, line, sizeof(line));
+		ui_put_clipped(y, 0, COLS, line);
 		return;
 	}
 	snprintf(line, sizeof(line), "baseline %s ago; read %s ago, r reads again",
 		 ago(now - u->gbase_time, t1, sizeof(t1)), ago(now - u->grown_time, t2, sizeof(t2)));
+	ui_put_clipped(y++, 0, COLS, line);
+	baseline_line(u, line, sizeof(line));
 	ui_put_clipped(y++, 0, COLS, line);
 	snprintf(line, sizeof(line), "new pages (resident now, not then): %s; %s of them read%s%s%s",
 		 fmt_size(g->new_bytes, a, sizeof(a)), fmt_size(g->read_bytes, b, sizeof(b)),

@@ -3,6 +3,7 @@
  * set the baseline, dump the selected area and open it. */
 #define _XOPEN_SOURCE_EXTENDED 1
 #include "ui_int.h"
+#include "dumpfile.h"
 #include "memread.h"
 
 #include <curses.h>
@@ -35,6 +36,7 @@ struct sort_row {
 	int64_t delta;
 	const struct pool *pool;
 	size_t order;                /* the model's (score) order */
+	int pending;                 /* st holds sort keys only (a member: ui_row_stats) */
 };
 
 static double sort_value(enum ui_sort sort, const struct sort_row *r)
@@ -58,20 +60,46 @@ static int cmp_rows(const void *x, const void *y, void *ctx)
 	return (a->order > b->order) - (a->order < b->order);
 }
 
-/* A pool's members in the model's order (as timeline_rank orders areas: score, growth,
- * RSS, address), each with its own statistics and delta from the baseline. */
+/* A pool's members, before their statistics are computed (those are computed for the rows
+ * on screen and the selected one: ui_row_stats): by their growth over the window, then
+ * since the baseline (chunks are born full), then RSS, then address. The model's order for
+ * areas is by score first; a member's growth is what its score mostly follows, and it
+ * costs two ring reads, not a pass over the window. */
 static int cmp_members(const void *x, const void *y)
 {
 	const struct sort_row *a = x, *b = y;
-	if (a->st.score != b->st.score)
-		return a->st.score < b->st.score ? 1 : -1;
 	if (a->st.delta != b->st.delta)
 		return a->st.delta < b->st.delta ? 1 : -1;
-	if (a->delta != b->delta)            /* since the baseline: chunks are born full */
+	if (a->delta != b->delta)
 		return a->delta < b->delta ? 1 : -1;
 	if (a->st.rss_last != b->st.rss_last)
 		return a->st.rss_last < b->st.rss_last ? 1 : -1;
 	return (a->a->start > b->a->start) - (a->a->start < b->a->start);
+}
+
+/* What the sort of a member needs, without its statistics: RSS now and at the start of the
+ * window (or its birth), that growth, and as a rate over the window's seconds (for R: the
+ * least-squares rate comes with the statistics). */
+static void member_keys(const struct timeline *tl, const struct area *a, struct area_stats *st)
+{
+	size_t n = timeline_window_samples(tl);
+	uint64_t from = tl->seq - n, last, first;
+	double secs;
+
+	if (a->born_seq > from)
+		from = a->born_seq;
+	last = timeline_area_rss(tl, a, tl->seq - 1);
+	first = timeline_area_rss(tl, a, from);
+	if (last == UINT64_MAX)
+		last = 0;
+	if (first == UINT64_MAX)
+		first = last;
+	memset(st, 0, sizeof(*st));
+	st->rss_first = first;
+	st->rss_last = last;
+	st->delta = (int64_t)last - (int64_t)first;
+	secs = tl->times[(tl->seq - 1) % tl->cap] - tl->times[from % tl->cap];
+	st->rate = secs > 0 ? (double)st->delta / secs : 0;
 }
 
 static int64_t delta_of(const struct ui *u, const struct area *a, uint64_t rss_last)
@@ -98,17 +126,20 @@ static void put_row(struct ui *u, const struct sort_row *r, enum ui_tree tree)
 		u->delta = xreallocarray(u->delta, u->rows_cap, sizeof(*u->delta));
 		u->rpool = xreallocarray(u->rpool, u->rows_cap, sizeof(*u->rpool));
 		u->rtree = xreallocarray(u->rtree, u->rows_cap, sizeof(*u->rtree));
+		u->rstat_ok = xreallocarray(u->rstat_ok, u->rows_cap, sizeof(*u->rstat_ok));
 	}
 	u->rows[u->nrows] = r->a;
 	u->st[u->nrows] = r->st;
+	u->rstat_ok[u->nrows] = !r->pending;
 	u->delta[u->nrows] = r->delta;
 	u->rpool[u->nrows] = r->pool;
 	u->rtree[u->nrows] = (unsigned char)tree;
 	u->nrows++;
 }
 
-/* An expanded pool's members under its row, sorted as the rows are (score: the model's
- * order), with tree markers. */
+/* An expanded pool's members under its row, sorted as the rows are, with tree markers.
+ * Their statistics wait until they are shown (ui_row_stats): a pool of 10,000 members costs
+ * 10,000 pairs of ring reads per sample, and statistics for a screenful. */
 static void put_members(struct ui *u, const struct pool *pl)
 {
 	struct sort_row *m = xcalloc(pl->nmembers ? pl->nmembers : 1, sizeof(*m));
@@ -116,8 +147,9 @@ static void put_members(struct ui *u, const struct pool *pl)
 
 	for (size_t k = 0; k < pl->nmembers; k++) {
 		m[k].a = pl->members[k];
-		timeline_area_stats(&u->w.tl, m[k].a, &m[k].st);
+		member_keys(&u->w.tl, m[k].a, &m[k].st);
 		m[k].delta = delta_of(u, m[k].a, m[k].st.rss_last);
+		m[k].pending = 1;
 	}
 	qsort(m, pl->nmembers, sizeof(*m), cmp_members);
 	for (size_t k = 0; k < pl->nmembers; k++)
@@ -126,7 +158,18 @@ static void put_members(struct ui *u, const struct pool *pl)
 		qsort_r(m, pl->nmembers, sizeof(*m), cmp_rows, &sort);
 	for (size_t k = 0; k < pl->nmembers; k++)
 		put_row(u, &m[k], k + 1 == pl->nmembers ? TREE_MEMBER_LAST : TREE_MEMBER);
+	u->member_rows += pl->nmembers;
 	free(m);
+}
+
+const struct area_stats *ui_row_stats(struct ui *u, size_t i)
+{
+	if (!u->rstat_ok[i]) {
+		timeline_area_stats(&u->w.tl, u->rows[i], &u->st[i]);
+		u->rstat_ok[i] = 1;
+		u->member_stats++;
+	}
+	return &u->st[i];
 }
 
 void ui_table_rebuild(struct ui *u)
@@ -152,6 +195,7 @@ void ui_table_rebuild(struct ui *u)
 	if (sort != SORT_SCORE && ntop > 1)
 		qsort_r(top, ntop, sizeof(*top), cmp_rows, &sort);
 	u->nrows = 0;
+	u->member_rows = u->member_stats = 0;
 	for (size_t i = 0; i < ntop; i++) {
 		int open = top[i].pool && ui_pool_expanded(u, top[i].a->id);
 		put_row(u, &top[i], !top[i].pool ? TREE_NONE : open ? TREE_POOL_OPEN : TREE_POOL);
@@ -163,10 +207,12 @@ void ui_table_rebuild(struct ui *u)
 	for (size_t i = 0; i < u->nrows; i++)
 		if (u->rows[i]->id == u->sel_id) {
 			u->sel = i;
-			return;
+			break;
 		}
 	if (u->sel >= u->nrows)
 		u->sel = u->nrows ? u->nrows - 1 : 0;
+	if (u->nrows)
+		ui_row_stats(u, u->sel);    /* the selected row's: Enter and the chart use them */
 }
 
 static void sparkline(const struct ui *u, const struct area *a, int width, char *out, size_t outlen)
@@ -287,12 +333,12 @@ static int extra(const char *s)
 }
 
 /* Row i as text in the layout; returns its colour pair (0: none). */
-static int format_row(const struct ui *u, size_t i, const struct layout *l, char *line, size_t len)
+static int format_row(struct ui *u, size_t i, const struct layout *l, char *line, size_t len)
 {
 	char sz[32], rss[32], d[32], rate[32], trend[32], sp[256], path[512], range[48];
 	const char *dash = u->utf8 ? "\xe2\x80\x94" : "-";
 	const struct area *a = u->rows[i];
-	const struct area_stats *st = &u->st[i];
+	const struct area_stats *st = ui_row_stats(u, i);   /* a member's: now it is shown */
 
 	escape_ctl(a->path[0] ? a->path : "", path, sizeof(path));
 	if (l->wide)
@@ -413,88 +459,225 @@ static void draw_rows(struct ui *u)
 	}
 }
 
-struct dump_sink {
-	int fd;
-	uint64_t base;
-	int err;
-};
-
-static void dump_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t len)
-{
-	struct dump_sink *d = ctx;
-	if (!d->err && pwrite(d->fd, buf, len, (off_t)(addr - d->base)) != (ssize_t)len)
-		d->err = errno ? errno : EIO;
-}
-
-/* d: ask for a file name for the selected area (the loop goes on sampling meanwhile). */
+/* d: ask for a file name for the selected row (the loop goes on sampling meanwhile). A
+ * pool row is dumped as its members, as dump --region top dumps a pool: the other mappings
+ * between them (libraries, other heaps) are not the pool's and are not read. */
 static unsigned dump_ask(struct ui *u)
 {
 	const struct area *a;
-	char name[200];
+	const struct pool *pl;
+	char name[200], label[200];
 
 	if (!u->nrows || u->w.exited)
 		return UI_HANDLED;
 	a = u->rows[u->sel];
+	pl = u->rpool ? u->rpool[u->sel] : NULL;
+	u->dump_id = a->id;
+	u->dump_pool = pl != NULL;
 	u->dump_start = a->start;
 	u->dump_end = a->end;
-	snprintf(name, sizeof(name), "regionwatch-%d-%llx.bin", u->o->pid, (unsigned long long)a->start);
-	return ui_prompt_open(u, PROMPT_DUMP, "dump to (Esc cancels): ", name);
+	if (pl) {
+		snprintf(name, sizeof(name), "regionwatch-%d-%s-%llx.bin", u->o->pid, pool_kind_name(pl->kind),
+			 (unsigned long long)a->start);
+		snprintf(label, sizeof(label), "dump the pool's %zu members to (Esc cancels): ", pl->nmembers);
+	} else {
+		snprintf(name, sizeof(name), "regionwatch-%d-%llx.bin", u->o->pid, (unsigned long long)a->start);
+		snprintf(label, sizeof(label), "dump to (Esc cancels): ");
+	}
+	return ui_prompt_open(u, PROMPT_DUMP, label, name);
 }
 
-/* Enter on d's prompt: the area asked about to a file, present pages only, as dump -o
- * (no freeze). */
+/* What d dumps: sorted, disjoint ranges (touching ones joined). */
+struct dump_ranges {
+	uint64_t (*r)[2];
+	size_t n, cap;
+	size_t gone;                 /* pool members gone from the map since their last sample */
+};
+
+static void ranges_add(struct dump_ranges *rs, uint64_t start, uint64_t end)
+{
+	if (rs->n && start <= rs->r[rs->n - 1][1]) {
+		if (end > rs->r[rs->n - 1][1])
+			rs->r[rs->n - 1][1] = end;
+		return;
+	}
+	if (rs->n == rs->cap) {
+		rs->cap = rs->cap ? rs->cap * 2 : 8;
+		rs->r = xreallocarray(rs->r, rs->cap, sizeof(*rs->r));
+	}
+	rs->r[rs->n][0] = start;
+	rs->r[rs->n][1] = end;
+	rs->n++;
+}
+
+/* The pool's members in the latest sample, each resolved against the fresh map as dump
+ * --region top resolves them (the area holding its start: the touching pieces of one
+ * reservation, so a member that grew since its sample is read whole). */
+static void pool_ranges(const struct snapshot *snap, const struct pool *pl, struct dump_ranges *rs)
+{
+	for (size_t i = 0; i < pl->nmembers; i++) {
+		char spec[32];
+		uint64_t s, e;
+		size_t first;
+
+		snprintf(spec, sizeof(spec), "0x%llx", (unsigned long long)pl->members[i]->start);
+		if (snapshot_find(snap, pl->members[i]->start) < 0 ||
+		    memread_resolve(snap, spec, &s, &e, &first, NULL)) {
+			rs->gone++;
+			continue;
+		}
+		ranges_add(rs, s, e);
+	}
+}
+
+/* Every range into the one file at offset = address - first start; the gaps between
+ * ranges are holes of the file and are not read. */
+static int read_ranges(struct ui *u, const struct snapshot *snap, const struct dump_ranges *rs,
+		       struct dumpfile *dc, struct memread_stats *st, struct rw_err *err)
+{
+	struct memread_opts mo;
+	struct memread_sink sink = { dumpfile_data, dumpfile_hole, dc };
+	int r = 0;
+
+	memset(&mo, 0, sizeof(mo));
+	mo.run = dumpfile_run;              /* the manifest's runs_read */
+	mo.run_ctx = dc;
+	memset(st, 0, sizeof(*st));
+	for (size_t i = 0; i < rs->n && !r; i++) {
+		struct memread_stats one;
+		memset(&one, 0, sizeof(one));
+		r = memread_range(&u->w.sm.proc, snap, rs->r[i][0], rs->r[i][1], &mo, &sink, &one, err);
+		st->bytes_read += one.bytes_read;
+		st->pages_present += one.pages_present;
+		for (int h = 0; h < MEMREAD_HOLE_COUNT; h++)
+			st->pages[h] += one.pages[h];
+		st->runs += one.runs;
+		st->syscalls += one.syscalls;
+		st->exited |= one.exited;
+	}
+	return r;
+}
+
+/* The status line after a dump: what was written, what was read, what are holes. */
+static void dump_said(struct ui *u, const char *name, const struct pool *pl, const struct dump_ranges *rs,
+		      const struct memread_stats *st)
+{
+	char rd[32], span[32], holes[200];
+	uint64_t not_read = 0;
+	size_t o = 0;
+
+	for (int h = 0; h < MEMREAD_HOLE_COUNT; h++)
+		not_read += st->pages[h];
+	holes[0] = '\0';
+	if (rs->n > 1)
+		o += (size_t)snprintf(holes + o, sizeof(holes) - o, "%zu gap%s between members", rs->n - 1, rs->n == 2 ? "" : "s");
+	if (not_read)
+		o += (size_t)snprintf(holes + o, sizeof(holes) - o, "%s%llu page%s not present or skipped",
+				      o ? ", " : "", (unsigned long long)not_read, not_read == 1 ? "" : "s");
+	if (!o)
+		snprintf(holes, sizeof(holes), "none");
+	fmt_size(st->bytes_read, rd, sizeof(rd));
+	fmt_size(rs->r[rs->n - 1][1] - rs->r[0][0], span, sizeof(span));
+	if (pl)
+		ui_set_msg(u, "wrote %s +.json: %zu pool members in %zu range%s, %s read%s; holes: %s",
+			   name, pl->nmembers - rs->gone, rs->n, rs->n == 1 ? "" : "s", rd,
+			   rs->gone ? " (members gone from the map not read)" : "", holes);
+	else
+		ui_set_msg(u, "wrote %s +.json: %s read of %s; holes: %s", name, rd, span, holes);
+}
+
+/* Enter on d's prompt: the row to a sparse file and its manifest FILE.json, present pages
+ * only, as dump -o writes them (no freeze). */
 static void dump_to(struct ui *u, const char *name)
 {
-	char tmp[600];
+	char tmp[600], mpath[600];
 	const struct snapshot *snap;
+	const struct pool *pl = NULL;
 	struct rw_err err;
 	struct memread_stats st;
-	struct dump_sink ds = { -1, 0, 0 };
-	struct memread_sink sink = { dump_data, NULL, &ds };
+	struct dump_info info;
+	struct dumpfile dc;
+	struct dump_ranges rs = { NULL, 0, 0, 0 };
+	double t0, t1;
+	int r;
 
 	if (u->w.exited || !name[0])
 		return;
-	memset(&st, 0, sizeof(st));
-	if (access(name, F_OK) == 0) {
-		ui_set_msg(u, "%s exists: not replaced", name);
+	snprintf(mpath, sizeof(mpath), "%s.json", name);
+	if (access(name, F_OK) == 0 || access(mpath, F_OK) == 0) {
+		ui_set_msg(u, "%s exists: not replaced", access(name, F_OK) == 0 ? name : mpath);
 		return;
 	}
-	/* O_TMPFILE + link, as dump -o: nothing is left if we die, nothing is replaced. */
-	ds.fd = tmpfile_open(name, 0600, tmp, sizeof(tmp));
-	if (ds.fd < 0) {
-		ui_set_msg(u, "%s: %s", name, strerror(-ds.fd));
-		return;
-	}
-	ds.base = u->dump_start;
 	snap = sampler_full_snapshot(&u->w.sm, &err);   /* VmFlags for memread's skip rules */
 	if (!snap) {
 		ui_set_msg(u, "dump failed: %s", err.msg);
-		ds.err = ESRCH;
-	} else if (memread_range(&u->w.sm.proc, snap, u->dump_start, u->dump_end, NULL, &sink, &st, &err) &&
-		   !st.exited) {
-		ui_set_msg(u, "dump failed: %s", err.msg);
-		ds.err = ds.err ? ds.err : EIO;
+		return;
 	}
-	if (!ds.err && st.exited)
-		ds.err = ESRCH;
-	if (!ds.err && ftruncate(ds.fd, (off_t)(u->dump_end - u->dump_start)) < 0)
-		ds.err = errno;
-	if (!ds.err && fsync(ds.fd) < 0)
-		ds.err = errno;
-	if (!ds.err) {
-		int e = tmpfile_commit(ds.fd, tmp, name, 0);
-		if (e)
-			ds.err = -e;
-	}
-	close(ds.fd);
-	if (!ds.err) {
-		char sz[32];
-		ui_set_msg(u, "wrote %s: %s read (present pages only; not-present pages are holes)", name,
-			fmt_size(st.bytes_read, sz, sizeof(sz)));
+	if (u->dump_pool) {
+		/* the pool as it is in the latest sample (members come and go while one types) */
+		pl = watch_find_pool(&u->w, u->dump_id);
+		if (!pl) {
+			ui_set_msg(u, "the pool is not in the latest sample: nothing dumped");
+			return;
+		}
+		pool_ranges(snap, pl, &rs);
+		if (!rs.n) {
+			ui_set_msg(u, "the pool's members are gone from the map: nothing dumped");
+			free(rs.r);
+			return;
+		}
+		if (rs.r[rs.n - 1][1] - rs.r[0][0] > UI_DUMP_MAX_SPAN) {
+			char sp[32];
+			ui_set_msg(u, "the pool's members span %s: too far apart for one file at address "
+				   "offsets; expand it (+) and dump a member",
+				   fmt_size(rs.r[rs.n - 1][1] - rs.r[0][0], sp, sizeof(sp)));
+			free(rs.r);
+			return;
+		}
 	} else {
-		tmpfile_discard(tmp);
-		ui_set_msg(u, "dump failed: %s (nothing kept)", strerror(ds.err));
+		ranges_add(&rs, u->dump_start, u->dump_end);
 	}
+	memset(&dc, 0, sizeof(dc));
+	/* O_TMPFILE + link, as dump -o: nothing is left if we die, nothing is replaced. */
+	dc.fd = tmpfile_open(name, 0600, tmp, sizeof(tmp));   /* dumps hold secrets */
+	if (dc.fd < 0) {
+		ui_set_msg(u, "%s: %s", name, strerror(-dc.fd));
+		free(rs.r);
+		return;
+	}
+	dc.base = rs.r[0][0];
+	t0 = now_mono();
+	r = read_ranges(u, snap, &rs, &dc, &st, &err);
+	t1 = now_mono();
+	if (r && !st.exited) {
+		ui_set_msg(u, "dump failed: %s (nothing kept)", err.msg);
+	} else if (st.exited) {
+		ui_set_msg(u, "the process exited during the read: %s not written", name);
+	} else if (!st.bytes_read) {
+		ui_set_msg(u, "no page present (not read: nothing to dump): %s not written", name);
+	} else {
+		dumpfile_info(&info, snap, name, rs.r[0][0], rs.r[rs.n - 1][1], &dc, &st);
+		/* the sampler's snapshot has no header: the process is the monitor's */
+		info.pid = (int)u->o->pid;
+		info.comm = u->w.sm.comm;
+		info.read_ms = (t1 - t0) * 1e3;
+		info.freeze_ms = -1;            /* not frozen */
+		if (pl) {
+			/* the manifest names the pool, not the region its first member is */
+			info.path = pl->row.path;
+			info.kind = pool_kind_name(pl->kind);
+			info.perms = pl->row.perms;
+		}
+		if (dumpfile_commit(&dc, tmp, name, &info, 0, &err))
+			ui_set_msg(u, "dump failed: %s", err.msg);
+		else
+			dump_said(u, name, pl, &rs, &st);
+	}
+	if (dc.fd >= 0)
+		close(dc.fd);
+	tmpfile_discard(tmp);
+	free(dc.runs);
+	free(rs.r);
 }
 
 static void move_sel(struct ui *u, long by)
@@ -616,7 +799,7 @@ unsigned ui_table_key(struct ui *u, int ch)
 		return UI_HANDLED | UI_REDRAW | (u->paused ? 0 : UI_RESAMPLE);
 	case 'b':
 		watch_set_baseline(&u->w);
-		ui_growth_baseline(u);
+		u->gbase_due = 1;           /* the New tab's, after the next draw */
 		ui_set_msg(u, "baseline set: DELTA and the New tab count from now");
 		return UI_HANDLED | UI_RESORT | UI_REDRAW;
 	case 'd': return dump_ask(u);
@@ -655,6 +838,8 @@ void ui_table_free(struct ui *u)
 	free(u->delta);
 	free(u->rpool);
 	free(u->rtree);
+	free(u->rstat_ok);
+	u->rstat_ok = NULL;
 	u->rpool = NULL;
 	u->rtree = NULL;
 	u->rows = NULL;

@@ -34,6 +34,7 @@ void watch_close(struct watch *w)
 	free(w->scratch_st);
 	pool_set_free(&w->pools);
 	free(w->base);
+	free(w->ids);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -344,4 +345,81 @@ void watch_fill_view(const struct watch *w, struct watch_view *v)
 	v->n = w->nrank;
 	v->nareas = w->tl.nareas;
 	v->vanished = w->tl.vanished;
+}
+
+/* ---- id lookups --------------------------------------------------------------------- */
+
+/* Area ids count up from 1 (timeline.c) and pool rows' ids are kind and path hashes with
+ * bit 63 set (pool.c): a multiplicative hash spreads both. */
+static size_t id_slot(uint64_t id, size_t mask)
+{
+	return (size_t)((id * 0x9e3779b97f4a7c15ull) >> 17) & mask;
+}
+
+static void id_put(struct watch *w, uint64_t id, size_t idx)
+{
+	size_t mask = w->ids_cap - 1, k = id_slot(id, mask);
+
+	while (w->ids[k].id) {
+		if (w->ids[k].id == id)
+			return;             /* the first one wins (two files whose names hash alike) */
+		k = (k + 1) & mask;
+	}
+	w->ids[k] = (struct watch_id_slot){ id, idx };
+}
+
+/* The index for the latest sample: its areas, then the rows of its pools. */
+static void ids_build(struct watch *w)
+{
+	const struct timeline *tl = &w->tl;
+	size_t need = tl->nareas + w->pools.npools, cap = 16;
+
+	while (cap < 2 * need + 2)
+		cap *= 2;
+	if (cap != w->ids_cap) {
+		free(w->ids);
+		w->ids = xcalloc(cap, sizeof(*w->ids));
+		w->ids_cap = cap;
+	} else {
+		memset(w->ids, 0, cap * sizeof(*w->ids));
+	}
+	for (size_t i = 0; i < tl->nareas; i++)
+		if (tl->areas[i].last_seq + 1 == tl->seq)
+			id_put(w, tl->areas[i].id, i);
+	for (size_t i = 0; i < w->pools.npools; i++)
+		if (w->pools.pools[i].nmembers >= 2)  /* a row (id set): pool.c sum_series */
+			id_put(w, w->pools.pools[i].row.id, i);
+	w->ids_seq = tl->seq;
+	w->ids_areas = tl->areas;
+}
+
+static const struct watch_id_slot *ids_find(struct watch *w, uint64_t id)
+{
+	size_t mask, k;
+
+	if (!id || !w->tl.seq)
+		return NULL;
+	/* pools first: the index holds their rows, and their members are this sample's */
+	pool_set_build(&w->pools, &w->tl);
+	if (w->ids_seq != w->tl.seq || w->ids_areas != w->tl.areas || !w->ids_cap)
+		ids_build(w);
+	mask = w->ids_cap - 1;
+	for (k = id_slot(id, mask); w->ids[k].id; k = (k + 1) & mask)
+		if (w->ids[k].id == id)
+			return &w->ids[k];
+	return NULL;
+}
+
+const struct area *watch_find_area(struct watch *w, uint64_t id)
+{
+	const struct watch_id_slot *s = id >> 63 ? NULL : ids_find(w, id);
+
+	return s && s->idx < w->tl.nareas ? &w->tl.areas[s->idx] : NULL;
+}
+
+const struct pool *watch_find_pool(struct watch *w, uint64_t row_id)
+{
+	const struct watch_id_slot *s = row_id >> 63 ? ids_find(w, row_id) : NULL;
+
+	return s && s->idx < w->pools.npools ? &w->pools.pools[s->idx] : NULL;
 }

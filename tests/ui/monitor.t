@@ -66,7 +66,8 @@ ok "d asks for a file name" wait_for "dump to \\(Esc cancels\\): regionwatch-$pi
 TM send-keys C-u 2>/dev/null
 for i in $(seq 40); do TM send-keys BSpace; done
 TM send-keys "$T/heap.bin" Enter
-ok "d writes the dump and says how much was read" wait_for "wrote $T/heap.bin: [0-9.]+[KM] read" 10
+ok "d writes the dump and says how much was read" wait_for "wrote $T/heap.bin \\+\\.json: [0-9.]+[KM] read of [0-9.]+[KM]; holes: " 10
+ok "... and its manifest beside it, as dump -o" test -s "$T/heap.bin.json"
 is "$(stat -c %a "$T/heap.bin" 2>/dev/null)" 600 "the monitor's dump has mode 0600"
 ok "it holds the records" grep -q "user_session id=" "$T/heap.bin"
 
@@ -88,6 +89,14 @@ ok "80x24: the key line keeps ? help and q quit" wait_for "\\? help  q quit\$" 1
 TM send-keys '?'
 ok "? shows the help" wait_for "regionwatch monitor: keys" 10
 ok "? lists H (history scale)" wait_for "^  H +HISTORY sparklines" 10
+# The help is the keys as they are, and all of it fits 80x24.
+ok "? fits 80x24: its last line shows" wait_for "^Press any key\\.\$" 10
+for k in "Home/End g/G" "^  \\+ - Right Left +expand/collapse a pool row" "^  c +chart: RSS over time" \
+	"^  d +dump the row to a file \\+ \\.json \\(present pages; a pool: its members\\)" \
+	"^  b +baseline: DELTA and the New tab" "Tab/Shift-Tab/1-6 tabs" "q/Esc/Left back\\. New \\(6\\)" \
+	"^  S M D R A +sort by score" "^  t +thread backtraces"; do
+	like "$(screen)" "$k" "? lists: $k"
+done
 TM send-keys x
 # H: the sparklines share one scale, and back.
 TM send-keys H

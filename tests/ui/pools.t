@@ -64,8 +64,15 @@ ok "+ expands it: the marker turns to -" wait_for "growing +anon-chunks +- " 10
 ok "... and its members follow, indented" wait_for "^[0-9a-f]+ +[0-9.]+[KM] .* ├─" 10
 members=$(screen | sed -n '6,23p' | grep -c -e '├─' -e '└─')
 ok "... one row per member on screen ($members)" test "$members" -ge 3
-# the chunks (the flat 32M buffer, also a member, may sort among them)
-like "$(screen | sed -n '6,23p' | grep -e '├─' | grep -E '^[0-9a-f]+ +256K ' | head -3 | tr '\n' ' ')" "^([0-9a-f]+ +256K +[-+0-9.KM]+ +([-+0-9.KM]+/s|—) .*├─ +){3}" "each member with its own RSS, delta and rate"
+# (the chunks born since the baseline rank first: wait until three were)
+# (the flat 32M buffer is a member too and may sort among them: chunks by their size)
+first3() { screen | sed -n '6,23p' | grep -e '├─' | grep -E '^[0-9a-f]+ +256K ' | head -3 | tr '\n' ' '; }
+i=0
+while ! first3 | grep -Eq "^([0-9a-f]+ +256K +[-+0-9.KM]+ +([-+0-9.KM]+/s|—) .*├─ +){3}" && [ $i -lt 100 ]; do
+	i=$((i + 1))
+	sleep 0.1
+done
+like "$(first3)" "^([0-9a-f]+ +256K +[-+0-9.KM]+ +([-+0-9.KM]+/s|—) .*├─ +){3}" "each member with its own RSS, delta and rate"
 ok "the flat 32 MiB buffer is one of the members" wait_for "^[0-9a-f]+ +32M +0 .* anon +├─" 10
 like "$(screen | sed -n '5,$p' | grep -m1 -n '├─' | cut -d: -f1)" "^2\$" "members start right under the pool row"
 
@@ -117,7 +124,8 @@ ok "New tab: new bytes and what was read" wait_for "^new pages \\(resident now, 
 ok "New tab: the leaked record is the top shape, with new and old per MiB" wait_for "^ *[0-9.]+ +[0-9.]+ +user_session id=# token=# role=viewer\$" 10
 like "$(screen | grep -A1 'top strings of the new pages' | tail -1)" "^ +[0-9]+~? user_session id=[0-9]+ token=[0-9a-f]+ role=viewer\$" "New tab: top strings with their counts"
 like "$(screen)" "point into: " "New tab: where the words point"
-like "$(screen | sed -n '4,6p' | tr '\n' ' ')" "^baseline [0-9]+s ago; read [0-9]+s ago, r reads again .* compared with [0-9.]+[KM] of older pages" "New tab: when the baseline was and when it was read; the older pages compared"
+like "$(screen | sed -n '4,7p' | tr '\n' ' ')" "^baseline [0-9]+s ago; read [0-9]+s ago, r reads again .* compared with [0-9.]+[KM] of older pages" "New tab: when the baseline was and when it was read; the older pages compared"
+like "$(screen | sed -n 5p)" "^baseline: sample 1, pagemap of [0-9]+ areas at [0-9]{2}:[0-9]{2}:[0-9]{2}, \\+[0-9]+ ms, took [0-9]+ ms\$" "New tab: the baseline's sample, when its present pages were recorded (after the first screen) and in how long"
 ok "the read's age goes up (no read by itself)" wait_for "read [3-9]s ago, r reads again" 15
 TM send-keys r
 ok "r reads again" wait_for "read [01]s ago, r reads again" 10
@@ -163,6 +171,15 @@ TM send-keys g Enter
 ok "flat: the region view" wait_for " 1 Hex +2 Strings" 10
 TM send-keys 6
 ok "flat: no page became resident since the baseline" wait_for "^no page became resident since the baseline" 15
+TM send-keys q
+ok "flat: back to the table" wait_for "^START" 10
+wait_up 1
+TM send-keys b
+ok "flat: b sets the baseline" wait_for "baseline set: DELTA and the New tab count from now" 10
+TM send-keys g Enter
+ok "flat: the region view again" wait_for " 1 Hex +2 Strings" 10
+TM send-keys 6
+ok "flat: the New tab's baseline is b's, a later sample" wait_for "^baseline: sample ([2-9]|[1-9][0-9]+), pagemap of [0-9]+ areas at " 15
 TM send-keys q q
 ok "flat: q quits" wait_for "^EXIT=0\$" 10
 TM kill-server

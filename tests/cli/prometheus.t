@@ -46,7 +46,7 @@ cp "$FIX/grow_brk" "$T/$HNAME"
 HP=$!
 PIDS="$PIDS $HP"
 n=0
-while ! grep -q '^ready' "$T/h.ready"; do
+while ! grep -q '^ready' "$T/h.ready" 2>/dev/null; do
 	n=$((n + 1))
 	if [ $n -gt 200 ] || ! kill -0 "$HP" 2>/dev/null; then
 		echo "Bail out! the hostile-named grow_brk did not get ready: $(cat "$T/h.ready")"

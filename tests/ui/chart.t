@@ -3,24 +3,7 @@
 # in 80x24, in ASCII and UTF-8, in a real terminal (tmux, send-keys, capture-pane). Waits
 # for screen content with deadlines.
 . "$(dirname "$0")/../lib.sh"
-command -v tmux > /dev/null || skip_all "tmux not installed"
-
-nsock=0
-SOCKS=""
-SOCK=""
-TM() { tmux -L "$SOCK" "$@"; }
-new_session() { nsock=$((nsock + 1)); SOCK="rwc$$-$nsock"; SOCKS="$SOCKS $SOCK"; TM new-session -d -x 80 -y 24 "$1"; }
-cleanup_tmux() { for s in $SOCKS; do tmux -L "$s" kill-server 2>/dev/null; done; }
-trap 'cleanup_tmux; t_cleanup' EXIT
-screen() { TM capture-pane -p; }
-wait_for() { # ERE SECONDS: until the screen matches
-	i=0
-	while ! screen | grep -Eq -- "$1"; do
-		i=$((i + 1))
-		[ $i -gt $(($2 * 10)) ] && return 1
-		sleep 0.1
-	done
-}
+. "$(dirname "$0")/tmux.sh"
 bytes() { # "80M" -> bytes
 	printf '%s\n' "$1" | awk '{ v = $1 + 0; u = substr($1, length($1)); m = 1;
 		if (u == "K") m = 1024; if (u == "M") m = 1048576; if (u == "G") m = 1073741824;

@@ -4,21 +4,8 @@
 # flat buffer). grow_chunks: 256 KiB chunks with a hole between each two. A real terminal:
 # tmux on a private socket, send-keys, capture-pane; waits for screen content with deadlines.
 . "$(dirname "$0")/../lib.sh"
-command -v tmux > /dev/null || skip_all "tmux not installed"
+. "$(dirname "$0")/tmux.sh"
 perl -MJSON::PP -e 1 2>/dev/null || skip_all "perl JSON::PP not installed"
-
-SOCK="rwd$$"
-TM() { tmux -L "$SOCK" "$@"; }
-trap 'tmux -L "$SOCK" kill-server 2>/dev/null; t_cleanup' EXIT
-screen() { TM capture-pane -p; }
-wait_for() { # ERE SECONDS: until the screen matches
-	i=0
-	while ! screen | grep -Eq -- "$1"; do
-		i=$((i + 1))
-		[ $i -gt $(($2 * 10)) ] && return 1
-		sleep 0.1
-	done
-}
 wait_file() { # FILE SECONDS
 	i=0
 	while [ ! -s "$1" ]; do
@@ -36,7 +23,7 @@ type_name() {
 start_target grow_chunks -r 2048 -t 120
 pid=$TPID
 # wide, so that the status line after the dump is not cut
-TM new-session -d -x 220 -y 30 "cd '$T' && env TERM=xterm LANG=C '$RW' -p $pid -i 0.3 --ascii; echo EXIT=\$?; sleep 60"
+new_session "cd '$T' && env TERM=xterm LANG=C '$RW' -p $pid -i 0.3 --ascii; echo EXIT=\$?; sleep 60" 220 30
 ok "the monitor starts" wait_for "^regionwatch +pid $pid \\(grow_chunks\\)" 10
 ok "the pool is the first row" wait_for "^[0-9a-f]+-[0-9a-f]+ .* growing +anon-chunks +\\+ \\[pool: anonymous rw-p mappings" 15
 

@@ -1,26 +1,7 @@
 #!/bin/sh
 # The live monitor in a real terminal: tmux on a private socket, send-keys, capture-pane.
 . "$(dirname "$0")/../lib.sh"
-command -v tmux > /dev/null || skip_all "tmux not installed"
-
-# A fresh server socket per session: a new server on a socket whose old server is still
-# shutting down fails with "server exited unexpectedly".
-nsock=0
-SOCKS=""
-SOCK=""
-TM() { tmux -L "$SOCK" "$@"; }
-new_session() { nsock=$((nsock + 1)); SOCK="rw$$-$nsock"; SOCKS="$SOCKS $SOCK"; TM new-session -d -x 80 -y 24 "$1"; }
-cleanup_tmux() { for s in $SOCKS; do tmux -L "$s" kill-server 2>/dev/null; done; }
-trap 'cleanup_tmux; t_cleanup' EXIT
-screen() { TM capture-pane -p; }
-wait_for() { # ERE SECONDS: until the screen matches
-	i=0
-	while ! screen | grep -Eq -- "$1"; do
-		i=$((i + 1))
-		[ $i -gt $(($2 * 10)) ] && return 1
-		sleep 0.1
-	done
-}
+. "$(dirname "$0")/tmux.sh"
 
 start_target grow_brk -r 2048 -t 120
 pid=$TPID

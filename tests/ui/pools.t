@@ -3,24 +3,7 @@
 # row's pages that became resident since the baseline hold), in a real terminal: tmux on a
 # private socket, send-keys, capture-pane. Waits for screen content with deadlines.
 . "$(dirname "$0")/../lib.sh"
-command -v tmux > /dev/null || skip_all "tmux not installed"
-
-nsock=0
-SOCKS=""
-SOCK=""
-TM() { tmux -L "$SOCK" "$@"; }
-new_session() { nsock=$((nsock + 1)); SOCK="rwp$$-$nsock"; SOCKS="$SOCKS $SOCK"; TM new-session -d -x 80 -y 24 "$1"; }
-cleanup_tmux() { for s in $SOCKS; do tmux -L "$s" kill-server 2>/dev/null; done; }
-trap 'cleanup_tmux; t_cleanup' EXIT
-screen() { TM capture-pane -p; }
-wait_for() { # ERE SECONDS: until the screen matches
-	i=0
-	while ! screen | grep -Eq -- "$1"; do
-		i=$((i + 1))
-		[ $i -gt $(($2 * 10)) ] && return 1
-		sleep 0.1
-	done
-}
+. "$(dirname "$0")/tmux.sh"
 # The selected table row (drawn in reverse video): its line number and its text.
 # tmux -e output carries attributes over line ends, so the state is followed through
 # the whole capture; line 4 (the column header) is always reversed.

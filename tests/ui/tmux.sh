@@ -1,0 +1,27 @@
+# tests/ui/tmux.sh: the monitor in a real terminal, for tests/ui/*.t (sourced after
+# ../lib.sh): tmux on a private socket, send-keys, capture-pane, and waits with deadlines.
+command -v tmux > /dev/null || skip_all "tmux not installed"
+
+# A fresh server socket per session: a new server on a socket whose old server is still
+# shutting down fails with "server exited unexpectedly".
+nsock=0
+SOCKS=""
+SOCK=""
+TM() { tmux -L "$SOCK" "$@"; }
+new_session() { # CMD [COLUMNS LINES]: a detached session (80x24 unless given) running CMD
+	nsock=$((nsock + 1))
+	SOCK="rwui$$-$nsock"
+	SOCKS="$SOCKS $SOCK"
+	TM new-session -d -x "${2:-80}" -y "${3:-24}" "$1"
+}
+cleanup_tmux() { for s in $SOCKS; do tmux -L "$s" kill-server 2>/dev/null; done; }
+trap 'cleanup_tmux; t_cleanup' EXIT
+screen() { TM capture-pane -p; }
+wait_for() { # ERE SECONDS: until the screen matches
+	i=0
+	while ! screen | grep -Eq -- "$1"; do
+		i=$((i + 1))
+		[ $i -gt $(($2 * 10)) ] && return 1
+		sleep 0.1
+	done
+}

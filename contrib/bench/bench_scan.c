@@ -148,7 +148,8 @@ static void on_string_top(void *p, uint64_t addr, const char *text, size_t len, 
 static void run_strings(const unsigned char *buf, size_t size, int enc, int top, int shapes, struct ctx *c)
 {
 	struct scan_strings_opts o = { .min_len = 4, .encodings = enc & 3, .gnu = !(enc & 4),
-				       .emit = top ? on_string_top : on_string, .ctx = c };
+				       .emit = top ? on_string_top : on_string, .ctx = c,
+				       .borrowed = 1 };   /* as dump and analyze run it */
 	struct scan_strings *s;
 
 	memset(c, 0, sizeof(*c));

@@ -4,6 +4,8 @@
 #include "scan.h"
 
 #include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 static uint64_t rng_state;
 
@@ -340,6 +342,96 @@ static void test_shapes(void)
 	}
 }
 
+/* Shapes spelled out from their definition (scan.h), byte by byte: the reference for the
+ * SSE2 paths of scan_shape. */
+static int ref_class(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return 1;
+	if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))
+		return 2;
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+		return 4;
+	return 0;
+}
+
+static size_t ref_shape(const unsigned char *p, size_t len, char *out)
+{
+	size_t o = 0, i = 0;
+
+	while (i < len) {
+		size_t j = i;
+		int kinds = 0, hex = 1;
+		if (!ref_class(p[i])) {
+			out[o++] = (char)p[i++];
+			continue;
+		}
+		while (j < len && ref_class(p[j]))
+			kinds |= ref_class(p[j++]);
+		if ((!(kinds & 4) && ((kinds & 1) || j - i >= 8)) ||
+		    (j - i >= 3 && p[i] == '0' && (p[i + 1] | 0x20) == 'x' && (kinds & 4))) {
+			for (size_t k = i + 2; k < j && (kinds & 4); k++)
+				hex &= ref_class(p[k]) != 4;
+			if (hex) {
+				out[o++] = '#';
+				i = j;
+				continue;
+			}
+		}
+		for (; i < j; i++) {
+			if (ref_class(p[i]) == 1 && (kinds & 1)) {
+				out[o++] = '#';
+				while (i + 1 < j && ref_class(p[i + 1]) == 1)
+					i++;
+			} else {
+				out[o++] = (char)p[i];
+			}
+		}
+	}
+	return o;
+}
+
+/* scan_shape's SSE2 paths (up to 64 bytes: one mask word; up to 256) against the reference
+ * on random texts of every length to 300, each placed against an unmapped page so a read
+ * past its end faults. */
+static void test_shape_paths(void)
+{
+	static const char alpha[] = "0123456789abcdefABCDEFxXghzZ_ =:-./";
+	long pg = sysconf(_SC_PAGESIZE);
+	unsigned char *map = mmap(NULL, (size_t)pg * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int good = 1, tried = 0;
+
+	if (map == MAP_FAILED || mprotect(map + pg, (size_t)pg, PROT_NONE)) {
+		ok(0, "shape paths: no guard page");
+		return;
+	}
+	rng_state = 7;
+	for (size_t len = 0; len <= 300; len++) {
+		for (int rep = 0; rep < 60; rep++, tried++) {
+			unsigned char *p = map + pg - len;
+			char got[600], want[600];
+			size_t gn, wn;
+			for (size_t i = 0; i < len; i++) {
+				uint64_t r = rng();
+				/* runs of one class are what shapes are about: repeat the last byte often */
+				p[i] = i && r % 3 == 0 ? p[i - 1] : (unsigned char)alpha[r % (sizeof(alpha) - 1)];
+				if (r % 97 == 0)
+					p[i] = (unsigned char)(r >> 8);      /* any byte now and then */
+			}
+			gn = scan_shape((const char *)p, len, got, sizeof(got));
+			wn = ref_shape(p, len, want);
+			if (gn != wn || memcmp(got, want, wn) || got[gn] != '\0') {
+				if (good)
+					printf("# shape of %zu bytes '%.*s': got '%s', want '%.*s'\n", len,
+					       (int)len, (const char *)p, got, (int)wn, want);
+				good = 0;
+			}
+		}
+	}
+	ok(good, "shape: the SSE2 paths equal the byte-by-byte definition (%d texts, 0..300 bytes, at a page end)", tried);
+	munmap(map, (size_t)pg * 2);
+}
+
 int main(void)
 {
 	test_exact();
@@ -347,5 +439,6 @@ int main(void)
 	test_repeats();
 	test_long_strings();
 	test_shapes();
+	test_shape_paths();
 	return done_testing();
 }

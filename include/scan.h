@@ -29,6 +29,9 @@ struct scan_strings_opts {
 	 * continues the previous one iff it has the same enc and starts where that one ended. */
 	void (*emit)(void *ctx, uint64_t addr, const char *text, size_t len, enum scan_enc enc);
 	void *ctx;
+	/* The caller takes text by its length: an ASCII string that lies in one feed may then
+	 * be passed where it is in the fed data, not copied, and is not NUL-terminated. */
+	int borrowed;
 };
 
 struct scan_strings;

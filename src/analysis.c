@@ -174,7 +174,8 @@ struct analysis *analysis_new(const struct analysis_opts *o, struct rw_err *err)
 	if (!a->o.encodings)
 		a->o.encodings = SCAN_ENC_ASCII;
 	if (a->o.strings || a->o.top) {
-		struct scan_strings_opts so = { a->o.min_len, a->o.encodings, a->o.gnu, on_string, a };
+		struct scan_strings_opts so = { a->o.min_len, a->o.encodings, a->o.gnu, on_string, a,
+						.borrowed = 1 };   /* on_string takes text by length */
 		a->strings = scan_strings_new(&so);
 	}
 	if (a->o.top) {

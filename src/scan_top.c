@@ -30,6 +30,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -44,6 +45,7 @@
 #define EMPTY_SLOT UINT64_MAX
 #define INLINE 64u
 #define QUEUE 8u                          /* strings in flight: a power of two */
+#define VICTIM_AHEAD 6u                   /* removals between a victim's prefetch and its use */
 
 struct entry {
 	uint64_t count, error, first_addr;
@@ -84,10 +86,12 @@ struct scan_top {
 	 * before them are counted (counting order, and so every count, is unchanged) */
 	struct pending {
 		uint64_t hash, addr;
+		uint64_t repeats;        /* the same key added again right after: counted with it */
 		uint32_t len;
 		char key[KEY_MAX + KEY_MARK_LEN];
 	} queue[QUEUE];
 	unsigned qhead, qlen;
+	uint32_t ahead;                  /* a victim-to-be, VICTIM_AHEAD removals ahead (a hint) */
 };
 
 /* XXH3 (xxHash 0.8, inlined from its header): on the 40..60-byte strings that dominate
@@ -176,6 +180,35 @@ static void increment(struct scan_top *t, uint32_t idx)
 	bucket_push(t, target, idx);
 }
 
+/* n increments at once: the entry ends at the head of the bucket of count + n, where n
+ * single steps would leave it; the buckets walked over were made by the adds counted. */
+static void increment_by(struct scan_top *t, uint32_t idx, uint64_t n)
+{
+	struct entry *e = &t->e[idx];
+	uint32_t bi = e->bucket, prev = bi, nb = t->b[bi].next, target;
+	uint64_t c = t->b[bi].count + n;
+
+	if (n == 1) {
+		increment(t, idx);
+		return;
+	}
+	while (nb != NONE && t->b[nb].count < c) {
+		prev = nb;
+		nb = t->b[nb].next;
+	}
+	e->count = c;
+	if (nb != NONE && t->b[nb].count == c) {
+		target = nb;
+	} else if (prev == bi && t->b[bi].head == idx && e->next == NONE) {
+		t->b[bi].count = c;
+		return;
+	} else {
+		target = bucket_new(t, c, prev, nb);
+	}
+	bucket_unlink(t, idx);
+	bucket_push(t, target, idx);
+}
+
 /* Put a new entry with count c in its bucket (c is at most the smallest count + 1). */
 static void bucket_insert(struct scan_top *t, uint32_t idx, uint64_t c)
 {
@@ -254,15 +287,23 @@ static void remove_entry(struct scan_top *t, uint32_t idx)
 	e->longtext = NULL;
 	t->free_e[t->nfree_e++] = idx;
 	t->n--;
-	/* The next victim is the new head of the smallest bucket: its entry was prefetched
-	 * by the previous removal, so its slot can be fetched now, and the one after it. */
+	/* The next victims are the head of the smallest bucket and the entries after it.
+	 * The slot of one VICTIM_AHEAD removals ahead is fetched now (one removal ahead was
+	 * too late: perf put half of remove_entry on that load), found by a cursor that
+	 * steps once per removal and starts again from the head when its entry left the
+	 * bucket.  Only prefetches depend on it. */
 	if (t->bmin != NONE) {
-		uint32_t head = t->b[t->bmin].head;
-		const struct entry *next = &t->e[head];
-		__builtin_prefetch(&t->slots[next->hash & t->mask]);
+		uint32_t head = t->b[t->bmin].head, a = t->ahead;
 		__builtin_prefetch(t->inl[head], 1);   /* a new text goes where its text was */
-		if (next->next != NONE)
-			__builtin_prefetch(&t->e[next->next]);
+		if (a >= t->hiwater || t->e[a].bucket != t->bmin || (a = t->e[a].next) == NONE) {
+			a = head;
+			for (unsigned k = 0; k < VICTIM_AHEAD && t->e[a].next != NONE; k++)
+				a = t->e[a].next;
+		}
+		t->ahead = a;
+		__builtin_prefetch(&t->slots[t->e[a].hash & t->mask]);
+		if (t->e[a].next != NONE)
+			__builtin_prefetch(&t->e[t->e[a].next]);
 	}
 }
 
@@ -281,6 +322,34 @@ static void arena_alloc(struct scan_top *t, size_t size)
 
 /* ---- public ----------------------------------------------------------------------------- */
 
+/* The tables are probed at random (every new string touches a slot, a victim entry and its
+ * slot, and a text line: ~10 MiB per table): in 4 KiB pages nearly every probe is also a
+ * TLB miss, and each first touch a page fault (12-16 us here, design section 4).  So tables
+ * of 2 MiB and more sit on 2 MiB boundaries and ask for transparent huge pages (THP is
+ * "madvise" on this machine kind); where that is refused they work as before. */
+#define HUGE_PAGE (2u << 20)
+
+static void *table_alloc(size_t size)
+{
+	void *p;
+
+	if (size < HUGE_PAGE)
+		return xmalloc(size);
+	size = (size + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+	if (posix_memalign(&p, HUGE_PAGE, size))
+		return xmalloc(size);
+	madvise(p, size, MADV_HUGEPAGE);
+	return p;
+}
+
+static void *table_calloc(size_t count, size_t size)
+{
+	void *p = table_alloc(count * size);
+
+	memset(p, 0, count * size);
+	return p;
+}
+
 struct scan_top *scan_top_new(size_t capacity)
 {
 	struct scan_top *t = xcalloc(1, sizeof(*t));
@@ -293,7 +362,7 @@ struct scan_top *scan_top_new(size_t capacity)
 	while (nslots < capacity * 4)
 		nslots *= 2;
 	t->cap = capacity;
-	t->e_block = xcalloc(capacity + 1, sizeof(*t->e));
+	t->e_block = table_calloc(capacity + 1, sizeof(*t->e));
 	t->e = (struct entry *)(void *)(((uintptr_t)t->e_block + 63) & ~(uintptr_t)63);
 	t->free_e = xmalloc(capacity * sizeof(*t->free_e));
 	t->b = xcalloc(capacity + 1, sizeof(*t->b));
@@ -302,19 +371,20 @@ struct scan_top *scan_top_new(size_t capacity)
 		t->free_b[i] = (uint32_t)(capacity - i);
 	t->nfree_b = capacity + 1;
 	t->bmin = NONE;
-	t->slots = xmalloc(nslots * sizeof(*t->slots));
+	t->slots = table_alloc(nslots * sizeof(*t->slots));
 	memset(t->slots, 0xff, nslots * sizeof(*t->slots));
 	t->mask = nslots - 1;
 	t->asize = capacity * ARENA_PER_ENTRY;
 	if (t->asize < 4 * (KEY_MAX + KEY_MARK_LEN + 1))
 		t->asize = 4 * (KEY_MAX + KEY_MARK_LEN + 1);
-	t->inl_block = xmalloc(capacity * INLINE + INLINE);
+	t->inl_block = table_alloc(capacity * INLINE + INLINE);
 	t->inl = (char (*)[INLINE])(void *)(((uintptr_t)t->inl_block + INLINE - 1) & ~(uintptr_t)(INLINE - 1));
 	return t;
 }
 
-/* Count one string (key already cut to KEY_MAX + mark, h its hash). */
-static void count_key(struct scan_top *t, const char *key, size_t len, uint64_t h, uint64_t addr)
+/* Count one string, 1 + repeats times (key already cut to KEY_MAX + mark, h its hash). */
+static void count_key(struct scan_top *t, const char *key, size_t len, uint64_t h, uint64_t addr,
+		      uint64_t repeats)
 {
 	size_t slot;
 	uint64_t c;
@@ -324,7 +394,7 @@ static void count_key(struct scan_top *t, const char *key, size_t len, uint64_t 
 
 	slot = find_slot(t, key, len, h);
 	if (t->slots[slot] != EMPTY_SLOT) {
-		increment(t, (uint32_t)t->slots[slot]);
+		increment_by(t, (uint32_t)t->slots[slot], 1 + repeats);
 		return;
 	}
 	/* Space-Saving: when full, the entry with the smallest count c makes room; that
@@ -346,14 +416,28 @@ static void count_key(struct scan_top *t, const char *key, size_t len, uint64_t 
 	/* removals may have shifted the slots: probe again */
 	slot = find_slot(t, key, len, h);
 	t->slots[slot] = slot_of(idx, h);
+	if (repeats)
+		increment_by(t, idx, repeats);
 }
 
-/* Count the oldest queued string. */
+/* Count the oldest queued string.  The home slot of the one QUEUE / 2 behind it was
+ * prefetched when it was added and has arrived by now: when its tag matches, that entry and
+ * its text are fetched too, so the comparison that confirms a repeated string does not
+ * wait for them (perf put a third of find_slot on that load). */
 static void count_oldest(struct scan_top *t)
 {
 	struct pending *q = &t->queue[t->qhead];
 
-	count_key(t, q->key, q->len, q->hash, q->addr);
+	if (t->qlen > QUEUE / 2) {
+		const struct pending *later = &t->queue[(t->qhead + QUEUE / 2) & (QUEUE - 1)];
+		uint64_t sl = t->slots[later->hash & t->mask];
+		if (sl != EMPTY_SLOT && (uint32_t)(sl >> 32) == (uint32_t)later->hash) {
+			__builtin_prefetch(&t->e[(uint32_t)sl]);
+			__builtin_prefetch(t->inl[(uint32_t)sl]);
+		}
+	}
+
+	count_key(t, q->key, q->len, q->hash, q->addr, q->repeats);
 	t->qhead = (t->qhead + 1) & (QUEUE - 1);
 	t->qlen--;
 }
@@ -369,9 +453,20 @@ void scan_top_add(struct scan_top *t, const char *text, size_t len, uint64_t add
 	struct pending *q;
 
 	t->total++;
+	/* The same key as the one just added (every shape of a run of records): one more
+	 * count for it, without hashing or probing.  Counted in order, as one add. */
+	if (t->qlen) {
+		q = &t->queue[(t->qhead + t->qlen - 1) & (QUEUE - 1)];
+		if (len > KEY_MAX ? q->len == KEY_MAX + KEY_MARK_LEN && !memcmp(q->key, text, KEY_MAX)
+				  : q->len == len && !memcmp(q->key, text, len)) {
+			q->repeats++;
+			return;
+		}
+	}
 	if (t->qlen == QUEUE)
 		count_oldest(t);
 	q = &t->queue[(t->qhead + t->qlen++) & (QUEUE - 1)];
+	q->repeats = 0;
 	if (len > KEY_MAX) {
 		memcpy(q->key, text, KEY_MAX);
 		memcpy(q->key + KEY_MAX, KEY_MARK, KEY_MARK_LEN);
@@ -576,32 +671,49 @@ static inline uint64_t bit_range(unsigned a, unsigned b)
 	return (b == 64 ? ~0ULL : (1ULL << b) - 1) & (~0ULL << a);
 }
 
+/* Class masks of the 16 bytes at x: decimal digits, other letters, hex letters. */
+static inline void classes16(__m128i x, unsigned *d, unsigned *l, unsigned *h)
+{
+	__m128i low = _mm_or_si128(x, _mm_set1_epi8(0x20));
+
+	*d = in_range16(x, '0', 9);
+	*h = in_range16(low, 'a', 5);
+	*l = in_range16(low, 'a', 25) & ~*h;
+}
+
 /* shape_fast for len <= 64, where every class is one 64-bit mask: only the runs that
  * change (they hold a digit, or are 8+ hex letters) are visited, found from the digit
- * bits and from the 8-long windows of hex letters, instead of walking every run. */
+ * bits and from the 8-long windows of hex letters, instead of walking every run.
+ * The text is loaded where it is, 16 bytes at a time, the last 16 ending at its end (a
+ * copy first made the loads wait on the copy's stores: perf put a quarter of scan_shape on
+ * them), and the shape is written straight to out (outlen > len: scan_shape checks). */
 static size_t shape_word(const unsigned char *p, size_t len, char *out)
 {
-	unsigned char src[64 + 16];
-	char tmp[64 + 32], *o = tmp;
+	char *o = out;
 	uint64_t dig = 0, let = 0, hexl = 0, aln, starts, cand, changed = 0;
-	size_t kept = 0;
+	size_t kept = 0, b = 0;
+	unsigned d, l, h;
 
-	memcpy(src, p, len);
-	memset(src + len, 0, 16);
-	for (size_t b = 0; b < len; b += 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(src + b));
-		__m128i low = _mm_or_si128(x, _mm_set1_epi8(0x20));
-		unsigned d = in_range16(x, '0', 9), h = in_range16(low, 'a', 5);
-		unsigned l = in_range16(low, 'a', 25) & ~h;
+	for (; b + 16 <= len; b += 16) {
+		classes16(_mm_loadu_si128((const __m128i *)(const void *)(p + b)), &d, &l, &h);
 		dig |= (uint64_t)d << b;
 		let |= (uint64_t)l << b;
 		hexl |= (uint64_t)h << b;
 	}
-	if (len < 64) {                         /* the zero padding has no class, but be sure */
-		uint64_t keep = (1ULL << len) - 1;
-		dig &= keep;
-		let &= keep;
-		hexl &= keep;
+	if (b < len) {
+		unsigned shift;
+		if (len >= 16) {                /* the last 16 bytes; the ones seen drop out */
+			classes16(_mm_loadu_si128((const __m128i *)(const void *)(p + len - 16)), &d, &l, &h);
+			shift = (unsigned)(16 - (len - b));
+		} else {
+			unsigned char pad[16] = { 0 };
+			memcpy(pad, p, len);
+			classes16(_mm_loadu_si128((const __m128i *)(const void *)pad), &d, &l, &h);
+			shift = 0;
+		}
+		dig |= (uint64_t)((d >> shift) & ((1u << (len - b)) - 1)) << b;
+		let |= (uint64_t)((l >> shift) & ((1u << (len - b)) - 1)) << b;
+		hexl |= (uint64_t)((h >> shift) & ((1u << (len - b)) - 1)) << b;
 	}
 	aln = dig | let | hexl;
 	starts = aln & ~(aln << 1);
@@ -620,17 +732,19 @@ static size_t shape_word(const unsigned char *p, size_t len, char *out)
 		unsigned st = (unsigned)__builtin_ctzll(changed);
 		uint64_t after = ~aln & bit_range(st, 64), run;
 		unsigned en = after ? (unsigned)__builtin_ctzll(after) : 64, kinds;
+		if (en > len)
+			en = (unsigned)len;
 		run = bit_range(st, en);
 		kinds = (dig & run ? SH_DIGIT : 0) | (let & run ? SH_LETTER : 0) |
 			(hexl & run ? SH_HEXLETTER : 0);
-		o = copy16(o, src, kept, st);
-		o = shape_run(src + st, src + en, kinds, o);
+		memcpy(o, p + kept, st - kept);
+		o += st - kept;
+		o = shape_run(p + st, p + en, kinds, o);
 		kept = en;
 		changed &= changed - 1;
 	}
-	o = copy16(o, src, kept, len);
-	memcpy(out, tmp, (size_t)(o - tmp));
-	return (size_t)(o - tmp);
+	memcpy(o, p + kept, len - kept);
+	return (size_t)(o - out) + (len - kept);
 }
 
 static size_t shape_fast(const unsigned char *p, size_t len, char *out)

@@ -32,7 +32,12 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }
 
 start() { # NAME ARGS... -> $tpid
 	name=$1; shift
-	"$FIX/$name" "$@" > "$T/ready" &
+	start_cmd "$FIX/$name" "$@"
+}
+
+start_cmd() { # PROGRAM ARGS... -> $tpid, once it printed its ready line
+	name=$(basename "$1")
+	"$@" > "$T/ready" &
 	tpid=$!
 	pids="$pids $tpid"
 	n=0
@@ -42,7 +47,57 @@ start() { # NAME ARGS... -> $tpid
 	done
 }
 
+# live_analyses NAME: the analyses on the 1 GiB at $addr in $tpid (started by start), as
+# ratios against the bare process_vm_readv loop timed in the same run; strings and grep
+# against the GNU tools on the same bytes (a dump of them). Medians of BENCH_TEXT_RUNS (3).
+live_analyses() {
+	addr=$(sed -n 's/.*addr=0x\([0-9a-f]*\).*/\1/p' "$T/ready")
+	end=$(perl -e 'printf "%x", hex($ARGV[0]) + (1 << 30)' "$addr")
+	RUNS_SAVE=$RUNS
+	RUNS=${BENCH_TEXT_RUNS:-3}
+	pvr_ms=$(median_ms "$T/pvr_loop" "$tpid" "$addr" "$end")
+	printf '  %-52s %9s ms\n' "bare process_vm_readv loop (4 MiB chunks)" "$pvr_ms"
+	slower=0
+	for a in "--top 20:4" "--histogram:1.5" "--top 20 --histogram:4"; do
+		args=${a%:*}
+		ms=$(median_ms "$RW" dump -p "$tpid" --region "$addr" $args)
+		printf '  %-52s %9s ms   %s of the bare loop (target <= %sx)\n' "regionwatch dump $args" "$ms" \
+			"$(ratio "$ms" "$pvr_ms")" "${a##*:}"
+		case $args in
+		*" "--histogram) printf '  %-52s %9s ms   %s of it (target <= 1x)\n' \
+			"  the slower of --top 20 and --histogram alone" "$slower" "$(ratio "$ms" "$slower")" ;;
+		*) slower=$(awk -v a="$ms" -v b="$slower" 'BEGIN { print (a > b ? a : b) }') ;;
+		esac
+	done
+	"$RW" dump -p "$tpid" --region "$addr" -o "$T/$1.bin" --force 2> /dev/null
+	gs_ms=$(median_ms strings -a "$T/$1.bin")
+	rs_ms=$(median_ms "$RW" dump -p "$tpid" --region "$addr" --strings=gnu)
+	printf '  %-52s %9s ms\n' "strings -a (the same bytes, from a file)" "$gs_ms"
+	printf '  %-52s %9s ms   %s faster (target >= 10x)\n' "regionwatch dump --strings=gnu" "$rs_ms" "$(ratio "$gs_ms" "$rs_ms")"
+	gg_ms=$(median_ms sh -c "grep -c -a -P 'user_session id=\\d+' '$T/$1.bin' | cat")
+	rg_ms=$(median_ms "$RW" dump -p "$tpid" --region "$addr" --grep 'user_session id=\d+')
+	printf '  %-52s %9s ms\n' "grep -c -a -P 'user_session id=\\d+' FILE | cat" "$gg_ms"
+	printf '  %-52s %9s ms   %s of grep (target <= 1x)\n' "regionwatch dump --grep" "$rg_ms" "$(ratio "$rg_ms" "$gg_ms")"
+	rm -f "$T/$1.bin" "$T/$1.bin.json"
+	for a in "--top 20" "--histogram" "--top 20 --histogram" "--strings=gnu" "--grep user_session"; do
+		printf '  %-52s %9s KiB (target <= 65536)\n' "peak RSS of dump $a" \
+			"$(peak_rss_kb "$RW" dump -p "$tpid" --region "$addr" $a)"
+	done
+	RUNS=$RUNS_SAVE
+}
+
+# The bare read loop, and the analyzers fed from memory (bench_scan: also a live target
+# holding the mixed content with --hold).
+cc -O2 -o "$T/pvr_loop" "$top/contrib/bench/pvr_loop.c"
+cc -O2 -D_GNU_SOURCE -I"$top/include" -o "$T/bench_scan" "$top/contrib/bench/bench_scan.c" \
+	"$top"/src/scan_*.c "$top/src/util.c" $(pkg-config --cflags --libs libpcre2-8) -lm
+
+# BENCH_ONLY="text mixed": run only the sections named (foundation diff1m watch cost read
+# text sparse mixed monitor safety census metrics); all of them by default.
+want() { [ -z "${BENCH_ONLY:-}" ] || case " $BENCH_ONLY " in *" $1 "*) true ;; *) false ;; esac; }
+
 echo "regionwatch bench ($(uname -r), $(nproc) cpus), median of $RUNS runs"
+if want foundation; then
 echo
 echo "== Foundation: snap and diff on a 60,000-mapping process =="
 start many_maps -n 60000 -t 600
@@ -65,7 +120,9 @@ printf '  %-44s %9s ms\n' "regionwatch diff --json --all A B" "$json_ms"
 printf '  %-44s %9s KiB\n' "peak RSS of regionwatch snap" "$(peak_rss_kb "$RW" snap -p "$tpid" -o /dev/null)"
 printf '  %-44s %9s KiB\n' "peak RSS of regionwatch diff" "$(peak_rss_kb "$RW" diff "$T/a.snap" "$T/b.snap")"
 kill -9 "$tpid" 2>/dev/null || true
+fi
 
+if want diff1m; then
 echo
 echo "== diff of two 10^6-region inputs (synthetic smaps, ~3% changed; target <= 64 MiB) =="
 # BENCH_DIFF_OLD=path/to/an/older/regionwatch adds its figures beside ours.
@@ -82,7 +139,9 @@ for mode in "" "--all" "--json --all"; do
 done
 printf '  %-44s %s\n' "regionwatch diff A - (B from a pipe)" "$(cat "$T/b1m.snap" | time_rss "$RW" diff "$T/a1m.snap" -)"
 rm -f "$T/a1m.snap" "$T/b1m.snap"
+fi
 
+if want watch; then
 echo
 echo "== Growth tracking: watch at 1 s on a 10,000-mapping process =="
 WATCH_SECONDS=${BENCH_WATCH_SECONDS:-30}
@@ -100,7 +159,9 @@ awk -v u="$wu" -v s="$ws" -v n="$WATCH_SECONDS" -v m="$wm" 'BEGIN {
 perl -MJSON::PP -ne '$d = decode_json($_); push @c, $d->{cost_ms} if $d->{type} eq "sample";
 	END { @c = sort { $a <=> $b } @c; printf "  %-44s %9.2f ms median, %.2f ms max (own CPU per sample)\n", "cost_ms reported by watch", $c[int(@c/2)], $c[-1] }' "$T/watch.json"
 kill -9 "$tpid" 2>/dev/null || true
+fi
 
+if want cost; then
 echo
 echo "== Sampling cost: watch per sample at 10,000 and 60,000 mappings =="
 # Per-sample CPU of watch (user+sys over -n samples at -i 0.2, startup included) beside cat
@@ -133,10 +194,11 @@ for maps_n in 10000 60000; do  # not $n: start() counts with it
 	fi
 	kill -9 "$tpid" 2>/dev/null || true
 done
+fi
 
+if want read; then
 echo
 echo "== Reading memory: a 1 GiB resident region =="
-cc -O2 -o "$T/pvr_loop" "$top/contrib/bench/pvr_loop.c"
 start flat -s 1024 -t 600
 addr=$(sed -n 's/.*addr=0x\([0-9a-f]*\).*/\1/p' "$T/ready")
 end=$(perl -e 'printf "%x", hex($ARGV[0]) + (1 << 30)' "$addr")
@@ -162,42 +224,20 @@ if command -v gdb > /dev/null; then
 fi
 printf '  %-52s %9s KiB\n' "peak RSS of regionwatch dump --histogram" "$(peak_rss_kb "$RW" dump -p "$tpid" --region "$addr" --histogram)"
 kill -9 "$tpid" 2>/dev/null || true
+fi
 
+if want text; then
 echo
 echo "== Analyses at memory speed: 1 GiB of text records in a live process =="
 # flat -x: 1 GiB resident, user_session records from end to end (20 million strings, nearly
 # all new: the string table's worst case). Ratios against the bare process_vm_readv loop,
 # timed in the same run; strings and grep against the GNU tools on the same bytes (a dump).
 start flat -s 1024 -x -t 900
-addr=$(sed -n 's/.*addr=0x\([0-9a-f]*\).*/\1/p' "$T/ready")
-end=$(perl -e 'printf "%x", hex($ARGV[0]) + (1 << 30)' "$addr")
-RUNS_SAVE=$RUNS
-RUNS=${BENCH_TEXT_RUNS:-3}
-pvr_ms=$(median_ms "$T/pvr_loop" "$tpid" "$addr" "$end")
-printf '  %-52s %9s ms\n' "bare process_vm_readv loop (4 MiB chunks)" "$pvr_ms"
-for a in "--top 20:4" "--histogram:1.5" "--top 20 --histogram:4"; do
-	args=${a%:*}
-	ms=$(median_ms "$RW" dump -p "$tpid" --region "$addr" $args)
-	printf '  %-52s %9s ms   %s of the bare loop (target <= %sx)\n' "regionwatch dump $args" "$ms" \
-		"$(ratio "$ms" "$pvr_ms")" "${a##*:}"
-done
-"$RW" dump -p "$tpid" --region "$addr" -o "$T/text.bin" --force 2> /dev/null
-gs_ms=$(median_ms strings -a "$T/text.bin")
-rs_ms=$(median_ms "$RW" dump -p "$tpid" --region "$addr" --strings=gnu)
-printf '  %-52s %9s ms\n' "strings -a (the same bytes, from a file)" "$gs_ms"
-printf '  %-52s %9s ms   %s faster (target >= 10x)\n' "regionwatch dump --strings=gnu" "$rs_ms" "$(ratio "$gs_ms" "$rs_ms")"
-gg_ms=$(median_ms sh -c "grep -c -a -P 'user_session id=\\d+' '$T/text.bin' | cat")
-rg_ms=$(median_ms "$RW" dump -p "$tpid" --region "$addr" --grep 'user_session id=\d+')
-printf '  %-52s %9s ms\n' "grep -c -a -P 'user_session id=\\d+' FILE | cat" "$gg_ms"
-printf '  %-52s %9s ms   %s of grep (target <= 1x)\n' "regionwatch dump --grep" "$rg_ms" "$(ratio "$rg_ms" "$gg_ms")"
-rm -f "$T/text.bin" "$T/text.bin.json"
-for a in "--top 20" "--histogram" "--top 20 --histogram" "--strings=gnu" "--grep user_session"; do
-	printf '  %-52s %9s KiB (target <= 65536)\n' "peak RSS of dump $a" \
-		"$(peak_rss_kb "$RW" dump -p "$tpid" --region "$addr" $a)"
-done
-RUNS=$RUNS_SAVE
+live_analyses text
 kill -9 "$tpid" 2>/dev/null || true
+fi
 
+if want sparse; then
 echo
 echo "== Reading memory: a 16 GiB mapping with 256 MiB present =="
 start sparse -g 16 -m 256 -t 600
@@ -211,11 +251,20 @@ printf '  %-52s %9s ms   (%s MiB read; 1 GiB resident took %s ms)\n' "regionwatc
 printf '  %-52s %9s -> %s kB (must not change)\n' "target RSS before -> after" "$rss0" "$rss1"
 printf '  %-52s %9s KiB\n' "peak RSS of regionwatch" "$(peak_rss_kb "$RW" dump -p "$tpid" --region "$addr" --histogram)"
 kill -9 "$tpid" 2>/dev/null || true
+fi
+
+if want mixed; then
+echo
+echo "== Analyses at memory speed: 1 GiB of the mixed content in a live process =="
+# bench_scan --hold: the mix below (text records, zeros, random, pointers in 4..64 KiB
+# segments), 1 GiB resident in one mapping.
+start_cmd "$T/bench_scan" "$T/hold.bin" --mib 1024 --hold 900
+live_analyses mixed
+kill -9 "$tpid" 2>/dev/null || true
+rm -f "$T/hold.bin"
 
 echo
 echo "== Analyses: a 256 MiB mixed file =="
-cc -O2 -D_GNU_SOURCE -I"$top/include" -o "$T/bench_scan" "$top/contrib/bench/bench_scan.c" \
-	"$top"/src/scan_*.c "$top/src/util.c" $(pkg-config --cflags --libs libpcre2-8) -lm
 "$T/bench_scan" "$T/mixed.bin" | sed 's/^/  in-process: /'
 F=$T/mixed.bin
 RUNS_SAVE=$RUNS
@@ -245,7 +294,9 @@ for a in "--strings=gnu" "--top 10" "--histogram" "--grep user_session"; do
 	printf '  %-52s %9s KiB\n' "peak RSS of regionwatch analyze $a" "$(peak_rss_kb "$RW" analyze "$F" $a)"
 done
 RUNS=$RUNS_SAVE
+fi
 
+if want monitor; then
 echo
 echo "== The live monitor at 1 s on a 10,000-mapping process =="
 if command -v tmux > /dev/null; then
@@ -267,7 +318,9 @@ if command -v tmux > /dev/null; then
 	tmux -L "$sock" kill-server 2>/dev/null || true
 	kill -9 "$tpid" 2>/dev/null || true
 fi
+fi
 
+if want safety; then
 echo
 echo "== Safety: a frozen target released after regionwatch is SIGKILLed =="
 # The fault suite checks this with a bound a loaded machine meets (2 s); here is the figure:
@@ -298,7 +351,9 @@ while [ $i -lt "$RELEASE_RUNS" ]; do
 done
 sort -n "$T/release" | awk '{ a[NR] = $1 } END { printf "  %-52s %9.2f ms median, %.2f ms max (%d runs)\n", "SIGKILL -> every thread running again", a[int((NR + 1) / 2)], a[NR], NR }'
 kill -9 "$tpid" 2>/dev/null || true
+fi
 
+if want census; then
 echo
 echo "== watch --content: census speed and the CPU it adds =="
 # Per growing target: the same watch (-i 0.5 -n 8) without and with --content, user+sys
@@ -368,9 +423,12 @@ if command -v python3 > /dev/null; then start_cmd python3 python3 "$T/leak.py" 2
 if command -v node > /dev/null; then start_cmd node node "$T/leak.js" 2048; content_row node; fi
 # fast growth: 64 MiB/s for 4 s, all of it read (budget 512M)
 start grow_mmap -r 65536 -m 1024 -t 600;       content_row "grow_mmap 64M/s" --content-budget 512M
+fi
 
+if want metrics; then
 echo
 echo "== Metrics: the cost of a Prometheus scrape of watch --metrics-listen =="
 sh "$top/contrib/bench/scrape.sh"
 echo "== Metrics: a scrape of watch --cgroup over 100 processes =="
 sh "$top/contrib/bench/scrape_cgroup.sh"
+fi

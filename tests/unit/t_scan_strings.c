@@ -34,6 +34,8 @@ static void out_put(struct out *o, const char *p, size_t n)
 
 /* Pieces of one long string are joined: a piece continues the previous one when it has the
  * same encoding and starts where that one ended (the documented contract). */
+static int borrowed_mode;                /* run() with opts.borrowed */
+
 static void out_emit(void *ctx, uint64_t addr, const char *text, size_t len, enum scan_enc enc)
 {
 	struct out *o = ctx;
@@ -42,7 +44,7 @@ static void out_emit(void *ctx, uint64_t addr, const char *text, size_t len, enu
 	if (o->only_enc && enc != (enum scan_enc)o->only_enc)
 		return;
 	o->emits++;
-	if (text[len] != '\0')
+	if (!borrowed_mode && text[len] != '\0')
 		o->not_nul_terminated++;
 	if (cont) {
 		o->pieces++;
@@ -100,7 +102,7 @@ static char *run(const unsigned char *d, size_t n, size_t chunk, int enc, int gn
 {
 	struct out o = { .with_addr = with_addr };
 	struct scan_strings_opts opts = { .min_len = min, .encodings = enc, .gnu = gnu,
-					  .emit = out_emit, .ctx = &o };
+					  .emit = out_emit, .ctx = &o, .borrowed = borrowed_mode };
 	struct scan_strings *s = scan_strings_new(&opts);
 
 	feed_all(s, 0, d, n, chunk);
@@ -264,6 +266,58 @@ static void test_chunks(const unsigned char *d, size_t n)
 		ok(all_same && strlen(whole) > 1000, "chunks 1, 7, 64, 4096, random, whole: same output (%s, %zu bytes)",
 		   modes[m].name, strlen(whole));
 		free(whole);
+	}
+}
+
+/* opts.borrowed passes strings where they are in the fed data: the same strings at the same
+ * addresses as the copies, whatever the chunking (runs crossing feeds, 64-byte blocks and
+ * pages), the encodings and min_len at and around the block size. */
+static void test_borrowed(const unsigned char *d, size_t n)
+{
+	static const size_t sizes[] = { 1, 3, 63, 64, 65, 4096, 0, SIZE_MAX };
+	static const struct { int enc, gnu; size_t min; } modes[] = {
+		{ SCAN_ENC_ASCII, 1, 4 }, { SCAN_ENC_ASCII, 1, 1 }, { SCAN_ENC_ASCII, 1, 63 },
+		{ SCAN_ENC_ASCII, 1, 64 }, { SCAN_ENC_ASCII, 1, 65 }, { SCAN_ENC_BOTH, 1, 4 },
+		{ SCAN_ENC_ASCII, 0, 3 }, { SCAN_ENC_BOTH, 0, 4 },
+	};
+	int good = 1, cases = 0;
+
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++, cases++) {
+			size_t c = sizes[i] == SIZE_MAX ? n : sizes[i];
+			char *want, *got;
+			borrowed_mode = 0;
+			want = run(d, n, c, modes[m].enc, modes[m].gnu, modes[m].min, 1, NULL);
+			borrowed_mode = 1;
+			got = run(d, n, c, modes[m].enc, modes[m].gnu, modes[m].min, 1, NULL);
+			borrowed_mode = 0;
+			if (strcmp(got, want)) {
+				good = 0;
+				printf("# borrowed: enc %d gnu %d -n %zu, chunks of %zu differ\n", modes[m].enc,
+				       modes[m].gnu, modes[m].min, c);
+				show_diff("borrowed", got, want);
+			}
+			free(want);
+			free(got);
+		}
+	}
+	ok(good, "borrowed strings: the same output as copied ones (%d modes x chunkings)", cases);
+
+	{       /* a string ending on the last byte of a page-sized feed, and one crossing it */
+		unsigned char pg[8192];
+		char *want, *got;
+		memset(pg, 0, sizeof(pg));
+		memset(pg + 4096 - 70, 'p', 70);
+		memset(pg + 8192 - 40, 'q', 30);
+		memcpy(pg + 4096 - 5, "cross", 5);
+		memcpy(pg + 4096, "ing", 3);
+		want = run(pg, sizeof(pg), 4096, SCAN_ENC_ASCII, 1, 4, 1, NULL);
+		borrowed_mode = 1;
+		got = run(pg, sizeof(pg), 4096, SCAN_ENC_ASCII, 1, 4, 1, NULL);
+		borrowed_mode = 0;
+		same(got, want, "borrowed: runs at and across a page-sized feed's end");
+		free(want);
+		free(got);
 	}
 }
 
@@ -542,6 +596,7 @@ int main(void)
 	test_holes();
 	test_address();
 	test_chunks(mixed, 1u << 20);
+	test_borrowed(mixed, 1u << 19);
 	test_both(mixed, n);
 	test_long();
 	test_gnu(tmpl, mixed, n, "mixed.bin");

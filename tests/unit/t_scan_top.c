@@ -4,6 +4,8 @@
 #include "scan.h"
 
 #include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 static uint64_t rng_state;
 
@@ -138,6 +140,123 @@ static void test_heavy(void)
 	}
 }
 
+/* The Space-Saving of scan_top.c spelled out naively: the victim is the entry with the
+ * smallest count that reached it last (the head of its bucket), a new entry starts at
+ * (largest count removed) + 1.  Short keys only (no arena pressure). */
+struct model_entry {
+	char key[16];
+	uint64_t count, error, first, stamp;
+};
+
+struct model {
+	struct model_entry e[16];
+	size_t n, cap;
+	uint64_t floor, clock;
+	int evicted;
+};
+
+static void model_add(struct model *m, const char *key, uint64_t addr)
+{
+	size_t v = 0;
+	uint64_t c;
+
+	for (size_t i = 0; i < m->n; i++) {
+		if (!strcmp(m->e[i].key, key)) {
+			m->e[i].count++;
+			m->e[i].stamp = ++m->clock;
+			return;
+		}
+	}
+	if (m->n == m->cap) {
+		for (size_t i = 1; i < m->n; i++)
+			if (m->e[i].count < m->e[v].count ||
+			    (m->e[i].count == m->e[v].count && m->e[i].stamp > m->e[v].stamp))
+				v = i;
+		if (m->e[v].count > m->floor)
+			m->floor = m->e[v].count;
+		m->evicted = 1;
+		m->e[v] = m->e[--m->n];
+	}
+	c = m->evicted ? m->floor + 1 : 1;
+	snprintf(m->e[m->n].key, sizeof(m->e[m->n].key), "%s", key);
+	m->e[m->n].count = c;
+	m->e[m->n].error = c - 1;
+	m->e[m->n].first = addr;
+	m->e[m->n].stamp = ++m->clock;
+	m->n++;
+}
+
+static int model_cmp(const void *a, const void *b)
+{
+	const struct model_entry *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	if (x->error != y->error)
+		return x->error < y->error ? -1 : 1;
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* Runs of one key (the shapes of a run of records) are counted as one add with repeats:
+ * the same entries, counts, errors and order as adding them one by one in the model. */
+static void test_repeats(void)
+{
+	int good = 1, checks = 0;
+
+	for (uint64_t seed = 1; seed <= 40; seed++) {
+		struct model m = { .cap = 16 };
+		struct scan_top *t = scan_top_new(16);
+		struct scan_top_entry e[16];
+		size_t n;
+		uint64_t addr = 0;
+
+		rng_state = seed;
+		for (int i = 0; i < 3000; i++) {
+			char s[16];
+			uint64_t k = rng() % 40, run = 1 + rng() % (seed % 2 ? 6 : 2);
+			k = k * k / 40;
+			snprintf(s, sizeof(s), "k%llu", (unsigned long long)k);
+			for (uint64_t r = 0; r < run; r++, addr++) {
+				add(t, s, addr);
+				model_add(&m, s, addr);
+			}
+			if (i % 997 == 0) {           /* results mid-stream drain the queue */
+				n = scan_top_result(t, e, 16);
+				good &= n == m.n;
+			}
+		}
+		n = scan_top_result(t, e, 16);
+		qsort(m.e, m.n, sizeof(m.e[0]), model_cmp);
+		good &= n == m.n;
+		for (size_t i = 0; i < n && i < m.n; i++, checks++)
+			good &= !strcmp(e[i].text, m.e[i].key) && e[i].count == m.e[i].count &&
+				e[i].error == m.e[i].error && e[i].first_addr == m.e[i].first;
+		good &= scan_top_total(t) == addr;
+		scan_top_free(t);
+	}
+	ok(good && checks == 40 * 16, "runs of one key: the same table as adding one by one (40 streams)");
+
+	{
+		char a[300], b[300];
+		struct scan_top *t = scan_top_new(8);
+		struct scan_top_entry e[4];
+		size_t n;
+		memset(a, 'R', sizeof(a));
+		memcpy(b, a, sizeof(b));
+		b[280] = 'S';                        /* the same first 256 bytes */
+		scan_top_add(t, a, sizeof(a), 1);
+		scan_top_add(t, b, sizeof(b), 2);
+		scan_top_add(t, a, 256, 3);          /* 256 bytes: another key */
+		scan_top_add(t, a, 256, 4);
+		scan_top_add(t, a, 257, 5);
+		n = scan_top_result(t, e, 4);
+		ok(n == 2 && e[0].count == 3 && e[0].len == 259 && e[0].first_addr == 1 &&
+		   e[1].count == 2 && e[1].len == 256 && e[1].first_addr == 3,
+		   "runs of long keys: counted by their cut keys");
+		scan_top_free(t);
+	}
+}
+
 static void test_long_strings(void)
 {
 	char a[400], b[400];
@@ -223,11 +342,103 @@ static void test_shapes(void)
 	}
 }
 
+/* Shapes spelled out from their definition (scan.h), byte by byte: the reference for the
+ * SSE2 paths of scan_shape. */
+static int ref_class(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return 1;
+	if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))
+		return 2;
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+		return 4;
+	return 0;
+}
+
+static size_t ref_shape(const unsigned char *p, size_t len, char *out)
+{
+	size_t o = 0, i = 0;
+
+	while (i < len) {
+		size_t j = i;
+		int kinds = 0, hex = 1;
+		if (!ref_class(p[i])) {
+			out[o++] = (char)p[i++];
+			continue;
+		}
+		while (j < len && ref_class(p[j]))
+			kinds |= ref_class(p[j++]);
+		if ((!(kinds & 4) && ((kinds & 1) || j - i >= 8)) ||
+		    (j - i >= 3 && p[i] == '0' && (p[i + 1] | 0x20) == 'x' && (kinds & 4))) {
+			for (size_t k = i + 2; k < j && (kinds & 4); k++)
+				hex &= ref_class(p[k]) != 4;
+			if (hex) {
+				out[o++] = '#';
+				i = j;
+				continue;
+			}
+		}
+		for (; i < j; i++) {
+			if (ref_class(p[i]) == 1 && (kinds & 1)) {
+				out[o++] = '#';
+				while (i + 1 < j && ref_class(p[i + 1]) == 1)
+					i++;
+			} else {
+				out[o++] = (char)p[i];
+			}
+		}
+	}
+	return o;
+}
+
+/* scan_shape's SSE2 paths (up to 64 bytes: one mask word; up to 256) against the reference
+ * on random texts of every length to 300, each placed against an unmapped page so a read
+ * past its end faults. */
+static void test_shape_paths(void)
+{
+	static const char alpha[] = "0123456789abcdefABCDEFxXghzZ_ =:-./";
+	long pg = sysconf(_SC_PAGESIZE);
+	unsigned char *map = mmap(NULL, (size_t)pg * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int good = 1, tried = 0;
+
+	if (map == MAP_FAILED || mprotect(map + pg, (size_t)pg, PROT_NONE)) {
+		ok(0, "shape paths: no guard page");
+		return;
+	}
+	rng_state = 7;
+	for (size_t len = 0; len <= 300; len++) {
+		for (int rep = 0; rep < 60; rep++, tried++) {
+			unsigned char *p = map + pg - len;
+			char got[600], want[600];
+			size_t gn, wn;
+			for (size_t i = 0; i < len; i++) {
+				uint64_t r = rng();
+				/* runs of one class are what shapes are about: repeat the last byte often */
+				p[i] = i && r % 3 == 0 ? p[i - 1] : (unsigned char)alpha[r % (sizeof(alpha) - 1)];
+				if (r % 97 == 0)
+					p[i] = (unsigned char)(r >> 8);      /* any byte now and then */
+			}
+			gn = scan_shape((const char *)p, len, got, sizeof(got));
+			wn = ref_shape(p, len, want);
+			if (gn != wn || memcmp(got, want, wn) || got[gn] != '\0') {
+				if (good)
+					printf("# shape of %zu bytes '%.*s': got '%s', want '%.*s'\n", len,
+					       (int)len, (const char *)p, got, (int)wn, want);
+				good = 0;
+			}
+		}
+	}
+	ok(good, "shape: the SSE2 paths equal the byte-by-byte definition (%d texts, 0..300 bytes, at a page end)", tried);
+	munmap(map, (size_t)pg * 2);
+}
+
 int main(void)
 {
 	test_exact();
 	test_heavy();
+	test_repeats();
 	test_long_strings();
 	test_shapes();
+	test_shape_paths();
 	return done_testing();
 }

@@ -805,6 +805,48 @@ out:
 }
 
 #define OLD_SHAPES_LOOKUP 4096
+#define OLD_SHAPES_CAPACITY 65536     /* as analysis.c's tables */
+
+/* The old pages are read for their shapes only: strings to shapes to one table, without
+ * the analysis's table of whole strings (half of its cost on text that is all distinct,
+ * and never looked at here). What reaches the shapes table is what analysis.c feeds it. */
+struct old_shapes {
+	struct scan_strings *ss;
+	struct scan_top *shapes;
+	uint64_t end;                 /* end of the last string piece (continuations) */
+	int enc, any;
+};
+
+static void old_string(void *ctx, uint64_t addr, const char *text, size_t len, enum scan_enc enc)
+{
+	struct old_shapes *os = ctx;
+	int cont = os->any && addr == os->end && (int)enc == os->enc;
+	char shape[512];
+	size_t n;
+
+	os->end = addr + (enc == SCAN_ENC_UTF16LE ? 2 * len : len);
+	os->enc = (int)enc;
+	os->any = 1;
+	if (cont)
+		return;
+	n = scan_shape(text, len, shape, sizeof(shape));
+	scan_top_add(os->shapes, shape, n, addr);
+}
+
+static void old_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t len)
+{
+	struct old_shapes *os = ctx;
+
+	scan_strings_feed(os->ss, addr, buf, len);
+}
+
+static void old_hole(void *ctx, uint64_t addr, uint64_t len, enum memread_hole why)
+{
+	struct old_shapes *os = ctx;
+
+	(void)why;
+	scan_strings_hole(os->ss, addr, len);
+}
 
 int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struct snapshot *s,
 		   const struct inspect_baseline *b, const struct inspect_span *spans,
@@ -815,7 +857,8 @@ int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struc
 	uint64_t *cur = xmalloc(2 * (size_t)INSPECT_BASE_MAX_RUNS * sizeof(*cur));
 	struct inspect_span *sorted = xmalloc((nspans ? nspans : 1) * sizeof(*sorted));
 	struct analysis_opts o = *ao;
-	struct analysis *an = NULL, *an_old = NULL;
+	struct analysis *an = NULL;
+	struct old_shapes os = { 0 };
 	struct ptr_census pc = { 0 };
 	struct memread_reader *mr = NULL;
 	struct memread_opts mo;
@@ -915,28 +958,25 @@ int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struc
 	/* The comparison: as many bytes of the row's older pages, spread the same way. */
 	inspect_runs_pick(&old, g->read_bytes, &pick_old);
 	if (pick_old.n) {
-		struct analysis_opts oo = o;
-		oo.histogram = 0;
-		oo.grep = NULL;
-		oo.base = pick_old.v[0];
-		oo.size = pick_old.v[2 * pick_old.n - 1] - pick_old.v[0];
+		struct scan_strings_opts so = { o.min_len ? o.min_len : 4,
+						o.encodings ? o.encodings : SCAN_ENC_ASCII, o.gnu,
+						old_string, &os };
 		t0 = now_mono();
-		an_old = analysis_new(&oo, err);
-		if (an_old) {
-			sink = (struct memread_sink){ analysis_data, analysis_hole, an_old };
-			rc = read_picked(mr, s, &pick_old, NULL, &sink, &g->old_read_bytes, err);
-			analysis_finish(an_old);
-			if (rc == -ESRCH)
-				g->exited = 1;
-		}
+		os.ss = scan_strings_new(&so);
+		os.shapes = scan_top_new(OLD_SHAPES_CAPACITY);
+		sink = (struct memread_sink){ old_data, old_hole, &os };
+		rc = read_picked(mr, s, &pick_old, NULL, &sink, &g->old_read_bytes, err);
+		scan_strings_finish(os.ss);
+		if (rc == -ESRCH)
+			g->exited = 1;
 		g->ms_old = (now_mono() - t0) * 1e3;
 	}
 out_shapes:
 	ntop = analysis_top_shapes(an, e, o.top);
 	nold = 0;
-	if (an_old) {
+	if (os.shapes) {
 		olde = xmalloc(OLD_SHAPES_LOOKUP * sizeof(*olde));
-		nold = analysis_top_shapes(an_old, olde, OLD_SHAPES_LOOKUP);
+		nold = scan_top_result(os.shapes, olde, OLD_SHAPES_LOOKUP);
 	}
 	for (size_t i = 0; i < ntop; i++) {
 		struct inspect_shape *sh = &g->shapes[i];
@@ -957,7 +997,8 @@ out_shapes:
 	rc = g->exited ? -ESRCH : 0;
 out_free:
 	analysis_free(an);
-	analysis_free(an_old);
+	scan_strings_free(os.ss);
+	scan_top_free(os.shapes);
 	free(fresh.v);
 	free(old.v);
 	free(pick.v);

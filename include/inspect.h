@@ -181,6 +181,13 @@ int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struc
 		   struct rw_err *err);
 void inspect_growth_free(struct inspect_growth *g);
 
+/* Where each of v[0..n) points, as the pointer census classifies a word: INSPECT_PTR_ROW
+ * inside one of the spans, else by the kind of the region of s holding it (regions from
+ * 2^47 up, i.e. [vsyscall], count as none), else INSPECT_PTR_NONE (exposed for the unit
+ * tests; the census builds the table once and keeps it for every word). */
+void inspect_ptr_classify(const struct snapshot *s, const struct inspect_span *spans, size_t nspans,
+			  const uint64_t *v, size_t n, enum inspect_ptr *out);
+
 /* ---- run arithmetic (exposed for the unit tests) -------------------------------------- */
 
 /* Sorted, disjoint [start, end) pairs v[2k], v[2k+1]; bytes: their sum. */

@@ -61,6 +61,26 @@ int memread_range(const struct procfs *p, const struct snapshot *s, uint64_t sta
 		  uint64_t end, const struct memread_opts *o, const struct memread_sink *sink,
 		  struct memread_stats *st, struct rw_err *err);
 
+/* A reader kept across reads of one process: two 4 MiB bounce buffers (allocated on first
+ * need, so their pages are faulted in once), /proc/PID/pagemap and /proc/PID/mem open.
+ * Single-threaded: one read at a time. p must outlive it. */
+struct memread_reader;
+struct memread_reader *memread_reader_new(const struct procfs *p);
+void memread_reader_free(struct memread_reader *mr);
+
+/* Read the ranges [runs[2k], runs[2k+1]) for k < nruns, sorted and disjoint, as one stream
+ * in address order, each as memread_range reads one (present pages only: pagemap is
+ * consulted for every range before any of it is read; the same holes, clipped to it). The
+ * present pages of small ranges share the bounce buffer and one process_vm_readv per 1024
+ * runs. When gap_hole > 0, between two ranges that do not touch the sink (and early_hole)
+ * gets one hole from the end of the first, of the gap or of gap_hole bytes whichever is
+ * less, why MEMREAD_HOLE_SKIPPED, not counted in st (so an analysis ends its strings
+ * there). st sums every range; the liveness check is made once, at the end. Returns as
+ * memread_range does; empty ranges are skipped. */
+int memread_read(struct memread_reader *mr, const struct snapshot *s, const uint64_t *runs,
+		 size_t nruns, uint64_t gap_hole, const struct memread_opts *o,
+		 const struct memread_sink *sink, struct memread_stats *st, struct rw_err *err);
+
 /* Whether a region is skipped by rule, and why (a static string), or NULL. */
 const char *memread_skip_reason(const struct region *r, int include_dontdump);
 

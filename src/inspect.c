@@ -340,12 +340,20 @@ void inspect_runs_pick(const struct inspect_runs *r, uint64_t budget, struct ins
 	}
 }
 
+/* Where a word points, as sorted disjoint intervals of one class each: the row's spans
+ * (ROW) over the map's regions (by kind), gaps absent. Built once per census, so a word
+ * costs one range check, a check of the interval the last word hit (pointers into one
+ * array cluster), else a branch-free binary search, instead of two binary searches. */
+struct ptr_map {
+	uint64_t *start, *end;
+	uint8_t *cls;
+	size_t n, cap;
+	uint64_t lo, span;                   /* [lo, lo + span): every interval */
+	size_t last;                         /* the interval the last lookup hit */
+};
+
 struct ptr_census {
-	struct analysis *an;
-	const struct snapshot *s;
-	const struct inspect_span *spans;    /* sorted by start */
-	size_t nspans;
-	uint64_t lo, hi;                     /* lowest and highest mapped address */
+	struct ptr_map map;
 	struct inspect_growth *g;
 	/* pointers kept for the hop: one at a pseudo-random place in each block of stride
 	 * pointers seen (not every stride-th one: that aliases with arrays whose pointers
@@ -354,7 +362,127 @@ struct ptr_census {
 	uint64_t *ptrs;                      /* [INSPECT_HOP_TARGETS] */
 	size_t nptrs;
 	uint64_t stride, seen, pick, rng;
+	struct analysis *an;                 /* its histogram runs here too (analysis_split) */
+	int hist_early;
 };
+
+static enum inspect_ptr kind_class(int kind)
+{
+	switch (kind) {
+	case KIND_GO_HEAP: return INSPECT_PTR_GO_HEAP;
+	case KIND_HEAP: case KIND_GLIBC_ARENA: return INSPECT_PTR_MALLOC;
+	case KIND_ANON: return INSPECT_PTR_ANON;
+	case KIND_STACK: return INSPECT_PTR_STACK;
+	case KIND_FILE: return INSPECT_PTR_FILE;
+	default: return INSPECT_PTR_OTHER;
+	}
+}
+
+static void ptr_map_add(struct ptr_map *m, uint64_t a, uint64_t b, enum inspect_ptr k)
+{
+	if (b <= a)
+		return;
+	if (m->n && m->end[m->n - 1] == a && m->cls[m->n - 1] == (uint8_t)k) {
+		m->end[m->n - 1] = b;
+		return;
+	}
+	if (m->n == m->cap) {
+		m->cap = m->cap ? 2 * m->cap : 256;
+		m->start = xreallocarray(m->start, m->cap, sizeof(*m->start));
+		m->end = xreallocarray(m->end, m->cap, sizeof(*m->end));
+		m->cls = xreallocarray(m->cls, m->cap, sizeof(*m->cls));
+	}
+	m->start[m->n] = a;
+	m->end[m->n] = b;
+	m->cls[m->n++] = (uint8_t)k;
+}
+
+/* spans: sorted by start. Regions at or above 2^47 ([vsyscall]) are left out: a word
+ * pointing there is counted as pointing nowhere, as it was when the bounds stopped below. */
+static void ptr_map_build(struct ptr_map *m, const struct snapshot *s,
+			  const struct inspect_span *spans, size_t nspans)
+{
+	uint64_t *u = xmalloc(2 * (nspans ? nspans : 1) * sizeof(*u));
+	size_t nu = 0, j = 0, ri = 0;
+	uint64_t at = 0;
+
+	memset(m, 0, sizeof(*m));
+	/* the spans' union, merged */
+	for (size_t i = 0; i < nspans; i++) {
+		if (spans[i].end <= spans[i].start)
+			continue;
+		if (nu && spans[i].start <= u[2 * nu - 1]) {
+			if (spans[i].end > u[2 * nu - 1])
+				u[2 * nu - 1] = spans[i].end;
+			continue;
+		}
+		u[2 * nu] = spans[i].start;
+		u[2 * nu + 1] = spans[i].end;
+		nu++;
+	}
+	/* sweep: at each point, a span wins over the region under it */
+	while (ri < s->count || j < nu) {
+		const struct region *r = ri < s->count ? &s->regions[ri] : NULL;
+		if (r && r->start >= (1ull << 47)) {
+			ri = s->count;
+			continue;
+		}
+		if (j < nu && (!r || u[2 * j] <= (r->start > at ? r->start : at))) {
+			ptr_map_add(m, u[2 * j], u[2 * j + 1], INSPECT_PTR_ROW);
+			at = u[2 * j + 1];
+			j++;
+			while (ri < s->count && s->regions[ri].end <= at)
+				ri++;
+			continue;
+		}
+		{
+			uint64_t a = r->start > at ? r->start : at;
+			uint64_t b = j < nu && u[2 * j] < r->end ? u[2 * j] : r->end;
+			ptr_map_add(m, a, b, kind_class(r->kind));
+			at = b;
+			if (b == r->end)
+				ri++;
+		}
+	}
+	free(u);
+	if (m->n) {
+		m->lo = m->start[0];
+		m->span = m->end[m->n - 1] - m->lo;
+	}
+}
+
+static void ptr_map_free(struct ptr_map *m)
+{
+	free(m->start);
+	free(m->end);
+	free(m->cls);
+	memset(m, 0, sizeof(*m));
+}
+
+static inline enum inspect_ptr ptr_lookup(struct ptr_map *m, uint64_t v)
+{
+	const uint64_t *base;
+	size_t n, i;
+
+	if (v - m->lo >= m->span)
+		return INSPECT_PTR_NONE;
+	i = m->last;
+	if (v - m->start[i] < m->end[i] - m->start[i])
+		return (enum inspect_ptr)m->cls[i];
+	/* the last interval starting at or below v */
+	base = m->start;
+	n = m->n;
+	while (n > 1) {
+		size_t half = n / 2;
+		base = base[half] <= v ? base + half : base;
+		n -= half;
+	}
+	i = (size_t)(base - m->start);
+	if (v >= m->end[i])
+		return INSPECT_PTR_NONE;
+	m->last = i;
+	return (enum inspect_ptr)m->cls[i];
+}
 
 static uint64_t hop_rand(struct ptr_census *pc)
 {
@@ -387,93 +515,62 @@ static void ptr_keep(struct ptr_census *pc, uint64_t v)
 	pc->ptrs[pc->nptrs++] = v;
 }
 
-static enum inspect_ptr ptr_class(const struct ptr_census *pc, uint64_t v)
-{
-	size_t lo = 0, hi = pc->nspans;
-	const struct region *r;
-
-	if (v < pc->lo || v >= pc->hi)
-		return INSPECT_PTR_NONE;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (pc->spans[mid].end <= v)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < pc->nspans && pc->spans[lo].start <= v)
-		return INSPECT_PTR_ROW;
-	lo = 0;
-	hi = pc->s->count;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (pc->s->regions[mid].end <= v)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo >= pc->s->count || pc->s->regions[lo].start > v)
-		return INSPECT_PTR_NONE;
-	r = &pc->s->regions[lo];
-	switch (r->kind) {
-	case KIND_GO_HEAP: return INSPECT_PTR_GO_HEAP;
-	case KIND_HEAP: case KIND_GLIBC_ARENA: return INSPECT_PTR_MALLOC;
-	case KIND_ANON: return INSPECT_PTR_ANON;
-	case KIND_STACK: return INSPECT_PTR_STACK;
-	case KIND_FILE: return INSPECT_PTR_FILE;
-	default: return INSPECT_PTR_OTHER;
-	}
-}
-
-static void census_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t len)
+/* The word census (and the histogram, when split off the analysis) on memread's reading
+ * thread (memread_opts early_data): it sees what the sink sees, in the same order, while
+ * the strings and shapes run on the delivering thread. */
+static void census_early(void *ctx, uint64_t addr, const unsigned char *buf, size_t len)
 {
 	struct ptr_census *pc = ctx;
+	struct inspect_growth *g = pc->g;
 	size_t skip = (size_t)((8 - (addr & 7)) & 7);
+	uint64_t words = 0, zeros = 0;
 
-	analysis_data(pc->an, addr, buf, len);
+	if (pc->hist_early)
+		analysis_early_data(pc->an, addr, buf, len);
 	for (size_t i = skip; i + 8 <= len; i += 8) {
 		uint64_t v;
+		enum inspect_ptr k;
 		memcpy(&v, buf + i, 8);
-		pc->g->words++;
+		words++;
 		if (!v) {
-			pc->g->zero_words++;
-		} else {
-			enum inspect_ptr k = ptr_class(pc, v);
-			pc->g->points_into[k]++;
-			if (k != INSPECT_PTR_NONE)
-				ptr_keep(pc, v);
+			zeros++;
+			continue;
 		}
+		k = ptr_lookup(&pc->map, v);
+		g->points_into[k]++;
+		if (k != INSPECT_PTR_NONE)
+			ptr_keep(pc, v);
 	}
+	g->words += words;
+	g->zero_words += zeros;
 }
 
-static void census_hole(void *ctx, uint64_t addr, uint64_t len, enum memread_hole why)
+static void census_early_hole(void *ctx, uint64_t addr, uint64_t len, enum memread_hole why)
 {
 	struct ptr_census *pc = ctx;
 
-	analysis_hole(pc->an, addr, len, why);
+	if (pc->hist_early)
+		analysis_early_hole(pc->an, addr, len, why);
 }
 
-/* Read the ranges of pick through sink; stops on -ESRCH. Returns bytes read or -ESRCH. */
-static int read_picked(const struct procfs *p, const struct snapshot *s, const struct inspect_runs *pick,
+/* Read the ranges of pick through sink in one stream (one reader for the whole census:
+ * its buffers and fds are reused, small pieces share process_vm_readv calls). Pieces apart
+ * are not one stream: a hole between them ends strings and grep windows (one page, so the
+ * histogram does not walk a gap of terabytes). Returns 0 or -ESRCH; other errors leave the
+ * rest of the pieces unread (what was read counts). */
+static int read_picked(struct memread_reader *mr, const struct snapshot *s,
+		       const struct inspect_runs *pick, const struct memread_opts *mo,
 		       const struct memread_sink *sink, uint64_t *bytes, struct rw_err *err)
 {
 	struct memread_stats st;
+	int rc;
 
 	*bytes = 0;
-	for (size_t i = 0; i < pick->n; i++) {
-		int rc;
-		/* Pieces apart are not one stream: a hole between them ends strings and grep
-		 * windows (one page, so the histogram does not walk a gap of terabytes). */
-		if (i && sink->hole)
-			sink->hole(sink->ctx, pick->v[2 * i - 1], pick->v[2 * i] - pick->v[2 * i - 1] < 4096
-					      ? pick->v[2 * i] - pick->v[2 * i - 1] : 4096, MEMREAD_HOLE_SKIPPED);
-		rc = memread_range(p, s, pick->v[2 * i], pick->v[2 * i + 1], NULL, sink, &st, err);
-		*bytes += st.bytes_read;
-		if (rc == -ESRCH)
-			return rc;
-		/* other errors: that range is a hole; the rest is still worth reading */
-	}
-	return 0;
+	if (!pick->n)
+		return 0;
+	rc = memread_read(mr, s, pick->v, pick->n, 4096, mo, sink, &st, err);
+	*bytes = st.bytes_read;
+	return rc == -ESRCH ? rc : 0;
 }
 
 static int span_cmp(const void *a, const void *b)
@@ -481,6 +578,21 @@ static int span_cmp(const void *a, const void *b)
 	const struct inspect_span *x = a, *y = b;
 
 	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+void inspect_ptr_classify(const struct snapshot *s, const struct inspect_span *spans, size_t nspans,
+			  const uint64_t *v, size_t n, enum inspect_ptr *out)
+{
+	struct inspect_span *sorted = xmalloc((nspans ? nspans : 1) * sizeof(*sorted));
+	struct ptr_map m;
+
+	memcpy(sorted, spans, nspans * sizeof(*sorted));
+	qsort(sorted, nspans, sizeof(*sorted), span_cmp);
+	ptr_map_build(&m, s, sorted, nspans);
+	for (size_t i = 0; i < n; i++)
+		out[i] = ptr_lookup(&m, v[i]);
+	ptr_map_free(&m);
+	free(sorted);
 }
 
 int inspect_new_runs(const struct procfs *p, const struct inspect_baseline *b,
@@ -610,8 +722,8 @@ static void hop_runs(const struct snapshot *s, const uint64_t *targets, size_t n
 	}
 }
 
-static void hop_follow(struct inspect_growth *g, const struct procfs *p, const struct snapshot *s,
-		       const struct ptr_census *pc, uint64_t budget, const struct analysis_opts *o,
+static void hop_follow(struct inspect_growth *g, struct memread_reader *mr, const struct snapshot *s,
+		       struct ptr_census *pc, uint64_t budget, const struct analysis_opts *o,
 		       struct rw_err *err)
 {
 	uint64_t *t = xmalloc((pc->nptrs ? pc->nptrs : 1) * sizeof(*t));
@@ -650,7 +762,7 @@ static void hop_follow(struct inspect_growth *g, const struct procfs *p, const s
 	/* where the targets live, and the mapping holding most of them */
 	for (size_t i = 0; i < n; i++) {
 		long ri = snapshot_find(s, t[i]);
-		g->hop_into[ptr_class(pc, t[i])]++;
+		g->hop_into[ptr_lookup(&pc->map, t[i])]++;
 		if (ri != cur_ri) {
 			cur_ri = ri;
 			run = 0;
@@ -679,7 +791,7 @@ static void hop_follow(struct inspect_growth *g, const struct procfs *p, const s
 		goto out;
 	hs = (struct hop_sink){ an, &win, 0, 0, &g->hop_window_bytes };
 	sink = (struct memread_sink){ hop_data, NULL, &hs };
-	if (read_picked(p, s, &pages, &sink, &g->hop_read_bytes, err) == -ESRCH)
+	if (read_picked(mr, s, &pages, NULL, &sink, &g->hop_read_bytes, err) == -ESRCH)
 		g->exited = 1;
 	analysis_finish(an);
 	g->hop_strings_found = an->strings_found;
@@ -693,6 +805,48 @@ out:
 }
 
 #define OLD_SHAPES_LOOKUP 4096
+#define OLD_SHAPES_CAPACITY 65536     /* as analysis.c's tables */
+
+/* The old pages are read for their shapes only: strings to shapes to one table, without
+ * the analysis's table of whole strings (half of its cost on text that is all distinct,
+ * and never looked at here). What reaches the shapes table is what analysis.c feeds it. */
+struct old_shapes {
+	struct scan_strings *ss;
+	struct scan_top *shapes;
+	uint64_t end;                 /* end of the last string piece (continuations) */
+	int enc, any;
+};
+
+static void old_string(void *ctx, uint64_t addr, const char *text, size_t len, enum scan_enc enc)
+{
+	struct old_shapes *os = ctx;
+	int cont = os->any && addr == os->end && (int)enc == os->enc;
+	char shape[512];
+	size_t n;
+
+	os->end = addr + (enc == SCAN_ENC_UTF16LE ? 2 * len : len);
+	os->enc = (int)enc;
+	os->any = 1;
+	if (cont)
+		return;
+	n = scan_shape(text, len, shape, sizeof(shape));
+	scan_top_add(os->shapes, shape, n, addr);
+}
+
+static void old_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t len)
+{
+	struct old_shapes *os = ctx;
+
+	scan_strings_feed(os->ss, addr, buf, len);
+}
+
+static void old_hole(void *ctx, uint64_t addr, uint64_t len, enum memread_hole why)
+{
+	struct old_shapes *os = ctx;
+
+	(void)why;
+	scan_strings_hole(os->ss, addr, len);
+}
 
 int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struct snapshot *s,
 		   const struct inspect_baseline *b, const struct inspect_span *spans,
@@ -703,8 +857,11 @@ int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struc
 	uint64_t *cur = xmalloc(2 * (size_t)INSPECT_BASE_MAX_RUNS * sizeof(*cur));
 	struct inspect_span *sorted = xmalloc((nspans ? nspans : 1) * sizeof(*sorted));
 	struct analysis_opts o = *ao;
-	struct analysis *an = NULL, *an_old = NULL;
+	struct analysis *an = NULL;
+	struct old_shapes os = { 0 };
 	struct ptr_census pc = { 0 };
+	struct memread_reader *mr = NULL;
+	struct memread_opts mo;
 	struct memread_sink sink;
 	struct scan_top_entry e[INSPECT_TOPN], *olde = NULL;
 	size_t ntop, nold;
@@ -749,20 +906,26 @@ int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struc
 	}
 	memcpy(sorted, spans, nspans * sizeof(*sorted));
 	qsort(sorted, nspans, sizeof(*sorted), span_cmp);
-	pc = (struct ptr_census){ an, s, sorted, nspans, 0, 0, g, NULL, 0, 1, 0, 0, 0x9e3779b97f4a7c15ull };
+	pc.g = g;
+	pc.stride = 1;
+	pc.rng = 0x9e3779b97f4a7c15ull;
+	pc.an = an;
 	pc.ptrs = xmalloc(INSPECT_HOP_TARGETS * sizeof(*pc.ptrs));
-	/* The bounds reject most words at once (text, counters, small integers). Not with
-	 * [vsyscall] at 0xffffffffff600000 as the upper one: every word would then be
-	 * searched for; a word pointing there is counted as pointing nowhere. */
-	for (size_t i = s->count; i-- > 0;)
-		if (s->regions[i].start < (1ull << 47)) {
-			pc.lo = s->regions[0].start;
-			pc.hi = s->regions[i].end;
-			break;
-		}
-	sink = (struct memread_sink){ census_data, census_hole, &pc };
+	/* The map's bounds reject most words at once (text, counters, small integers); they
+	 * stop below 2^47 (not [vsyscall] at 0xffffffffff600000, or every word would be
+	 * searched for). */
+	ptr_map_build(&pc.map, s, sorted, nspans);
+	/* the strings and shapes on the delivering thread; the word census and the histogram
+	 * on the reading one (each sees every byte, in address order) */
+	pc.hist_early = analysis_split(an);
+	memset(&mo, 0, sizeof(mo));
+	mo.early_data = census_early;
+	mo.early_hole = census_early_hole;
+	mo.early_ctx = &pc;
+	sink = (struct memread_sink){ analysis_data, analysis_hole, an };
+	mr = memread_reader_new(p);
 	t0 = now_mono();
-	rc = read_picked(p, s, &pick, &sink, &g->read_bytes, err);
+	rc = read_picked(mr, s, &pick, &mo, &sink, &g->read_bytes, err);
 	analysis_finish(an);
 	g->ms_new = (now_mono() - t0) * 1e3;
 	g->strings_found = an->strings_found;
@@ -786,7 +949,7 @@ int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struc
 	}
 	if (g->ptr_share >= INSPECT_HOP_SHARE && pc.nptrs) {
 		t0 = now_mono();
-		hop_follow(g, p, s, &pc, budget, &o, err);
+		hop_follow(g, mr, s, &pc, budget, &o, err);
 		g->ms_hop = (now_mono() - t0) * 1e3;
 		if (g->exited)
 			goto out_shapes;
@@ -795,28 +958,25 @@ int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struc
 	/* The comparison: as many bytes of the row's older pages, spread the same way. */
 	inspect_runs_pick(&old, g->read_bytes, &pick_old);
 	if (pick_old.n) {
-		struct analysis_opts oo = o;
-		oo.histogram = 0;
-		oo.grep = NULL;
-		oo.base = pick_old.v[0];
-		oo.size = pick_old.v[2 * pick_old.n - 1] - pick_old.v[0];
+		struct scan_strings_opts so = { o.min_len ? o.min_len : 4,
+						o.encodings ? o.encodings : SCAN_ENC_ASCII, o.gnu,
+						old_string, &os, 0 };
 		t0 = now_mono();
-		an_old = analysis_new(&oo, err);
-		if (an_old) {
-			sink = (struct memread_sink){ analysis_data, analysis_hole, an_old };
-			rc = read_picked(p, s, &pick_old, &sink, &g->old_read_bytes, err);
-			analysis_finish(an_old);
-			if (rc == -ESRCH)
-				g->exited = 1;
-		}
+		os.ss = scan_strings_new(&so);
+		os.shapes = scan_top_new(OLD_SHAPES_CAPACITY);
+		sink = (struct memread_sink){ old_data, old_hole, &os };
+		rc = read_picked(mr, s, &pick_old, NULL, &sink, &g->old_read_bytes, err);
+		scan_strings_finish(os.ss);
+		if (rc == -ESRCH)
+			g->exited = 1;
 		g->ms_old = (now_mono() - t0) * 1e3;
 	}
 out_shapes:
 	ntop = analysis_top_shapes(an, e, o.top);
 	nold = 0;
-	if (an_old) {
+	if (os.shapes) {
 		olde = xmalloc(OLD_SHAPES_LOOKUP * sizeof(*olde));
-		nold = analysis_top_shapes(an_old, olde, OLD_SHAPES_LOOKUP);
+		nold = scan_top_result(os.shapes, olde, OLD_SHAPES_LOOKUP);
 	}
 	for (size_t i = 0; i < ntop; i++) {
 		struct inspect_shape *sh = &g->shapes[i];
@@ -837,7 +997,8 @@ out_shapes:
 	rc = g->exited ? -ESRCH : 0;
 out_free:
 	analysis_free(an);
-	analysis_free(an_old);
+	scan_strings_free(os.ss);
+	scan_top_free(os.shapes);
 	free(fresh.v);
 	free(old.v);
 	free(pick.v);
@@ -845,6 +1006,8 @@ out_free:
 	free(cur);
 	free(sorted);
 	free(pc.ptrs);
+	ptr_map_free(&pc.map);
+	memread_reader_free(mr);
 	return rc;
 }
 

@@ -14,7 +14,14 @@
  * sees, and its order, is what one thread would deliver: the reading thread records each
  * data and hole call of a buffer in order and hands the list over with the buffer. The
  * delivering thread blocks every signal, so signals (and the release of a frozen target)
- * stay with the main thread. */
+ * stay with the main thread.
+ *
+ * A reader (memread_reader_new) keeps the two bounce buffers, /proc/PID/pagemap and
+ * /proc/PID/mem across reads, and memread_read takes many ranges at once: their present
+ * pages share the bounce buffer and one process_vm_readv per MAX_IOV runs, so a census of
+ * hundreds of small pieces costs a few system calls per piece (its pagemap walk), not a
+ * buffer allocation, two opens and a liveness check each. memread_range is one range
+ * through a reader of its own. */
 #include "memread.h"
 
 #include <errno.h>
@@ -83,9 +90,11 @@ const char *memread_skip_reason(const struct region *r, int include_dontdump)
 struct item {
 	uint64_t addr, len;
 	size_t off;                      /* data: offset in the bounce buffer */
-	int is_hole;
+	int is_hole;                     /* 0 data, 1 hole, ITEM_GAP: between two ranges */
 	enum memread_hole why;
+	uint64_t lo, hi;                 /* the range it belongs to: deliveries are clipped */
 };
+#define ITEM_GAP 2                       /* a hole between ranges: delivered, not counted */
 
 /* One sink call, recorded for the delivering thread. */
 struct event {
@@ -108,8 +117,18 @@ struct deliverer {
 	int done;                        /* no more buffers will come */
 };
 
+/* Kept across reads (memread_reader_new). */
+struct memread_reader {
+	const struct procfs *p;
+	unsigned char *buf[2];           /* bounce buffers; the second one for the thread */
+	int pm_fd;                       /* /proc/PID/pagemap, opened on first need */
+	int mem_fd;                      /* /proc/PID/mem, opened on first need */
+	int use_mem;                     /* process_vm_readv was refused: /proc/PID/mem */
+};
+
 struct reader {
 	const struct procfs *p;
+	struct memread_reader *mr;
 	const struct memread_sink *sink;
 	const struct memread_opts *opts;
 	struct memread_stats *st;
@@ -117,11 +136,9 @@ struct reader {
 	size_t used;                     /* bytes of the bounce buffer taken by queued data */
 	struct item items[2 * MAX_IOV + 2];
 	size_t nitems, ndata;
-	int mem_fd;                      /* /proc/PID/mem, opened on first need */
-	int use_mem;
 	int exited;
 	int error;                       /* errno of a failure that stops the read */
-	uint64_t lo, hi;                 /* the range asked for: deliveries are clipped to it */
+	uint64_t lo, hi;                 /* the range being queued: its items are clipped to it */
 	struct deliverer *dl;            /* NULL: the sink is called from this thread */
 };
 
@@ -156,15 +173,18 @@ static void *deliver_main(void *arg)
 
 /* Start the delivering thread with every signal blocked; NULL if it cannot start (the
  * read then delivers from this thread, as before). */
-static struct deliverer *deliverer_start(const struct memread_sink *sink, unsigned char *first)
+static struct deliverer *deliverer_start(const struct memread_sink *sink,
+					 struct memread_reader *mr)
 {
 	struct deliverer *dl = xcalloc(1, sizeof(*dl));
 	sigset_t all, old;
 	int rc;
 
+	if (!mr->buf[1])
+		mr->buf[1] = xmalloc(BOUNCE);
 	dl->sink = sink;
-	dl->buf[0] = first;
-	dl->buf[1] = xmalloc(BOUNCE);
+	dl->buf[0] = mr->buf[0];
+	dl->buf[1] = mr->buf[1];
 	pthread_mutex_init(&dl->lock, NULL);
 	pthread_cond_init(&dl->changed, NULL);
 	sigfillset(&all);
@@ -174,7 +194,6 @@ static struct deliverer *deliverer_start(const struct memread_sink *sink, unsign
 	if (rc) {
 		pthread_mutex_destroy(&dl->lock);
 		pthread_cond_destroy(&dl->changed);
-		free(dl->buf[1]);
 		free(dl);
 		return NULL;
 	}
@@ -213,7 +232,7 @@ static void hand_over(struct reader *rd)
 	rd->buf = dl->buf[dl->fill];
 }
 
-/* Deliver what is left, wait for the thread, free both buffers. */
+/* Deliver what is left, wait for the thread; the buffers stay with the reader. */
 static void deliverer_finish(struct reader *rd)
 {
 	struct deliverer *dl = rd->dl;
@@ -226,28 +245,27 @@ static void deliverer_finish(struct reader *rd)
 	pthread_join(dl->thread, NULL);
 	pthread_mutex_destroy(&dl->lock);
 	pthread_cond_destroy(&dl->changed);
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < 2; k++)
 		free(dl->ev[k]);
-		free(dl->buf[k]);
-	}
 	free(dl);
 	rd->dl = NULL;
-	rd->buf = NULL;
+	rd->buf = rd->mr->buf[0];
 }
 
 /* Reads are whole pages; the caller asked for [lo, hi): deliver only that. */
-static void give_data(struct reader *rd, uint64_t addr, const unsigned char *buf, size_t len)
+static void give_data(struct reader *rd, uint64_t lo, uint64_t hi, uint64_t addr,
+		      const unsigned char *buf, size_t len)
 {
 	uint64_t end = addr + len;
 
-	if (addr < rd->lo) {
-		if (end <= rd->lo)
+	if (addr < lo) {
+		if (end <= lo)
 			return;
-		buf += rd->lo - addr;
-		addr = rd->lo;
+		buf += lo - addr;
+		addr = lo;
 	}
-	if (end > rd->hi)
-		end = rd->hi;
+	if (end > hi)
+		end = hi;
 	if (end > addr && rd->opts && rd->opts->early_data)
 		rd->opts->early_data(rd->opts->early_ctx, addr, buf, (size_t)(end - addr));
 	if (end > addr && rd->sink->data) {
@@ -258,17 +276,20 @@ static void give_data(struct reader *rd, uint64_t addr, const unsigned char *buf
 	}
 }
 
-static void emit_hole(struct reader *rd, uint64_t addr, uint64_t len, enum memread_hole why)
+/* counted: 0 for a hole between two ranges (not a page of either) */
+static void emit_hole(struct reader *rd, uint64_t lo, uint64_t hi, uint64_t addr, uint64_t len,
+		      enum memread_hole why, int counted)
 {
 	if (!len)
 		return;
-	rd->st->pages[why] += (len + PAGE - 1) / PAGE;
+	if (counted)
+		rd->st->pages[why] += (len + PAGE - 1) / PAGE;
 	{
 		uint64_t end = addr + len;
-		if (addr < rd->lo)
-			addr = rd->lo;
-		if (end > rd->hi)
-			end = rd->hi;
+		if (addr < lo)
+			addr = lo;
+		if (end > hi)
+			end = hi;
 		if (end > addr && rd->opts && rd->opts->early_hole)
 			rd->opts->early_hole(rd->opts->early_ctx, addr, end - addr, why);
 		if (end > addr && rd->sink->hole) {
@@ -284,14 +305,14 @@ static int read_mem_fd(struct reader *rd, unsigned char *dst, uint64_t addr, siz
 {
 	ssize_t n;
 
-	if (rd->mem_fd < 0) {
-		rd->mem_fd = procfs_openat(rd->p, "mem", NULL);
-		if (rd->mem_fd < 0)
+	if (rd->mr->mem_fd < 0) {
+		rd->mr->mem_fd = procfs_openat(rd->p, "mem", NULL);
+		if (rd->mr->mem_fd < 0)
 			return -1;
 	}
 	rd->st->syscalls++;
 	do
-		n = pread(rd->mem_fd, dst, len, (off_t)addr);
+		n = pread(rd->mr->mem_fd, dst, len, (off_t)addr);
 	while (n < 0 && errno == EINTR);
 	return (int)n;
 }
@@ -309,7 +330,7 @@ static void flush(struct reader *rd)
 		/* Deliver leading holes. */
 		while (first < rd->nitems && rd->items[first].is_hole) {
 			struct item *it = &rd->items[first++];
-			emit_hole(rd, it->addr, it->len, it->why);
+			emit_hole(rd, it->lo, it->hi, it->addr, it->len, it->why, it->is_hole != ITEM_GAP);
 		}
 		if (first == rd->nitems)
 			break;
@@ -325,11 +346,11 @@ static void flush(struct reader *rd)
 		}
 		if (rd->exited || rd->error) {
 			got = 0;
-		} else if (!rd->use_mem) {
+		} else if (!rd->mr->use_mem) {
 			rd->st->syscalls++;
 			got = process_vm_readv(rd->p->pid, local, n, remote, n, 0);
 			if (got < 0 && (errno == EPERM || errno == ENOSYS)) {
-				rd->use_mem = 1;
+				rd->mr->use_mem = 1;
 				rd->st->used_proc_mem = 1;
 				continue;
 			}
@@ -355,18 +376,19 @@ static void flush(struct reader *rd)
 		for (i = first; i < rd->nitems; i++) {
 			struct item *it = &rd->items[i];
 			if (it->is_hole) {
-				emit_hole(rd, it->addr, it->len, it->why);
+				emit_hole(rd, it->lo, it->hi, it->addr, it->len, it->why,
+					  it->is_hole != ITEM_GAP);
 				continue;
 			}
 			if ((uint64_t)got >= it->len) {
-				give_data(rd, it->addr, rd->buf + it->off, it->len);
+				give_data(rd, it->lo, it->hi, it->addr, rd->buf + it->off, it->len);
 				rd->st->bytes_read += it->len;
 				got -= (ssize_t)it->len;
 				continue;
 			}
 			/* The transfer stopped inside this item. */
 			if (got > 0) {
-				give_data(rd, it->addr, rd->buf + it->off, (size_t)got);
+				give_data(rd, it->lo, it->hi, it->addr, rd->buf + it->off, (size_t)got);
 				rd->st->bytes_read += (uint64_t)got;
 				it->addr += (uint64_t)got;
 				it->off += (size_t)got;
@@ -374,7 +396,7 @@ static void flush(struct reader *rd)
 				got = 0;
 			}
 			if (rd->exited || rd->error) {
-				emit_hole(rd, it->addr, it->len, MEMREAD_HOLE_UNREADABLE);
+				emit_hole(rd, it->lo, it->hi, it->addr, it->len, MEMREAD_HOLE_UNREADABLE, 1);
 				continue;
 			}
 			/* The page at it->addr failed: probe it alone to learn why. */
@@ -385,21 +407,22 @@ static void flush(struct reader *rd)
 				if (l1.iov_len > it->len)
 					l1.iov_len = r1.iov_len = (size_t)it->len;
 				rd->st->syscalls++;
-				one = rd->use_mem ? read_mem_fd(rd, l1.iov_base, it->addr, l1.iov_len)
+				one = rd->mr->use_mem ? read_mem_fd(rd, l1.iov_base, it->addr, l1.iov_len)
 						  : process_vm_readv(rd->p->pid, &l1, 1, &r1, 1, 0);
 				if (one < 0 && errno == ESRCH) {
 					rd->exited = 1;
-					emit_hole(rd, it->addr, it->len, MEMREAD_HOLE_UNREADABLE);
+					emit_hole(rd, it->lo, it->hi, it->addr, it->len,
+						  MEMREAD_HOLE_UNREADABLE, 1);
 					continue;
 				}
 				if (one == (ssize_t)l1.iov_len) {
 					/* It reads now (a transient failure): deliver it. */
-					give_data(rd, it->addr, l1.iov_base, l1.iov_len);
+					give_data(rd, it->lo, it->hi, it->addr, l1.iov_base, l1.iov_len);
 					rd->st->bytes_read += l1.iov_len;
 				} else {
-					emit_hole(rd, it->addr, l1.iov_len,
+					emit_hole(rd, it->lo, it->hi, it->addr, l1.iov_len,
 						  one < 0 && errno == EFAULT ? MEMREAD_HOLE_UNMAPPED
-									     : MEMREAD_HOLE_UNREADABLE);
+									     : MEMREAD_HOLE_UNREADABLE, 1);
 				}
 				it->addr += l1.iov_len;
 				it->off += l1.iov_len;
@@ -419,28 +442,36 @@ again:;
 		hand_over(rd);
 }
 
-static void queue_hole(struct reader *rd, uint64_t addr, uint64_t len, enum memread_hole why)
+/* kind: 1 a hole of the range being queued, ITEM_GAP one between two ranges */
+static void queue_hole_kind(struct reader *rd, uint64_t addr, uint64_t len, enum memread_hole why,
+			    int kind)
 {
 	struct item *last;
 
 	if (!len)
 		return;
 	if (!rd->nitems) {
-		emit_hole(rd, addr, len, why);
+		emit_hole(rd, rd->lo, rd->hi, addr, len, why, kind != ITEM_GAP);
 		return;
 	}
 	last = &rd->items[rd->nitems - 1];
-	if (last->is_hole && last->why == why && last->addr + last->len == addr) {
+	if (last->is_hole == kind && last->why == why && last->addr + last->len == addr &&
+	    last->lo == rd->lo && last->hi == rd->hi) {
 		last->len += len;
 		return;
 	}
 	if (rd->nitems == sizeof(rd->items) / sizeof(rd->items[0]))
 		flush(rd);
 	if (!rd->nitems) {
-		emit_hole(rd, addr, len, why);
+		emit_hole(rd, rd->lo, rd->hi, addr, len, why, kind != ITEM_GAP);
 		return;
 	}
-	rd->items[rd->nitems++] = (struct item){ addr, len, 0, 1, why };
+	rd->items[rd->nitems++] = (struct item){ addr, len, 0, kind, why, rd->lo, rd->hi };
+}
+
+static void queue_hole(struct reader *rd, uint64_t addr, uint64_t len, enum memread_hole why)
+{
+	queue_hole_kind(rd, addr, len, why, 1);
 }
 
 static void queue_run(struct reader *rd, uint64_t addr, uint64_t len)
@@ -456,7 +487,7 @@ static void queue_run(struct reader *rd, uint64_t addr, uint64_t len)
 		take = BOUNCE - rd->used;
 		if (take > len)
 			take = len;
-		rd->items[rd->nitems++] = (struct item){ addr, take, rd->used, 0, 0 };
+		rd->items[rd->nitems++] = (struct item){ addr, take, rd->used, 0, 0, rd->lo, rd->hi };
 		rd->ndata++;
 		rd->used += (size_t)take;
 		addr += take;
@@ -559,45 +590,54 @@ static int walk_window(struct reader *rd, int pm_fd, uint64_t ws, uint64_t we)
 	return 0;
 }
 
-int memread_range(const struct procfs *p, const struct snapshot *s, uint64_t start,
-		  uint64_t end, const struct memread_opts *o, const struct memread_sink *sink,
-		  struct memread_stats *st, struct rw_err *err)
+struct memread_reader *memread_reader_new(const struct procfs *p)
 {
-	struct reader *rd;
-	uint64_t cursor;
-	int pm_fd, rc = 0;
+	struct memread_reader *mr = xcalloc(1, sizeof(*mr));
 
-	memset(st, 0, sizeof(*st));
-	if (end <= start)
-		return rw_err_set(err, EINVAL, "empty range");
-	{
-		uint64_t lo = start, hi = end;
-		start &= ~(PAGE - 1);
-		/* Rounding up must not wrap: no user mapping reaches the last page below 2^64
-		 * (x86_64 user space ends at 2^47, [vsyscall] below 2^64 - 2^22). */
-		end = end > UINT64_MAX - (PAGE - 1) ? UINT64_MAX & ~(PAGE - 1)
-						    : (end + PAGE - 1) & ~(PAGE - 1);
-		pm_fd = procfs_openat(p, "pagemap", err);
-		if (pm_fd == -ESRCH) {
-			st->exited = 1;
-			return rw_err_set(err, ESRCH, "process %d exited during the read", (int)p->pid);
-		}
-		if (pm_fd < 0)
-			return pm_fd;
-		rd = xcalloc(1, sizeof(*rd));
-		rd->lo = lo;
-		rd->hi = hi;
+	mr->p = p;
+	mr->pm_fd = -1;
+	mr->mem_fd = -1;
+	return mr;
+}
+
+void memread_reader_free(struct memread_reader *mr)
+{
+	if (!mr)
+		return;
+	if (mr->pm_fd >= 0)
+		close(mr->pm_fd);
+	if (mr->mem_fd >= 0)
+		close(mr->mem_fd);
+	free(mr->buf[0]);
+	free(mr->buf[1]);
+	free(mr);
+}
+
+/* First region that ends above addr (s is sorted and disjoint). */
+static size_t first_region(const struct snapshot *s, uint64_t addr)
+{
+	size_t lo = 0, hi = s->count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->regions[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	rd->p = p;
-	rd->sink = sink;
-	rd->opts = o;
-	rd->st = st;
-	rd->mem_fd = -1;
-	rd->buf = xmalloc(BOUNCE);
-	if (end - start > BOUNCE && (sink->data || sink->hole) && !getenv("RW_NO_READER_THREAD"))
-		rd->dl = deliverer_start(sink, rd->buf);
-	cursor = start;
-	for (size_t i = 0; i < s->count && cursor < end && !rd->exited; i++) {
+	return lo;
+}
+
+/* Queue [start, end) (start page-aligned, end rounded up; clipped to rd->lo/hi), region by
+ * region. Returns 0, or -errno of a pagemap failure (err set, rd->error set). */
+static int queue_range(struct reader *rd, const struct snapshot *s, uint64_t start, uint64_t end,
+		       const struct memread_opts *o, struct rw_err *err)
+{
+	struct memread_stats *st = rd->st;
+	uint64_t cursor = start;
+	int rc = 0;
+
+	for (size_t i = first_region(s, start); i < s->count && cursor < end && !rd->exited; i++) {
 		const struct region *r = &s->regions[i];
 		uint64_t rs, re;
 		const char *why;
@@ -623,12 +663,12 @@ int memread_range(const struct procfs *p, const struct snapshot *s, uint64_t sta
 					re = ws;
 					break;
 				}
-				rc = walk_window(rd, pm_fd, ws, we);
+				rc = walk_window(rd, rd->mr->pm_fd, ws, we);
 				if (rc == -ESRCH) {
 					rd->exited = 1;
 					rc = 0;
 				} else if (rc) {
-					rw_err_set(err, -rc, "reading /proc/%d/pagemap: %s", (int)p->pid,
+					rw_err_set(err, -rc, "reading /proc/%d/pagemap: %s", (int)rd->p->pid,
 						   strerror(-rc));
 					rd->error = -rc;
 					break;
@@ -643,6 +683,68 @@ int memread_range(const struct procfs *p, const struct snapshot *s, uint64_t sta
 		cursor = end;            /* what was not read is not reported as holes */
 	if (!rc && !rd->exited)
 		queue_hole(rd, cursor, end - cursor, MEMREAD_HOLE_UNMAPPED);
+	return rc;
+}
+
+int memread_read(struct memread_reader *mr, const struct snapshot *s, const uint64_t *runs,
+		 size_t nruns, uint64_t gap_hole, const struct memread_opts *o,
+		 const struct memread_sink *sink, struct memread_stats *st, struct rw_err *err)
+{
+	struct reader *rd;
+	const struct procfs *p = mr->p;
+	uint64_t total = 0, prev_end = 0;
+	int rc = 0;
+
+	memset(st, 0, sizeof(*st));
+	if (mr->pm_fd < 0) {
+		mr->pm_fd = procfs_openat(p, "pagemap", err);
+		if (mr->pm_fd == -ESRCH) {
+			mr->pm_fd = -1;
+			st->exited = 1;
+			return rw_err_set(err, ESRCH, "process %d exited during the read", (int)p->pid);
+		}
+		if (mr->pm_fd < 0) {
+			rc = mr->pm_fd;
+			mr->pm_fd = -1;
+			return rc;
+		}
+	}
+	if (!mr->buf[0])
+		mr->buf[0] = xmalloc(BOUNCE);
+	rd = xcalloc(1, sizeof(*rd));
+	rd->p = p;
+	rd->mr = mr;
+	rd->sink = sink;
+	rd->opts = o;
+	rd->st = st;
+	rd->buf = mr->buf[0];
+	for (size_t k = 0; k < nruns; k++)
+		if (runs[2 * k + 1] > runs[2 * k])
+			total += runs[2 * k + 1] - runs[2 * k];
+	if (total > BOUNCE && (sink->data || sink->hole) && !getenv("RW_NO_READER_THREAD"))
+		rd->dl = deliverer_start(sink, mr);
+	for (size_t k = 0; k < nruns && !rd->exited && !rc && !st->truncated; k++) {
+		uint64_t lo = runs[2 * k], hi = runs[2 * k + 1], start, end;
+
+		if (hi <= lo)
+			continue;
+		/* Pieces apart are not one stream: a hole between them (clipped to gap_hole) ends
+		 * strings and grep windows without making an analysis walk a wide gap. */
+		if (k && gap_hole && lo > prev_end) {
+			rd->lo = prev_end;
+			rd->hi = prev_end + (lo - prev_end < gap_hole ? lo - prev_end : gap_hole);
+			queue_hole_kind(rd, rd->lo, rd->hi - rd->lo, MEMREAD_HOLE_SKIPPED, ITEM_GAP);
+		}
+		prev_end = hi;
+		start = lo & ~(PAGE - 1);
+		/* Rounding up must not wrap: no user mapping reaches the last page below 2^64
+		 * (x86_64 user space ends at 2^47, [vsyscall] below 2^64 - 2^22). */
+		end = hi > UINT64_MAX - (PAGE - 1) ? UINT64_MAX & ~(PAGE - 1)
+						   : (hi + PAGE - 1) & ~(PAGE - 1);
+		rd->lo = lo;
+		rd->hi = hi;
+		rc = queue_range(rd, s, start, end, o, err);
+	}
 	flush(rd);
 	if (rd->dl)
 		deliverer_finish(rd);
@@ -650,11 +752,25 @@ int memread_range(const struct procfs *p, const struct snapshot *s, uint64_t sta
 		st->exited = 1;
 		rc = rw_err_set(err, ESRCH, "process %d exited during the read", (int)p->pid);
 	}
-	if (rd->mem_fd >= 0)
-		close(rd->mem_fd);
-	close(pm_fd);
-	free(rd->buf);
 	free(rd);
+	return rc;
+}
+
+int memread_range(const struct procfs *p, const struct snapshot *s, uint64_t start,
+		  uint64_t end, const struct memread_opts *o, const struct memread_sink *sink,
+		  struct memread_stats *st, struct rw_err *err)
+{
+	struct memread_reader *mr;
+	uint64_t run[2] = { start, end };
+	int rc;
+
+	if (end <= start) {
+		memset(st, 0, sizeof(*st));
+		return rw_err_set(err, EINVAL, "empty range");
+	}
+	mr = memread_reader_new(p);
+	rc = memread_read(mr, s, run, 1, 0, o, sink, st, err);
+	memread_reader_free(mr);
 	return rc;
 }
 

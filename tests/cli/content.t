@@ -95,7 +95,21 @@ is "$(json_get "$T/sum.json" '$p = $d->{areas}[0]{content}{pointees}; ($p->{read
 is "$(c0 '{pointees}{top_shapes}[0]{text}')" "record n=#" "pointers budget 256K: the record is still named"
 stop_target "$TPID"
 
-# 5. usage
+# 5. the budget is spent: grow_chunks grows in hundreds of 256 KiB mappings (a pool row);
+# with more new pages than --content-budget, the pieces read add up to the budget (whole
+# pages, about 16 pieces: a page per piece at most short of it), never more
+start_target grow_chunks -r 16384 -t 120
+"$RW" watch -p "$TPID" -i 0.3 -n 12 --content --content-budget 16M --json > "$T/c.json" 2> "$T/c.err"
+sum
+diag "grow_chunks: new $(c0 '{new_bytes}') read $(c0 '{read_bytes}') budget $(c0 '{budget}')"
+ok "chunks: more new pages than the budget" test "$(c0 '{new_bytes}')" -gt $((16 << 20))
+is "$(c0 '{sampled} ? 1 : 0')" 1 "chunks: sampled"
+is "$(json_get "$T/sum.json" '$c = $d->{areas}[0]{content}; my $want = $c->{new_bytes} < $c->{budget} ? $c->{new_bytes} : $c->{budget}; ($c->{read_bytes} <= $c->{budget} && $c->{read_bytes} >= $want - 17 * 4096) ? 1 : 0')" 1 "chunks: read_bytes is the budget within a page per piece"
+is "$(c0 '{old_read_bytes} <= $d->{areas}[0]{content}{read_bytes} ? 1 : 0')" 1 "chunks: the old-pages sample is no larger than the new one"
+is "$(c0 '{top_shapes}[0]{text}')" "user_session id=# token=# role=viewer" "chunks: the sample names the record"
+stop_target "$TPID"
+
+# 6. usage
 "$RW" watch -p 1 --grep x > /dev/null 2> "$T/u.err"
 is "$?" 2 "usage: --grep without --content"
 "$RW" watch -p 1 --content --content-budget 1x > /dev/null 2> "$T/u.err"

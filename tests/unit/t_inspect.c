@@ -245,11 +245,119 @@ static void test_pick_random(void)
 	ok(!old_unequal, "... the old-pages sample is of equal size (%d unequal)", old_unequal);
 }
 
+/* The pointer census's table against the rule it replaces: a span first (the row), then the
+ * region holding the address (its kind), else none; [vsyscall] counts as none. */
+static enum inspect_ptr ref_class(const struct snapshot *s, const struct inspect_span *sp, size_t nsp,
+				  uint64_t v)
+{
+	for (size_t i = 0; i < nsp; i++)
+		if (v >= sp[i].start && v < sp[i].end)
+			return INSPECT_PTR_ROW;
+	for (size_t i = 0; i < s->count; i++) {
+		const struct region *r = &s->regions[i];
+		if (v < r->start || v >= r->end || r->start >= (1ull << 47))
+			continue;
+		switch (r->kind) {
+		case KIND_GO_HEAP: return INSPECT_PTR_GO_HEAP;
+		case KIND_HEAP: case KIND_GLIBC_ARENA: return INSPECT_PTR_MALLOC;
+		case KIND_ANON: return INSPECT_PTR_ANON;
+		case KIND_STACK: return INSPECT_PTR_STACK;
+		case KIND_FILE: return INSPECT_PTR_FILE;
+		default: return INSPECT_PTR_OTHER;
+		}
+	}
+	return INSPECT_PTR_NONE;
+}
+
+static void test_ptr_classify(void)
+{
+	static const int kinds[] = { KIND_ANON, KIND_HEAP, KIND_GLIBC_ARENA, KIND_GO_HEAP, KIND_STACK,
+				     KIND_FILE, KIND_SHMEM, KIND_SPECIAL };
+	unsigned seed = 777;
+	int bad = 0, cases = 0;
+	uint64_t hits[INSPECT_PTR_COUNT] = { 0 };
+
+	for (int round = 0; round < 200; round++) {
+		struct snapshot *s = snapshot_new();
+		struct inspect_span sp[8];
+		size_t nsp = 0, nr;
+		uint64_t at = 0x400000, v[512];
+		enum inspect_ptr got[512];
+
+		seed = seed * 1103515245u + 12345u;
+		nr = 1 + (seed >> 16) % 40;
+		for (size_t i = 0; i < nr; i++) {
+			struct region *r = snapshot_add(s);
+			seed = seed * 1103515245u + 12345u;
+			at += PG * ((seed >> 16) % 4);          /* touching or a gap */
+			memset(r, 0, sizeof(*r));
+			r->start = at;
+			r->end = at + PG * (1 + (seed >> 20) % 16);
+			r->kind = (uint8_t)kinds[(seed >> 8) % (sizeof(kinds) / sizeof(kinds[0]))];
+			r->path = "";
+			r->vmflags = "";
+			at = r->end;
+		}
+		if (round % 3 == 0) {                       /* [vsyscall] at the top */
+			struct region *r = snapshot_add(s);
+			memset(r, 0, sizeof(*r));
+			r->start = 0xffffffffff600000ull;
+			r->end = 0xffffffffff601000ull;
+			r->kind = KIND_SPECIAL;
+			r->path = "[vsyscall]";
+			r->vmflags = "";
+		}
+		/* spans: areas of the row, on region bounds or across several, some over a gap */
+		seed = seed * 1103515245u + 12345u;
+		for (size_t k = 0, n = (seed >> 16) % 5; k < n; k++) {
+			size_t a, b;
+			seed = seed * 1103515245u + 12345u;
+			a = (seed >> 16) % nr;
+			b = a + (seed >> 8) % 3;
+			if (b >= nr)
+				b = nr - 1;
+			if (nsp && s->regions[a].start < sp[nsp - 1].end)
+				continue;
+			sp[nsp++] = (struct inspect_span){ k, s->regions[a].start + ((seed & 1) ? PG / 2 : 0),
+							  s->regions[b].end, 0 };
+		}
+		for (size_t i = 0; i < 512; i++) {
+			seed = seed * 1103515245u + 12345u;
+			if (i % 16 == 0)
+				v[i] = (uint64_t)seed << 32 | seed;     /* anywhere */
+			else if (i % 16 == 1)
+				v[i] = 0xffffffffff600000ull + (seed % 4096);
+			else
+				v[i] = 0x400000 - 2 * PG + (uint64_t)(seed >> 4) % (at - 0x400000 + 4 * PG);
+		}
+		/* spans in reverse order: the table sorts them */
+		for (size_t k = 0; k < nsp / 2; k++) {
+			struct inspect_span t = sp[k];
+			sp[k] = sp[nsp - 1 - k];
+			sp[nsp - 1 - k] = t;
+		}
+		inspect_ptr_classify(s, sp, nsp, v, 512, got);
+		for (size_t i = 0; i < 512; i++, cases++) {
+			enum inspect_ptr want = ref_class(s, sp, nsp, v[i]);
+			hits[want]++;
+			if (got[i] != want && bad++ < 5)
+				printf("# round %d: %#llx: got %s, want %s\n", round, (unsigned long long)v[i],
+				     inspect_ptr_name(got[i]), inspect_ptr_name(want));
+		}
+		snapshot_free(s);
+	}
+	is_u64((uint64_t)bad, 0, "pointer census table: %d words classified as by the rule", cases);
+	ok(hits[INSPECT_PTR_ROW] > 1000 && hits[INSPECT_PTR_NONE] > 1000 && hits[INSPECT_PTR_ANON] > 100 &&
+	   hits[INSPECT_PTR_MALLOC] > 100 && hits[INSPECT_PTR_OTHER] > 100,
+	   "... the cases cover the row, none, and several kinds");
+}
+
 int main(void)
 {
 	test_split();
 	test_split_random();
 	test_pick();
 	test_pick_random();
+	test_ptr_classify();
 	return done_testing();
 }

@@ -207,6 +207,142 @@ static void test_resolve_errors(pid_t pid)
 	procfs_close(&p);
 }
 
+/* memread_read: many ranges through one reader, as one stream. */
+struct ev_log {
+	uint64_t addr[64], len[64];
+	int why[64];                /* -1: data */
+	size_t n;
+	uint64_t data_bytes;
+	unsigned char *copy;        /* [copy_base, copy_base + copy_size) */
+	uint64_t copy_base, copy_size;
+};
+
+static void log_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t len)
+{
+	struct ev_log *l = ctx;
+	if (l->n < 64) {
+		l->addr[l->n] = addr;
+		l->len[l->n] = len;
+		l->why[l->n++] = -1;
+	}
+	l->data_bytes += len;
+	if (l->copy && addr >= l->copy_base && addr + len <= l->copy_base + l->copy_size)
+		memcpy(l->copy + (addr - l->copy_base), buf, len);
+}
+
+static void log_hole(void *ctx, uint64_t addr, uint64_t len, enum memread_hole why)
+{
+	struct ev_log *l = ctx;
+	if (l->n < 64) {
+		l->addr[l->n] = addr;
+		l->len[l->n] = len;
+		l->why[l->n++] = (int)why;
+	}
+}
+
+/* Events in order, not overlapping, each inside one of the runs or a gap hole right after
+ * one (at most gap bytes, SKIPPED). */
+static int log_fits(const struct ev_log *l, const uint64_t *runs, size_t nruns, uint64_t gap)
+{
+	uint64_t at = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		int inside = 0;
+		if (l->addr[i] < at || !l->len[i])
+			return 0;
+		for (size_t k = 0; k < nruns; k++) {
+			if (l->addr[i] >= runs[2 * k] && l->addr[i] + l->len[i] <= runs[2 * k + 1])
+				inside = 1;
+			if (k + 1 < nruns && l->why[i] == MEMREAD_HOLE_SKIPPED && l->addr[i] == runs[2 * k + 1] &&
+			    l->len[i] <= gap && l->addr[i] + l->len[i] <= runs[2 * k + 2])
+				inside = 1;
+		}
+		if (!inside)
+			return 0;
+		at = l->addr[i] + l->len[i];
+	}
+	return 1;
+}
+
+static void test_reader(pid_t pid, const struct child_addrs *ca)
+{
+	struct procfs p;
+	struct snapshot *s;
+	struct rw_err err;
+	struct memread_reader *mr;
+	struct memread_stats st, st1;
+	struct ev_log l;
+	struct memread_sink sink = { log_data, log_hole, &l };
+	uint64_t a[8], b[8], runs[8];
+	int rc;
+
+	unsetenv("RW_NO_PAGEMAP_SCAN");
+	procfs_open(pid, &p, NULL);
+	snapfile_capture(&p, &s, NULL);
+	/* big: page 0 and the next (not present); from inside page 99 to the end of page 100
+	 * (99 not present, 100 'B' with "edge" at its end); guard: pages 7..10 (8 PROT_NONE, 3 read) */
+	a[0] = ca->big; a[1] = ca->big + 2 * PG;
+	a[2] = ca->big + 99 * PG + 100; a[3] = ca->big + 101 * PG;
+	b[0] = ca->guard + 7 * PG; b[1] = ca->guard + 11 * PG;
+	if (ca->big < ca->guard) {
+		memcpy(runs, a, 4 * sizeof(*a));
+		memcpy(runs + 4, b, 2 * sizeof(*b));
+	} else {
+		memcpy(runs, b, 2 * sizeof(*b));
+		memcpy(runs + 2, a, 4 * sizeof(*a));
+	}
+	mr = memread_reader_new(&p);
+	for (int pass = 0; pass < 2; pass++) {
+		memset(&l, 0, sizeof(l));
+		l.copy_base = ca->big + 100 * PG;
+		l.copy_size = PG;
+		l.copy = malloc(PG);
+		memset(l.copy, '.', PG);
+		rc = memread_read(mr, s, runs, 3, PG, NULL, &sink, &st, &err);
+		ok(rc == 0, "reader pass %d: three ranges read", pass);
+		is_u64(st.bytes_read, 2 * PG + 3 * PG, "pass %d: the present pages only (2 of big, 3 of guard)", pass);
+		is_u64(l.data_bytes, PG + PG + 3 * PG, "pass %d: data delivered within the ranges", pass);
+		is_u64(st.pages[MEMREAD_HOLE_SKIPPED], 1, "pass %d: the PROT_NONE page is the one skipped page counted (gaps between ranges are not)", pass);
+		is_u64(st.pages[MEMREAD_HOLE_NOT_PRESENT], 2, "pass %d: pages 1 and 99 not present", pass);
+		ok(log_fits(&l, runs, 3, PG), "pass %d: events in order, inside the ranges or a gap hole after one", pass);
+		ok(l.copy[0] == 'B' && !memcmp(l.copy + 4090, "edge", 4), "pass %d: bytes land at their addresses", pass);
+		free(l.copy);
+	}
+	/* the same ranges one by one through memread_range: the same bytes and pages */
+	{
+		uint64_t bytes = 0, skipped = 0;
+		for (int k = 0; k < 3; k++) {
+			memset(&l, 0, sizeof(l));
+			memread_range(&p, s, runs[2 * k], runs[2 * k + 1], NULL, &sink, &st1, &err);
+			bytes += st1.bytes_read;
+			skipped += st1.pages[MEMREAD_HOLE_SKIPPED];
+		}
+		is_u64(bytes, st.bytes_read, "memread_range one by one reads the same bytes");
+		is_u64(skipped, st.pages[MEMREAD_HOLE_SKIPPED], "... and skips the same pages");
+	}
+	/* past one bounce buffer (the delivering thread), and without it */
+	for (int thr = 0; thr < 2; thr++) {
+		uint64_t r2[4] = { ca->big, ca->big + (64ULL << 20), 0, 0 };
+		if (thr)
+			setenv("RW_NO_READER_THREAD", "1", 1);
+		r2[2] = ca->guard;
+		r2[3] = ca->guard + 16 * PG;
+		if (ca->guard < ca->big) {
+			uint64_t t0 = r2[0], t1 = r2[1];
+			r2[0] = r2[2]; r2[1] = r2[3]; r2[2] = t0; r2[3] = t1;
+		}
+		memset(&l, 0, sizeof(l));
+		rc = memread_read(mr, s, r2, 2, 0, NULL, &sink, &st, &err);
+		ok(rc == 0 && st.bytes_read == 3 * PG + 15 * PG && l.data_bytes == 18 * PG,
+		   "64 MiB and the guard mapping in one read%s: 18 pages", thr ? " (no reader thread)" : "");
+		ok(log_fits(&l, r2, 2, 0), "... in order, no gap holes when gap_hole is 0");
+	}
+	unsetenv("RW_NO_READER_THREAD");
+	memread_reader_free(mr);
+	snapshot_free(s);
+	procfs_close(&p);
+}
+
 int main(void)
 {
 	struct child_addrs ca;
@@ -216,6 +352,7 @@ int main(void)
 	test_sparse(pid, &ca, 0);
 	test_guard(pid, &ca);
 	test_resolve_errors(pid);
+	test_reader(pid, &ca);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	return done_testing();

@@ -104,11 +104,14 @@ fi
 # Torn reads in a snapshot: counted on its closing line, accepted by diff with one note.
 start_target grow_fast -a 8 -m 16 -t 60
 fpid=$TPID
+# the other side of the diffs (torn or not: the first of the loop may be the torn one, and
+# a file diffed with itself is refused)
+"$RW" snap -p "$fpid" -o "$T/ref.snap"
 torn=0; bad=0; i=0
 while [ $i -lt 300 ]; do
 	i=$((i + 1))
 	"$RW" snap -p "$fpid" -o "$T/f$i.snap" || bad=$((bad + 1))
-	[ $i -le 2 ] || rm -f "$T/f$((i - 1)).snap"
+	rm -f "$T/f$((i - 1)).snap"
 	t=$(sed -n 's/^# end [0-9]* regions, \([0-9]*\) torn$/\1/p' "$T/f$i.snap")
 	[ -n "$t" ] || bad=$((bad + 1))
 	if [ "${t:-0}" -gt 0 ]; then torn=$i; break; fi
@@ -116,10 +119,10 @@ done
 stop_target "$fpid"
 is "$bad" 0 "torn: every snap of fast-growing mappings succeeds and ends with its '# end' line"
 if [ $torn -gt 0 ]; then
-	"$RW" diff "$T/f1.snap" "$T/f$torn.snap" > /dev/null 2> "$T/err"
+	"$RW" diff "$T/ref.snap" "$T/f$torn.snap" > /dev/null 2> "$T/err"
 	is "$?" 0 "torn: diff accepts a snapshot with torn records"
 	like "$(cat "$T/err")" "f$torn.snap: [0-9]+ torn records? \(a mapping changed" "torn: ... with one line saying how many"
-	"$RW" diff --json "$T/f1.snap" "$T/f$torn.snap" > "$T/d.json" 2>/dev/null
+	"$RW" diff --json "$T/ref.snap" "$T/f$torn.snap" > "$T/d.json" 2>/dev/null
 	is "$(json_get "$T/d.json" '$d->{b}{torn_records}')" "$(sed -n 's/^# end [0-9]* regions, \([0-9]*\) torn$/\1/p' "$T/f$torn.snap")" \
 		"torn: diff --json torn_records matches the snapshot's end line"
 else

@@ -361,28 +361,6 @@ echo "== watch --content: census speed and the CPU it adds =="
 # that read and its analyses (content.wall_ms.new in the JSON); the share is the first
 # row's delta over the process's anonymous growth; the top shape is what 'what grew'
 # names first (the pointee shape when the row's words were followed one hop).
-cat > "$T/leak.py" <<'EOF'
-import os, sys, time
-cache, i, per_tick = [], 0, int(sys.argv[1]) * 1024 // 10 // 110
-print(f"ready pid={os.getpid()} addr=0x0", flush=True)
-t = time.monotonic()
-while True:
-    for _ in range(per_tick):
-        cache.append(f"user_session id={i} token={(i * 2654435761) & 0xffffffff:08x} role=viewer")
-        i += 1
-    t += 0.1
-    time.sleep(max(0, t - time.monotonic()))
-EOF
-cat > "$T/leak.js" <<'EOF'
-const cache = [], perTick = Math.floor(Number(process.argv[2]) * 1024 / 10 / 80);
-let i = 0;
-console.log(`ready pid=${process.pid} addr=0x0`);
-setInterval(() => {
-  for (let k = 0; k < perTick; k++, i++)
-    cache.push(JSON.stringify({ user_session: i,
-      token: ((i * 2654435761) >>> 0).toString(16).padStart(8, "0"), role: "viewer" }));
-}, 100);
-EOF
 start_cmd() { # NAME CMD... -> $tpid (from the ready line: an interpreter may be behind a shim)
 	shift
 	"$@" > "$T/ready" 2>/dev/null &
@@ -419,8 +397,8 @@ start pointer_array -r 2048 -t 600;            content_row pointer_array
 start grow_threads -n 3 -r 4096 -t 600;        content_row grow_threads
 if [ -x "$FIX/go_leak" ]; then start go_leak -r 2048 -t 600; content_row go/leak; fi
 if [ -x "$FIX/go_cgoleak" ]; then start go_cgoleak -r 2048 -t 600; content_row go/cgoleak; fi
-if command -v python3 > /dev/null; then start_cmd python3 python3 "$T/leak.py" 2048; content_row python3; fi
-if command -v node > /dev/null; then start_cmd node node "$T/leak.js" 2048; content_row node; fi
+if command -v python3 > /dev/null; then start_cmd python3 python3 "$top/fixtures/targets/runtimes/leak.py" -r 2048 -t 600; content_row python3; fi
+if command -v node > /dev/null; then start_cmd node node "$top/fixtures/targets/runtimes/leak.js" -r 2048 -t 600; content_row node; fi
 # fast growth: 64 MiB/s for 4 s, all of it read (budget 512M)
 start grow_mmap -r 65536 -m 1024 -t 600;       content_row "grow_mmap 64M/s" --content-budget 512M
 # the floor: the analyses alone (dump --top 20 --histogram: strings, shapes, histogram) over

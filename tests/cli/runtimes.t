@@ -73,19 +73,7 @@ done
 
 # python3: a list cache of strings (pymalloc arenas and the list's array)
 if command -v python3 > /dev/null 2>&1; then
-	cat > "$T/leak.py" <<'EOF'
-import os, sys, time
-cache, i, per_tick = [], 0, 2048 * 1024 // 10 // 110
-print(f"ready pid={os.getpid()} addr=0x0", flush=True)
-t, end = time.monotonic(), time.monotonic() + 120
-while time.monotonic() < end:
-    for _ in range(per_tick):
-        cache.append(f"user_session id={i} token={(i * 2654435761) & 0xffffffff:08x} role=viewer")
-        i += 1
-    t += 0.1
-    time.sleep(max(0, t - time.monotonic()))
-EOF
-	start_cmd python3 python3 "$T/leak.py"
+	start_cmd python3 python3 "$RW_TOP/fixtures/targets/runtimes/leak.py" -r 2048 -t 120
 	check python3 "$REC"
 	stop_target "$TPID"
 else
@@ -96,18 +84,7 @@ fi
 # (the shapes are '{"user_session":#,"token":"#' and '#","role":"viewer"}'), so the check is
 # on the first piece.
 if command -v node > /dev/null 2>&1; then
-	cat > "$T/leak.js" <<'EOF'
-const cache = [], perTick = Math.floor(2048 * 1024 / 10 / 80);
-let i = 0;
-console.log(`ready pid=${process.pid} addr=0x0`);
-setInterval(() => {
-  for (let k = 0; k < perTick; k++, i++)
-    cache.push(JSON.stringify({ user_session: i,
-      token: ((i * 2654435761) >>> 0).toString(16).padStart(8, "0"), role: "viewer" }));
-}, 100);
-setTimeout(() => process.exit(0), 120000);
-EOF
-	start_cmd node node "$T/leak.js"
+	start_cmd node node "$RW_TOP/fixtures/targets/runtimes/leak.js" -r 2048 -t 120
 	check node '^\{"user_session":#,"token":"'
 	stop_target "$TPID"
 else

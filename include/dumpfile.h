@@ -49,4 +49,23 @@ int dumpfile_write_manifest(const char *path, const struct dump_info *info, int 
 int dumpfile_commit(struct dumpfile *d, char *tmp, const char *out, const struct dump_info *info,
 		    int force, struct rw_err *err);
 
+/* What a dump reads: sorted, disjoint address ranges (touching or overlapping ones are
+ * joined as they are added, which must be in address order). */
+struct dumpfile_ranges {
+	uint64_t (*r)[2];
+	size_t n, cap;
+};
+void dumpfile_ranges_add(struct dumpfile_ranges *rs, uint64_t start, uint64_t end);
+/* The area holding addr in snap, as `--region ADDR` resolves it (the touching pieces of one
+ * reservation), added to rs. Returns 1, or 0 when it is gone from the map. */
+int dumpfile_ranges_add_area(struct dumpfile_ranges *rs, const struct snapshot *snap, uint64_t addr);
+void dumpfile_ranges_free(struct dumpfile_ranges *rs);
+
+/* Read every range of rs into sink, in address order: the gaps between them are holes for
+ * the analyses (MEMREAD_HOLE_UNMAPPED: a string does not run across them) but are not
+ * counted as pages. st is the sum over the ranges. Stops at the first error (-errno). */
+int dumpfile_read_ranges(const struct procfs *p, const struct snapshot *snap,
+			 const struct dumpfile_ranges *rs, const struct memread_opts *mo,
+			 const struct memread_sink *sink, struct memread_stats *st, struct rw_err *err);
+
 #endif

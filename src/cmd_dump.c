@@ -60,50 +60,11 @@ void cmd_dump_help(FILE *fp)
 		cli_analysis_help);
 }
 
-/* What --region names: one range, or the members of a pool (sorted, disjoint). */
-struct ranges {
-	uint64_t (*r)[2];
-	size_t n, cap;
-};
-
-static void ranges_add(struct ranges *rs, uint64_t start, uint64_t end)
-{
-	if (rs->n && start <= rs->r[rs->n - 1][1]) {       /* touching or overlapping: join */
-		if (end > rs->r[rs->n - 1][1])
-			rs->r[rs->n - 1][1] = end;
-		return;
-	}
-	if (rs->n == rs->cap) {
-		rs->cap = rs->cap ? rs->cap * 2 : 8;
-		rs->r = xreallocarray(rs->r, rs->cap, sizeof(*rs->r));
-	}
-	rs->r[rs->n][0] = start;
-	rs->r[rs->n][1] = end;
-	rs->n++;
-}
-
-/* The area holding addr in the fresh map (the touching pieces of one reservation), added
- * to rs; 0 if it is gone from the map. */
-static int add_area_at(const struct snapshot *snap, uint64_t addr, struct ranges *rs)
-{
-	char spec[32];
-	uint64_t s, e;
-	size_t first;
-
-	if (snapshot_find(snap, addr) < 0)
-		return 0;
-	snprintf(spec, sizeof(spec), "0x%llx", (unsigned long long)addr);
-	if (memread_resolve(snap, spec, &s, &e, &first, NULL))
-		return 0;
-	ranges_add(rs, s, e);
-	return 1;
-}
-
 #define NEW_MAX_RUNS (1u << 18)          /* present runs kept for --new: 4 MiB */
 
 /* Add the present runs of [start, end) (pagemap only: nothing is read) to rs, which must
  * stay in address order. -ENOSPC past NEW_MAX_RUNS. */
-static int add_present(const struct procfs *p, uint64_t start, uint64_t end, struct ranges *rs,
+static int add_present(const struct procfs *p, uint64_t start, uint64_t end, struct dumpfile_ranges *rs,
 		       struct rw_err *err)
 {
 	uint64_t *runs = xmalloc(2 * sizeof(*runs) * 4096);
@@ -116,7 +77,7 @@ static int add_present(const struct procfs *p, uint64_t start, uint64_t end, str
 		if (rc && rc != -ENOSPC)
 			break;
 		for (size_t i = 0; i < n; i++)
-			ranges_add(rs, runs[2 * i], runs[2 * i + 1]);
+			dumpfile_ranges_add(rs, runs[2 * i], runs[2 * i + 1]);
 		if (rs->n > NEW_MAX_RUNS) {
 			rc = rw_err_set(err, ENOSPC, "--new: more than %u runs of present pages",
 					NEW_MAX_RUNS);
@@ -134,10 +95,10 @@ static int add_present(const struct procfs *p, uint64_t start, uint64_t end, str
 }
 
 /* out = the present runs of rs now, less those in base (both in address order). */
-static int subtract_new(const struct procfs *p, const struct ranges *rs, const struct ranges *base,
-			struct ranges *out, struct rw_err *err)
+static int subtract_new(const struct procfs *p, const struct dumpfile_ranges *rs, const struct dumpfile_ranges *base,
+			struct dumpfile_ranges *out, struct rw_err *err)
 {
-	struct ranges now = { NULL, 0, 0 };
+	struct dumpfile_ranges now = { 0 };
 	size_t j = 0;
 	int rc = 0;
 
@@ -149,12 +110,12 @@ static int subtract_new(const struct procfs *p, const struct ranges *rs, const s
 			j++;
 		for (size_t k = j; k < base->n && base->r[k][0] < e && s < e; k++) {
 			if (base->r[k][0] > s)
-				ranges_add(out, s, base->r[k][0]);
+				dumpfile_ranges_add(out, s, base->r[k][0]);
 			if (base->r[k][1] > s)
 				s = base->r[k][1];
 		}
 		if (s < e)
-			ranges_add(out, s, e);
+			dumpfile_ranges_add(out, s, e);
 	}
 	free(now.r);
 	return rc;
@@ -165,7 +126,7 @@ static int subtract_new(const struct procfs *p, const struct ranges *rs, const s
  * moved or vanished since its last sample (mremap, munmap) is picked again from a new
  * sample, up to 3 times. Leaves the fresh snapshot in *snap. */
 static int resolve_top(const struct procfs *p, pid_t pid, struct snapshot **snap,
-		       struct ranges *rs, struct ranges *base, struct rw_err *err)
+		       struct dumpfile_ranges *rs, struct dumpfile_ranges *base, struct rw_err *err)
 {
 	struct watch w;
 	struct watch_opts wo = { pid, 0.25, 2.0, 0 };
@@ -208,9 +169,9 @@ static int resolve_top(const struct procfs *p, pid_t pid, struct snapshot **snap
 		rs->n = 0;
 		if (pool) {
 			for (size_t i = 0; i < pool->nmembers; i++)
-				gone += !add_area_at(*snap, pool->members[i]->start, rs);
+				gone += !dumpfile_ranges_add_area(rs, *snap, pool->members[i]->start);
 		} else {
-			gone = !add_area_at(*snap, a->start, rs);
+			gone = !dumpfile_ranges_add_area(rs, *snap, a->start);
 		}
 		if (rs->n) {
 			fprintf(stderr, "regionwatch: dump: --region top: %llx-%llx (%s %s, %s/s over "
@@ -242,36 +203,6 @@ static int resolve_top(const struct procfs *p, pid_t pid, struct snapshot **snap
 	return rc;
 }
 
-/* Read every range into the same sink, in address order: the gaps between them are holes
- * for the analyses (a string does not run across them) but are not counted as pages. */
-static int read_ranges(const struct procfs *p, const struct snapshot *snap, const struct ranges *rs,
-		       const struct memread_opts *mo, const struct memread_sink *sink,
-		       struct memread_stats *st, struct rw_err *err)
-{
-	struct memread_stats one;
-	int r = 0;
-
-	memset(st, 0, sizeof(*st));
-	for (size_t i = 0; i < rs->n && !r; i++) {
-		if (i && sink->hole)
-			sink->hole(sink->ctx, rs->r[i - 1][1], rs->r[i][0] - rs->r[i - 1][1],
-				   MEMREAD_HOLE_UNMAPPED);
-		r = memread_range(p, snap, rs->r[i][0], rs->r[i][1], mo, sink, &one, err);
-		st->bytes_read += one.bytes_read;
-		st->pages_present += one.pages_present;
-		for (int h = 0; h < MEMREAD_HOLE_COUNT; h++)
-			st->pages[h] += one.pages[h];
-		st->runs += one.runs;
-		st->syscalls += one.syscalls;
-		st->used_pagemap_scan |= one.used_pagemap_scan;
-		st->used_proc_mem |= one.used_proc_mem;
-		st->exited |= one.exited;
-		st->truncated |= one.truncated;
-		if (one.truncated)
-			st->stopped_at = one.stopped_at;
-	}
-	return r;
-}
 
 
 enum { OPT_FORCE = CLI_OPT_OWN, OPT_FREEZE, OPT_DONTDUMP, OPT_NEW };
@@ -302,7 +233,7 @@ static int check_output(const struct cli_ctx *cx, const char *out, int force)
 /* --region SPEC against a fresh map (top: the growing area, resolved again before the
  * read). Leaves the map in *snap. Exit status or 0. */
 static int resolve_spec(const struct cli_ctx *cx, const struct procfs *p, const char *spec,
-			struct snapshot **snap, struct ranges *rs, struct ranges *base)
+			struct snapshot **snap, struct dumpfile_ranges *rs, struct dumpfile_ranges *base)
 {
 	struct rw_err err;
 	uint64_t start, end;
@@ -316,7 +247,7 @@ static int resolve_spec(const struct cli_ctx *cx, const struct procfs *p, const 
 	else if ((r = memread_resolve(*snap, spec, &start, &end, &first, &err)))
 		r = r == -EINVAL ? RW_EXIT_USAGE : RW_EXIT_FAIL;
 	else
-		ranges_add(rs, start, end);
+		dumpfile_ranges_add(rs, start, end);
 	if (!r && base && strcmp(spec, "top")) {
 		/* --new on a named range: its present pages now, a watch as short as top's, then
 		 * the range again in a fresh map (a growing area has grown: [heap]'s end moves) */
@@ -332,7 +263,7 @@ static int resolve_spec(const struct cli_ctx *cx, const struct procfs *p, const 
 			else if ((r = memread_resolve(*snap, spec, &start, &end, &first, &err)))
 				r = r == -EINVAL ? RW_EXIT_USAGE : RW_EXIT_FAIL;
 			else
-				ranges_add(rs, start, end);
+				dumpfile_ranges_add(rs, start, end);
 		}
 	}
 	if (r)
@@ -408,7 +339,7 @@ int cmd_dump(struct cli_ctx *cx, int argc, char **argv)
 	struct snapshot *snap = NULL;
 	struct rw_err err;
 	uint64_t start, end;
-	struct ranges rs = { NULL, 0, 0 }, base = { NULL, 0, 0 }, fresh = { NULL, 0, 0 };
+	struct dumpfile_ranges rs = { 0 }, base = { 0 }, fresh = { 0 };
 	struct target_freeze frz;
 	int frozen = 0;
 	struct dumpfile dc;
@@ -497,7 +428,7 @@ int cmd_dump(struct cli_ctx *cx, int argc, char **argv)
 			fresh.n, fresh.n == 1 ? "" : "s");
 		free(rs.r);
 		rs = fresh;
-		fresh = (struct ranges){ NULL, 0, 0 };
+		fresh = (struct dumpfile_ranges){ 0 };
 	}
 	ao.base = start;
 	ao.size = end - start;
@@ -554,7 +485,7 @@ int cmd_dump(struct cli_ctx *cx, int argc, char **argv)
 	}
 	target_test_pause("reading");
 	t0 = now_mono();
-	r = read_ranges(&p, snap, &rs, &mo, &sink, &st, &err);
+	r = dumpfile_read_ranges(&p, snap, &rs, &mo, &sink, &st, &err);
 	if (dc.an)
 		analysis_finish(dc.an);
 	t1 = now_mono();

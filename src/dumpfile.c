@@ -2,6 +2,7 @@
 #include "dumpfile.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,4 +142,70 @@ int dumpfile_commit(struct dumpfile *d, char *tmp, const char *out, const struct
 		return e;
 	}
 	return 0;
+}
+
+void dumpfile_ranges_add(struct dumpfile_ranges *rs, uint64_t start, uint64_t end)
+{
+	if (rs->n && start <= rs->r[rs->n - 1][1]) {       /* touching or overlapping: join */
+		if (end > rs->r[rs->n - 1][1])
+			rs->r[rs->n - 1][1] = end;
+		return;
+	}
+	if (rs->n == rs->cap) {
+		rs->cap = rs->cap ? rs->cap * 2 : 8;
+		rs->r = xreallocarray(rs->r, rs->cap, sizeof(*rs->r));
+	}
+	rs->r[rs->n][0] = start;
+	rs->r[rs->n][1] = end;
+	rs->n++;
+}
+
+int dumpfile_ranges_add_area(struct dumpfile_ranges *rs, const struct snapshot *snap, uint64_t addr)
+{
+	char spec[32];
+	uint64_t s, e;
+	size_t first;
+
+	if (snapshot_find(snap, addr) < 0)
+		return 0;
+	snprintf(spec, sizeof(spec), "0x%llx", (unsigned long long)addr);
+	if (memread_resolve(snap, spec, &s, &e, &first, NULL))
+		return 0;
+	dumpfile_ranges_add(rs, s, e);
+	return 1;
+}
+
+void dumpfile_ranges_free(struct dumpfile_ranges *rs)
+{
+	free(rs->r);
+	memset(rs, 0, sizeof(*rs));
+}
+
+int dumpfile_read_ranges(const struct procfs *p, const struct snapshot *snap,
+			 const struct dumpfile_ranges *rs, const struct memread_opts *mo,
+			 const struct memread_sink *sink, struct memread_stats *st, struct rw_err *err)
+{
+	struct memread_stats one;
+	int r = 0;
+
+	memset(st, 0, sizeof(*st));
+	for (size_t i = 0; i < rs->n && !r; i++) {
+		if (i && sink->hole)
+			sink->hole(sink->ctx, rs->r[i - 1][1], rs->r[i][0] - rs->r[i - 1][1],
+				   MEMREAD_HOLE_UNMAPPED);
+		r = memread_range(p, snap, rs->r[i][0], rs->r[i][1], mo, sink, &one, err);
+		st->bytes_read += one.bytes_read;
+		st->pages_present += one.pages_present;
+		for (int h = 0; h < MEMREAD_HOLE_COUNT; h++)
+			st->pages[h] += one.pages[h];
+		st->runs += one.runs;
+		st->syscalls += one.syscalls;
+		st->used_pagemap_scan |= one.used_pagemap_scan;
+		st->used_proc_mem |= one.used_proc_mem;
+		st->exited |= one.exited;
+		st->truncated |= one.truncated;
+		if (one.truncated)
+			st->stopped_at = one.stopped_at;
+	}
+	return r;
 }

@@ -487,80 +487,36 @@ static unsigned dump_ask(struct ui *u)
 	return ui_prompt_open(u, PROMPT_DUMP, label, name);
 }
 
-/* What d dumps: sorted, disjoint ranges (touching ones joined). */
-struct dump_ranges {
-	uint64_t (*r)[2];
-	size_t n, cap;
-	size_t gone;                 /* pool members gone from the map since their last sample */
-};
-
-static void ranges_add(struct dump_ranges *rs, uint64_t start, uint64_t end)
-{
-	if (rs->n && start <= rs->r[rs->n - 1][1]) {
-		if (end > rs->r[rs->n - 1][1])
-			rs->r[rs->n - 1][1] = end;
-		return;
-	}
-	if (rs->n == rs->cap) {
-		rs->cap = rs->cap ? rs->cap * 2 : 8;
-		rs->r = xreallocarray(rs->r, rs->cap, sizeof(*rs->r));
-	}
-	rs->r[rs->n][0] = start;
-	rs->r[rs->n][1] = end;
-	rs->n++;
-}
-
 /* The pool's members in the latest sample, each resolved against the fresh map as dump
  * --region top resolves them (the area holding its start: the touching pieces of one
  * reservation, so a member that grew since its sample is read whole). */
-static void pool_ranges(const struct snapshot *snap, const struct pool *pl, struct dump_ranges *rs)
+static size_t pool_ranges(const struct snapshot *snap, const struct pool *pl,
+			  struct dumpfile_ranges *rs)
 {
-	for (size_t i = 0; i < pl->nmembers; i++) {
-		char spec[32];
-		uint64_t s, e;
-		size_t first;
+	size_t gone = 0;
 
-		snprintf(spec, sizeof(spec), "0x%llx", (unsigned long long)pl->members[i]->start);
-		if (snapshot_find(snap, pl->members[i]->start) < 0 ||
-		    memread_resolve(snap, spec, &s, &e, &first, NULL)) {
-			rs->gone++;
-			continue;
-		}
-		ranges_add(rs, s, e);
-	}
+	for (size_t i = 0; i < pl->nmembers; i++)
+		gone += !dumpfile_ranges_add_area(rs, snap, pl->members[i]->start);
+	return gone;      /* members gone from the map since their last sample */
 }
 
 /* Every range into the one file at offset = address - first start; the gaps between
  * ranges are holes of the file and are not read. */
-static int read_ranges(struct ui *u, const struct snapshot *snap, const struct dump_ranges *rs,
+static int read_ranges(struct ui *u, const struct snapshot *snap, const struct dumpfile_ranges *rs,
 		       struct dumpfile *dc, struct memread_stats *st, struct rw_err *err)
 {
 	struct memread_opts mo;
 	struct memread_sink sink = { dumpfile_data, dumpfile_hole, dc };
-	int r = 0;
 
 	memset(&mo, 0, sizeof(mo));
 	mo.run = dumpfile_run;              /* the manifest's runs_read */
 	mo.run_ctx = dc;
-	memset(st, 0, sizeof(*st));
-	for (size_t i = 0; i < rs->n && !r; i++) {
-		struct memread_stats one;
-		memset(&one, 0, sizeof(one));
-		r = memread_range(&u->w.sm.proc, snap, rs->r[i][0], rs->r[i][1], &mo, &sink, &one, err);
-		st->bytes_read += one.bytes_read;
-		st->pages_present += one.pages_present;
-		for (int h = 0; h < MEMREAD_HOLE_COUNT; h++)
-			st->pages[h] += one.pages[h];
-		st->runs += one.runs;
-		st->syscalls += one.syscalls;
-		st->exited |= one.exited;
-	}
-	return r;
+	return dumpfile_read_ranges(&u->w.sm.proc, snap, rs, &mo, &sink, st, err);
 }
 
 /* The status line after a dump: what was written, what was read, what are holes. */
-static void dump_said(struct ui *u, const char *name, const struct pool *pl, const struct dump_ranges *rs,
-		      const struct memread_stats *st)
+static void dump_said(struct ui *u, const char *name, const struct pool *pl,
+		      const struct dumpfile_ranges *rs, size_t gone, const struct memread_stats *st)
 {
 	char rd[32], span[32], holes[200];
 	uint64_t not_read = 0;
@@ -580,8 +536,8 @@ static void dump_said(struct ui *u, const char *name, const struct pool *pl, con
 	fmt_size(rs->r[rs->n - 1][1] - rs->r[0][0], span, sizeof(span));
 	if (pl)
 		ui_set_msg(u, "wrote %s +.json: %zu pool members in %zu range%s, %s read%s; holes: %s",
-			   name, pl->nmembers - rs->gone, rs->n, rs->n == 1 ? "" : "s", rd,
-			   rs->gone ? " (members gone from the map not read)" : "", holes);
+			   name, pl->nmembers - gone, rs->n, rs->n == 1 ? "" : "s", rd,
+			   gone ? " (members gone from the map not read)" : "", holes);
 	else
 		ui_set_msg(u, "wrote %s +.json: %s read of %s; holes: %s", name, rd, span, holes);
 }
@@ -597,7 +553,8 @@ static void dump_to(struct ui *u, const char *name)
 	struct memread_stats st;
 	struct dump_info info;
 	struct dumpfile dc;
-	struct dump_ranges rs = { NULL, 0, 0, 0 };
+	struct dumpfile_ranges rs = { 0 };
+	size_t gone = 0;
 	double t0, t1;
 	int r;
 
@@ -620,10 +577,10 @@ static void dump_to(struct ui *u, const char *name)
 			ui_set_msg(u, "the pool is not in the latest sample: nothing dumped");
 			return;
 		}
-		pool_ranges(snap, pl, &rs);
+		gone = pool_ranges(snap, pl, &rs);
 		if (!rs.n) {
 			ui_set_msg(u, "the pool's members are gone from the map: nothing dumped");
-			free(rs.r);
+			dumpfile_ranges_free(&rs);
 			return;
 		}
 		if (rs.r[rs.n - 1][1] - rs.r[0][0] > UI_DUMP_MAX_SPAN) {
@@ -631,18 +588,18 @@ static void dump_to(struct ui *u, const char *name)
 			ui_set_msg(u, "the pool's members span %s: too far apart for one file at address "
 				   "offsets; expand it (+) and dump a member",
 				   fmt_size(rs.r[rs.n - 1][1] - rs.r[0][0], sp, sizeof(sp)));
-			free(rs.r);
+			dumpfile_ranges_free(&rs);
 			return;
 		}
 	} else {
-		ranges_add(&rs, u->dump_start, u->dump_end);
+		dumpfile_ranges_add(&rs, u->dump_start, u->dump_end);
 	}
 	memset(&dc, 0, sizeof(dc));
 	/* O_TMPFILE + link, as dump -o: nothing is left if we die, nothing is replaced. */
 	dc.fd = tmpfile_open(name, 0600, tmp, sizeof(tmp));   /* dumps hold secrets */
 	if (dc.fd < 0) {
 		ui_set_msg(u, "%s: %s", name, strerror(-dc.fd));
-		free(rs.r);
+		dumpfile_ranges_free(&rs);
 		return;
 	}
 	dc.base = rs.r[0][0];
@@ -671,13 +628,13 @@ static void dump_to(struct ui *u, const char *name)
 		if (dumpfile_commit(&dc, tmp, name, &info, 0, &err))
 			ui_set_msg(u, "dump failed: %s", err.msg);
 		else
-			dump_said(u, name, pl, &rs, &st);
+			dump_said(u, name, pl, &rs, gone, &st);
 	}
 	if (dc.fd >= 0)
 		close(dc.fd);
 	tmpfile_discard(tmp);
 	free(dc.runs);
-	free(rs.r);
+	dumpfile_ranges_free(&rs);
 }
 
 static void move_sel(struct ui *u, long by)

@@ -501,29 +501,78 @@ static int rank_cmp(const void *a, const void *b)
 	return 0;
 }
 
+/* rank_cmp's order, and the entry's index last: a total order, so the result does not
+ * depend on the order the table holds its entries in. */
+static int rank_before(const struct rank *a, const struct rank *b)
+{
+	int c = rank_cmp(a, b);
+	return c ? c < 0 : a->idx < b->idx;
+}
+
+/* heap[0] is the worst of the best k kept so far (a heap on rank_before, reversed). */
+static void heap_down(struct rank *h, size_t k, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, w = i;
+		if (l < k && rank_before(&h[w], &h[l]))
+			w = l;
+		if (r < k && rank_before(&h[w], &h[r]))
+			w = r;
+		if (w == i)
+			return;
+		struct rank tmp = h[i];
+		h[i] = h[w];
+		h[w] = tmp;
+		i = w;
+	}
+}
+
+static int rank_sort_cmp(const void *a, const void *b)
+{
+	return rank_before(a, b) ? -1 : rank_before(b, a);
+}
+
+/* The best n by a bounded heap: one pass over the table, O(entries * log n), where a full
+ * sort of the 65536 entries was most of the cost of a census's several calls. */
 size_t scan_top_result(struct scan_top *t, struct scan_top_entry *out, size_t n)
 {
-	struct rank *order;
+	struct rank *heap;
 	size_t k = 0;
 
 	drain(t);
 	if (!t->n || !n)
 		return 0;
-	order = xmalloc(t->n * sizeof(*order));
+	if (n > t->n)
+		n = t->n;
+	heap = xmalloc(n * sizeof(*heap));
 	for (size_t i = 0; i < t->hiwater; i++) {
 		const struct entry *e = &t->e[i];
-		if (e->bucket != NONE)
-			order[k++] = (struct rank){ e->count, e->error, e->first_addr, (uint32_t)i };
+		struct rank r;
+
+		if (e->bucket == NONE)
+			continue;
+		r = (struct rank){ e->count, e->error, e->first_addr, (uint32_t)i };
+		if (k < n) {
+			size_t c = k++;
+			heap[c] = r;
+			while (c && rank_before(&heap[(c - 1) / 2], &heap[c])) {   /* sift up */
+				struct rank tmp = heap[c];
+				heap[c] = heap[(c - 1) / 2];
+				heap[(c - 1) / 2] = tmp;
+				c = (c - 1) / 2;
+			}
+		} else if (rank_before(&r, &heap[0])) {
+			heap[0] = r;
+			heap_down(heap, k, 0);
+		}
 	}
-	qsort(order, k, sizeof(*order), rank_cmp);
-	if (k > n)
-		k = n;
+	qsort(heap, k, sizeof(*heap), rank_sort_cmp);
 	for (size_t i = 0; i < k; i++) {
-		const struct entry *e = &t->e[order[i].idx];
+		const struct entry *e = &t->e[heap[i].idx];
 		out[i] = (struct scan_top_entry){ .text = text_of(t, e), .len = e->len,
 			.count = e->count, .error = e->error, .first_addr = e->first_addr };
 	}
-	free(order);
+	free(heap);
 	return k;
 }
 

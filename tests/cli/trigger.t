@@ -2,7 +2,8 @@
 # watch --trigger against real processes: a leak crosses growth>... once and leaves exactly
 # one complete set of files (dump, manifest, census, stacks) whose census names the leaked
 # record; the cooldown and --max-triggers hold; a full disk gives one line and nothing
-# partial; grammar errors say the column; process:rss fires; the target keeps running.
+# partial; grammar errors say the column; process:rss, rate and process:ttl fire (and their
+# thresholds above the leak do not); the target keeps running.
 . "$(dirname "$0")/../lib.sh"
 
 RECORD="user_session id=# token=# role=viewer"
@@ -113,6 +114,26 @@ ok "max: the target is running after the freezes (state $state)" test "$state" !
 "$RW" watch -p "$TPID" -i 0.2 -n 3 --trigger 'process:rss>1M' --trigger-cooldown 0 \
 	--metrics-textfile "$T/rw.prom" --json > "$T/x.json" 2> /dev/null
 like "$(cat "$T/rw.prom")" "^regionwatch_triggers_total\{pid=\"$TPID\",comm=\"grow_brk\"\} 3$" "metrics: regionwatch_triggers_total counts the firings"
+
+# 5a. rate and ttl on the real leak (grow_brk -r 4096: [heap] grows 4 MiB/s)
+"$RW" watch -p "$TPID" -i 0.3 -n 8 --trigger 'rate>1M/s' --trigger 'rate>64M/s' --json > "$T/rt.json" 2> /dev/null
+is "$(grep -c "\"event\":\"trigger\".*\"expr\":\"rate>1M/s\"" "$T/rt.json")" 1 "rate>1M/s: fires once on a 4 MiB/s leak"
+is "$(grep -c "\"expr\":\"rate>64M/s\"" "$T/rt.json")" 0 "rate>64M/s: does not fire on it"
+grep '"expr":"rate>1M/s"' "$T/rt.json" > "$T/rt1.json"
+is "$(json_get "$T/rt1.json" '$d->{row}{path}')" "[heap]" "rate: on the [heap] row"
+is "$(json_get "$T/rt1.json" '$d->{value} > 2 * 1048576 && $d->{value} < 8 * 1048576 ? 1 : 0')" 1 "rate: the value is the row's rate (2..8 MiB/s)"
+is "$(json_get "$T/rt1.json" '$d->{seq} >= 3 ? 1 : 0')" 1 "rate: not before the third sample"
+"$RW" watch -p "$TPID" -i 0.3 -n 8 --trigger 'process:ttl<1000h' --trigger 'process:ttl<1s' --json > "$T/tl.json" 2> /dev/null
+if ! grep -q '"headroom":' "$T/tl.json"; then
+	skip "ttl: no memory limit is known here"
+	skip "ttl: no memory limit is known here"
+	skip "ttl: no memory limit is known here"
+else
+	is "$(grep -c '"expr":"process:ttl<1000h"' "$T/tl.json")" 1 "process:ttl<1000h: fires once on a growing process"
+	is "$(grep -c '"expr":"process:ttl<1s"' "$T/tl.json")" 0 "process:ttl<1s: does not fire"
+	grep '"expr":"process:ttl<1000h"' "$T/tl.json" > "$T/tl1.json"
+	is "$(json_get "$T/tl1.json" '$d->{value} > 1 && $d->{value} < 36000000 && $d->{unit} eq "seconds" ? 1 : 0')" 1 "ttl: the value is seconds to the limit"
+fi
 
 # 5b. the report action: the page is rewritten at the firing, with the event and its stacks
 mkdir "$T/rep"

@@ -84,6 +84,7 @@ struct inspect_baseline {
 	size_t nruns;
 	uint64_t areas_unrecorded;    /* candidates not recorded: the run budget ran out */
 	uint64_t bytes_present;
+	int unsorted;                 /* areas are not in id order (inspect_baseline_index) */
 };
 
 void inspect_baseline_init(struct inspect_baseline *b);
@@ -92,6 +93,10 @@ void inspect_baseline_free(struct inspect_baseline *b);
  * the run budget is spent (the area is not recorded), or -errno (ESRCH: gone). */
 int inspect_baseline_add(struct inspect_baseline *b, const struct procfs *p, uint64_t id,
 			 uint64_t start, uint64_t end, struct rw_err *err);
+/* After the last inspect_baseline_add: sort the areas by id, so that finding a row's
+ * members is a binary search (a pool of thousands of members against tens of thousands of
+ * areas recorded). Lookups are right without it, only linear. */
+void inspect_baseline_index(struct inspect_baseline *b);
 /* Whether areas of this kind are recorded at the baseline: anon, heap, glibc-arena,
  * go-heap, stack (what a leak grows in). */
 int inspect_growth_kind(int kind);

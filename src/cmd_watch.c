@@ -615,6 +615,7 @@ static void take_baseline(struct wtarget *t)
 		    inspect_baseline_add(&t->base, &t->w.sm.proc, a->id, a->start, a->end, &err) == -ESRCH)
 			break;
 	}
+	inspect_baseline_index(&t->base);
 }
 
 /* --report FILE.html; several processes: FILE.PID.html each. 0 or -errno with err. */

@@ -222,6 +222,8 @@ int inspect_baseline_add(struct inspect_baseline *b, const struct procfs *p, uin
 		b->cap = b->cap ? 2 * b->cap : 64;
 		b->areas = xrealloc(b->areas, b->cap * sizeof(*b->areas));
 	}
+	if (b->nareas && b->areas[b->nareas - 1].id > id)
+		b->unsorted = 1;
 	b->areas[b->nareas++] = (struct inspect_base_area){ id, b->nruns, n };
 	for (size_t i = 0; i < n; i++)
 		b->bytes_present += b->runs[2 * (b->nruns + i) + 1] - b->runs[2 * (b->nruns + i)];
@@ -229,8 +231,26 @@ int inspect_baseline_add(struct inspect_baseline *b, const struct procfs *p, uin
 	return 0;
 }
 
+static int base_area_cmp(const void *x, const void *y)
+{
+	const struct inspect_base_area *a = x, *b = y;
+	return (a->id > b->id) - (a->id < b->id);
+}
+
+void inspect_baseline_index(struct inspect_baseline *b)
+{
+	if (b->unsorted && b->nareas)
+		qsort(b->areas, b->nareas, sizeof(*b->areas), base_area_cmp);
+	b->unsorted = 0;
+}
+
 static const struct inspect_base_area *baseline_find(const struct inspect_baseline *b, uint64_t id)
 {
+	struct inspect_base_area key = { id, 0, 0 };
+
+	if (!b->unsorted)
+		return b->nareas ? bsearch(&key, b->areas, b->nareas, sizeof(*b->areas), base_area_cmp)
+				 : NULL;
 	for (size_t i = 0; i < b->nareas; i++)
 		if (b->areas[i].id == id)
 			return &b->areas[i];

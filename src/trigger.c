@@ -1222,6 +1222,7 @@ static void take_baseline(struct trigger_set *ts, struct watch *w)
 		if (inspect_baseline_add(&ts->base, &w->sm.proc, a->id, a->start, a->end, &err) == -ESRCH)
 			break;
 	}
+	inspect_baseline_index(&ts->base);
 }
 
 size_t trigger_eval(struct trigger_set *ts, struct watch *w, struct watch_view *v)

@@ -82,6 +82,7 @@ void ui_growth_baseline(struct ui *u)
 		if (inspect_baseline_add(&u->gbase, &u->w.sm.proc, a->id, a->start, a->end, &err) == -ESRCH)
 			break;
 	}
+	inspect_baseline_index(&u->gbase);
 	u->gbase_time = now_mono();
 	u->gbase_wall = now_wall();
 	u->gbase_ms = (u->gbase_time - t0) * 1e3;

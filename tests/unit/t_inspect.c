@@ -3,6 +3,10 @@
  * under a budget, with an old-pages sample of the same size. */
 #include "tap.h"
 #include "inspect.h"
+#include "procfs.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 #define PG 4096ull
 
@@ -352,6 +356,53 @@ static void test_ptr_classify(void)
 	   "... the cases cover the row, none, and several kinds");
 }
 
+
+/* A baseline of this process's own mappings recorded out of id order, then indexed: each
+ * area is found by its id (binary search), an id never recorded is not, and the pages
+ * touched after the baseline are the new ones. */
+static void test_baseline_index(void)
+{
+	const size_t pg = 4096, len = 16 * pg;
+	const uint64_t ids[3] = { 30, 10, 20 };
+	unsigned char *m[3];
+	struct inspect_baseline b;
+	struct inspect_span spans[4];
+	struct procfs p;
+	struct rw_err err;
+	uint64_t *runs = NULL, new_bytes = 0, unrecorded = 0;
+	size_t nruns = 0;
+	int rc;
+
+	ok(procfs_open(getpid(), &p, &err) == 0, "baseline: /proc/self opens");
+	inspect_baseline_init(&b);
+	for (int i = 0; i < 3; i++) {
+		m[i] = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		m[i][0] = 1;                                   /* one page present at the baseline */
+		rc = inspect_baseline_add(&b, &p, ids[i], (uint64_t)(uintptr_t)m[i],
+					  (uint64_t)(uintptr_t)m[i] + len, &err);
+		ok(rc == 0, "baseline: area %llu recorded", (unsigned long long)ids[i]);
+	}
+	ok(b.unsorted, "baseline: recorded out of id order, it says so");
+	inspect_baseline_index(&b);
+	ok(!b.unsorted && b.areas[0].id == 10 && b.areas[1].id == 20 && b.areas[2].id == 30,
+	   "baseline: indexed, the areas are in id order");
+	for (int i = 0; i < 3; i++) {
+		m[i][5 * pg] = m[i][6 * pg] = 1;               /* two new pages each */
+		spans[i] = (struct inspect_span){ ids[i], (uint64_t)(uintptr_t)m[i],
+						  (uint64_t)(uintptr_t)m[i] + len, 0 };
+	}
+	spans[3] = (struct inspect_span){ 99, (uint64_t)(uintptr_t)m[0], (uint64_t)(uintptr_t)m[0] + pg, 0 };
+	rc = inspect_new_runs(&p, &b, spans, 4, 1 << 20, &runs, &nruns, &new_bytes, &unrecorded, &err);
+	ok(rc == 0, "baseline: the new runs of the indexed baseline");
+	is_u64(unrecorded, 1, "baseline: only the id never recorded is unrecorded");
+	is_u64(new_bytes, 6 * pg, "baseline: the pages touched since are the new ones (2 per area)");
+	free(runs);
+	inspect_baseline_free(&b);
+	for (int i = 0; i < 3; i++)
+		munmap(m[i], len);
+	procfs_close(&p);
+}
+
 int main(void)
 {
 	test_split();
@@ -359,5 +410,6 @@ int main(void)
 	test_pick();
 	test_pick_random();
 	test_ptr_classify();
+	test_baseline_index();
 	return done_testing();
 }

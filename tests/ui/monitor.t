@@ -128,13 +128,7 @@ TM send-keys q
 ok "q goes back from the backtraces" wait_for "^START" 10
 
 # q exits 0 and the terminal is restored.
-TM send-keys q
-ok "q quits" wait_for "^EXIT=" 10
-like "$(screen | grep '^EXIT=')" "^EXIT=0\$" "exit status 0"
-like "$(screen | grep -A1 '^EXIT=' | tail -1)" "^icanon echo ?\$" "terminal restored (icanon and echo on)"
-is "$(grep -h TracerPid /proc/$pid/task/*/status | grep -vc 'TracerPid:[[:space:]]*0$')" 0 "no thread of the target traced"
-like "$(proc_state "$pid")" "^[RSD]$" "the target runs on (not stopped)"
-TM kill-server
+quit_and_check "$pid"
 
 # Target exits while monitored: the screen says so; q exits 1.
 start_target grow_brk -r 2048 -t 2

@@ -115,13 +115,7 @@ ok "r reads again" wait_for "read [01]s ago, r reads again" 10
 TM send-keys q
 ok "q goes back to the table" wait_for "^START" 10
 
-TM send-keys q
-ok "q quits" wait_for "^EXIT=" 10
-like "$(screen | grep '^EXIT=')" "^EXIT=0\$" "exit status 0"
-like "$(screen | grep -A1 '^EXIT=' | tail -1)" "^icanon echo ?\$" "terminal restored (icanon and echo on)"
-is "$(grep -h TracerPid /proc/$pid/task/*/status | grep -vc 'TracerPid:[[:space:]]*0$')" 0 "no thread of the target traced"
-like "$(proc_state "$pid")" "^[RSD]$" "the target runs on (not stopped)"
-TM kill-server
+quit_and_check "$pid"
 stop_target "$pid"
 
 # 2. grow_mmap -w: old pages hold config_entry records, the pages that grow user_session.

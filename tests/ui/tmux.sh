@@ -25,3 +25,15 @@ wait_for() { # ERE SECONDS: until the screen matches
 		sleep 0.1
 	done
 }
+# q, then the checks every monitor session ends with: exit status 0, the terminal restored
+# (its session command prints the stty line after EXIT=), no thread of the target traced,
+# the target not stopped; then the session's server goes.
+quit_and_check() { # PID
+	TM send-keys q
+	ok "q quits" wait_for "^EXIT=" 10
+	like "$(screen | grep '^EXIT=')" "^EXIT=0\$" "exit status 0"
+	like "$(screen | grep -A1 '^EXIT=' | tail -1)" "^icanon echo ?\$" "terminal restored (icanon and echo on)"
+	is "$(grep -h TracerPid /proc/$1/task/*/status | grep -vc 'TracerPid:[[:space:]]*0$')" 0 "no thread of the target traced"
+	like "$(proc_state "$1")" "^[RSD]$" "the target runs on (not stopped)"
+	TM kill-server
+}

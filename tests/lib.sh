@@ -59,24 +59,33 @@ done_testing() {
 	exit $?
 }
 
-# start_target NAME [ARGS...]: start a fixture, wait for its "ready" line.
-# Sets TPID, TADDR and READY (the whole line). Fails the test file if it never gets ready.
-start_target() {
+# start_cmd NAME CMD [ARGS...]: start a program that prints a fixture's "ready pid=N ..."
+# line (a fixture, a copy of one, an interpreter's script) and wait for that line. Sets
+# TPID (from the line: an interpreter may run behind a shim) and READY. Fails the test
+# file if it never gets ready (or exits first).
+start_cmd() {
 	name=$1; shift
-	out="$T/ready.$name.$$.$t_n"
-	"$FIX/$name" "$@" > "$out" 2>"$out.err" &
-	TPID=$!
-	PIDS="$PIDS $TPID"
+	out="$T/ready.$$.$t_n.$(printf '%s' "$name" | tr -c 'A-Za-z0-9_.' '_')"
+	"$@" > "$out" 2>"$out.err" &
+	sp=$!
+	PIDS="$PIDS $sp"
 	i=0
 	while ! grep -q '^ready' "$out" 2>/dev/null; do
 		i=$((i + 1))
-		if [ $i -gt 200 ] || ! kill -0 "$TPID" 2>/dev/null; then
-			echo "Bail out! fixture $name did not get ready: $(cat "$out.err")"
+		if [ $i -gt 300 ] || ! kill -0 "$sp" 2>/dev/null; then
+			echo "Bail out! $name did not get ready: $(cat "$out.err")"
 			exit 1
 		fi
 		sleep 0.05
 	done
 	READY=$(grep -m1 '^ready' "$out")
+	TPID=$(ready_field pid)
+	[ "$TPID" = "$sp" ] || PIDS="$PIDS $TPID"
+}
+
+# start_target NAME [ARGS...]: start the fixture NAME (start_cmd); also sets TADDR.
+start_target() {
+	start_cmd "$1" "$FIX/$@"
 	TADDR=$(ready_field addr)
 }
 

@@ -42,18 +42,8 @@ WPORT=$SPORT
 # newline and ESC in its comm (and in its executable's path), served by a second watch.
 HNAME=$(printf 'g"b\\k\nz\033')
 cp "$FIX/grow_brk" "$T/$HNAME"
-"$T/$HNAME" -r 256 -t 120 > "$T/h.ready" 2>&1 &
-HP=$!
-PIDS="$PIDS $HP"
-n=0
-while ! grep -q '^ready' "$T/h.ready" 2>/dev/null; do
-	n=$((n + 1))
-	if [ $n -gt 200 ] || ! kill -0 "$HP" 2>/dev/null; then
-		echo "Bail out! the hostile-named grow_brk did not get ready: $(cat "$T/h.ready")"
-		exit 1
-	fi
-	sleep 0.05
-done
+start_cmd "the hostile-named grow_brk" "$T/$HNAME" -r 256 -t 120
+HP=$TPID
 run_watch_h() {
 	exec "$RW" watch -p "$HP" -i 0.3 --metrics-listen "127.0.0.1:$SPORT" > /dev/null 2> "$T/wh.log"
 }

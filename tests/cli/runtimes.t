@@ -7,26 +7,6 @@
 # it is not installed, as the Go fixtures are when Go is not.
 . "$(dirname "$0")/../lib.sh"
 
-# start_cmd NAME CMD...: like start_target, for a program that is not a fixture binary.
-start_cmd() {
-	name=$1; shift
-	out="$T/ready.$name"
-	"$@" > "$out" 2> "$out.err" &
-	PIDS="$PIDS $!"
-	i=0
-	while ! grep -q '^ready' "$out" 2>/dev/null; do
-		i=$((i + 1))
-		if [ $i -gt 300 ]; then
-			echo "Bail out! $name did not get ready: $(cat "$out.err")"
-			exit 1
-		fi
-		sleep 0.05
-	done
-	READY=$(grep -m1 '^ready' "$out")
-	TPID=$(ready_field pid)
-	PIDS="$PIDS $TPID"
-}
-
 # check NAME WHAT: watch the target, then the two checks on the first row. WHAT is a perl
 # regex one of the first row's top 3 shapes (or top 3 pointee shapes) must match.
 check() {

@@ -19,9 +19,11 @@ struct cgroup {
 int cgroup_open(struct cgroup *cg, const char *dir, struct rw_err *err);
 void cgroup_close(struct cgroup *cg);
 
-/* The pids of the cgroup and every cgroup below it (at most max, sorted, each once).
- * Returns how many (0 for an empty cgroup), or -errno with err set (the directory went
- * away: -ENOENT). Sub-cgroups that vanish while they are read are skipped. */
-ssize_t cgroup_pids(const struct cgroup *cg, pid_t *out, size_t max, struct rw_err *err);
+/* The pids of the cgroup and every cgroup below it (at most max, sorted, each once;
+ * *more set when there were more than max). Returns how many (0 for an empty cgroup), or
+ * -errno with err set (the directory went away: -ENOENT). Sub-cgroups that vanish while
+ * they are read are skipped. */
+ssize_t cgroup_pids(const struct cgroup *cg, pid_t *out, size_t max, int *more,
+		    struct rw_err *err);
 
 #endif

@@ -142,7 +142,8 @@ static int cmp_pid(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-ssize_t cgroup_pids(const struct cgroup *cg, pid_t *out, size_t max, struct rw_err *err)
+ssize_t cgroup_pids(const struct cgroup *cg, pid_t *out, size_t max, int *more,
+		    struct rw_err *err)
 {
 	struct pidbuf pb = { out, 0, max, 0 };
 	size_t k = 0;
@@ -158,6 +159,7 @@ ssize_t cgroup_pids(const struct cgroup *cg, pid_t *out, size_t max, struct rw_e
 	}
 	walk(fd, 0, &pb);
 	close(fd);
+	*more = pb.full;
 	qsort(out, pb.n, sizeof(*out), cmp_pid);
 	for (size_t i = 0; i < pb.n; i++)
 		if (!k || out[k - 1] != out[i])

@@ -252,6 +252,7 @@ struct wcmd {
 	struct metrics_server *msrv;
 	struct cgroup cg;
 	int cg_open, many;              /* many: -p A,B or --cgroup (several processes) */
+	int cg_full_said;               /* more than CLI_MAX_PIDS: said once */
 	struct wtarget **t;
 	size_t nt;
 	pid_t *skip;                    /* --cgroup: pids that cannot be watched (said once) */
@@ -532,7 +533,16 @@ static int skipped(const struct wcmd *wc, pid_t pid)
 static int cgroup_refresh(struct wcmd *wc, struct rw_err *err)
 {
 	pid_t *pids = xcalloc(CLI_MAX_PIDS, sizeof(*pids));
-	ssize_t n = cgroup_pids(&wc->cg, pids, CLI_MAX_PIDS, err);
+	int more = 0;
+	ssize_t n = cgroup_pids(&wc->cg, pids, CLI_MAX_PIDS, &more, err);
+
+	if (more && !wc->cg_full_said) {
+		char path[512];
+		cli_error(wc->name, "cgroup %s holds more than %d processes: only the first %d "
+			  "found are watched", escape_ctl(wc->cg.path, path, sizeof(path)),
+			  CLI_MAX_PIDS, CLI_MAX_PIDS);
+		wc->cg_full_said = 1;
+	}
 
 	for (ssize_t i = 0; i < n; i++) {
 		struct rw_err e2;

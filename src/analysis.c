@@ -20,6 +20,29 @@ static void out_flush(struct analysis *a)
 	}
 }
 
+/* n bytes, n <= 64, from p to o in two overlapping fixed-size moves, read and written only
+ * inside [p, p + n) and [o, o + n): libc's memcpy call for a 40-byte string cost more than
+ * the copy (perf, --strings at 20 million strings a GiB). */
+static inline void copy_upto64(char *o, const char *p, size_t n)
+{
+	if (n >= 32) {
+		memcpy(o, p, 32);
+		memcpy(o + n - 32, p + n - 32, 32);
+	} else if (n >= 16) {
+		memcpy(o, p, 16);
+		memcpy(o + n - 16, p + n - 16, 16);
+	} else if (n >= 8) {
+		memcpy(o, p, 8);
+		memcpy(o + n - 8, p + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(o, p, 4);
+		memcpy(o + n - 4, p + n - 4, 4);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			o[i] = p[i];
+	}
+}
+
 static void out_put(struct analysis *a, const char *p, size_t n)
 {
 	if (n > ANALYSIS_OUTBUF - a->olen) {
@@ -73,6 +96,18 @@ static void on_string(void *ctx, uint64_t addr, const char *text, size_t len, en
 	}
 	if (!a->o.strings)
 		return;
+	/* strings(1)'s own output, the common case: the newline ending the last one, then
+	 * this one, straight into the buffer */
+	if (a->o.gnu && !a->o.gnu_radix_hex && !cont && !a->o.json && len <= 64 &&
+	    ANALYSIS_OUTBUF - a->olen > 65) {
+		char *o = a->obuf + a->olen;
+		if (a->string_open)
+			*o++ = '\n';
+		copy_upto64(o, text, len);
+		a->olen = (size_t)(o + len - a->obuf);
+		a->string_open = 1;
+		return;
+	}
 	if (a->o.json) {
 		if (cont)
 			return;          /* JSON lists the first MiB of a giant string */

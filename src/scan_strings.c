@@ -408,6 +408,88 @@ static void lane_tail(struct blk_lane *bl)
 		ln->seg_end = bl->base + (size_t)bl->nbits * stride;
 }
 
+/* The ASCII lane alone over one block (no UTF-16, and no UTF-8 to check in it): what
+ * lane_scan, lane_exec and lane_tail do, with the strings found from bits instead of
+ * events.  Runs start where a printable byte follows a non-printable one (or the start of
+ * the block, when no run is open), and end at the first byte after them; a run inside the
+ * block that is min long is found from runs_at_least, and its end from adding its start bit
+ * to the mask (the carry stops at the first clear bit).  At 20 million strings a GiB, the
+ * event array, its dispatch and the sort were a third of --strings (perf). */
+static void ascii_block(struct scan_strings *s, struct lane *ln, const unsigned char *bp,
+			uint64_t addr0, uint64_t m, unsigned k)
+{
+	uint64_t full = k == 64 ? ~0ULL : (1ULL << k) - 1, begins, inner, keep;
+	unsigned top = 0;
+	int trailing;
+
+	m &= full;
+	if (m == full) {                        /* the run goes on through the block */
+		if (!ln->open) {
+			ln->open = 1;
+			ln->run_len = 0;
+			ln->piece_addr = addr0;
+		}
+		if (!ln->seg)
+			ln->seg = bp;
+		ln->run_len += k;
+		ln->seg_end = bp + k;
+		return;
+	}
+	begins = m & ~((m << 1) | (uint64_t)ln->open);
+	if (ln->open) {                          /* the first end closes the open run */
+		unsigned x = (unsigned)__builtin_ctzll(~m);   /* m != full: a clear bit */
+		if (s->o.borrowed && ln->seg && !ln->blen && !ln->emitted &&
+		    ln->run_len + x >= s->min && ln->run_len + x <= s->piece &&
+		    (uint64_t)(bp + x - ln->seg) == ln->run_len + x) {
+			/* lane_exec's borrowed case: all of it is still in the fed data */
+			if (s->o.emit)
+				s->o.emit(s->o.ctx, ln->piece_addr, (const char *)ln->seg,
+					  (size_t)(ln->run_len + x), SCAN_ENC_ASCII);
+			lane_reset(ln);
+		} else {
+			struct blk_lane bl = { .ln = ln, .base = bp, .addr0 = addr0 };
+			struct ev e = { .close = 1, .end = (uint8_t)x };
+			lane_exec(s, &bl, &e);
+		}
+	}
+	trailing = (int)(m >> (k - 1) & 1);
+	if (trailing) {                         /* the last run continues past the block */
+		top = 63 - (unsigned)__builtin_clzll(begins);
+		begins &= ~(1ULL << top);
+	}
+	inner = m & ~(trailing ? ~0ULL << top : 0);
+	keep = begins & runs_at_least(inner, s->min);
+	if (keep) {
+		uint64_t kend = (inner + keep) & ~inner;   /* the end of each kept run */
+		do {
+			unsigned st = (unsigned)__builtin_ctzll(keep);
+			unsigned en = (unsigned)__builtin_ctzll(kend);
+			if (s->o.borrowed) {
+				if (s->o.emit)
+					s->o.emit(s->o.ctx, addr0 + st, (const char *)bp + st, en - st,
+						  SCAN_ENC_ASCII);
+			} else {
+				lane_reset(ln);
+				ln->run_len = en - st;
+				ln->piece_addr = addr0 + st;
+				lane_put(s, ln, bp + st, en - st);
+				lane_finish_run(s, ln);
+			}
+			keep &= keep - 1;
+			kend &= kend - 1;
+		} while (keep);
+	}
+	if (trailing) {
+		ln->open = 1;
+		ln->emitted = 0;
+		ln->blen = 0;
+		ln->run_len = k - top;
+		ln->piece_addr = addr0 + top;
+		ln->seg = bp + top;
+		ln->seg_end = bp + k;
+	}
+}
+
 /* Process one lane alone (stitch buffers, pending bytes). */
 static void lane_one(struct scan_strings *s, struct blk_lane *bl)
 {
@@ -572,6 +654,10 @@ static void feed_contig(struct scan_strings *s, uint64_t addr, const unsigned ch
 			mbase = pad;
 		}
 		masks64(mbase, &mp, &mz, &mh);
+		if (!s->do_u16 && s->do_ascii && !ascii_done && !(s->utf8 && (mh || s->u8skip))) {
+			ascii_block(s, &s->lane[LANE_ASCII], bp, addr + blk, mp, (unsigned)k);
+			continue;
+		}
 		if (s->do_ascii && !ascii_done) {
 			unsigned nb = (unsigned)k;
 			uint64_t m = mp;

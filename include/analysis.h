@@ -52,6 +52,8 @@ struct analysis {
 	struct analysis_opts o;
 	struct scan_strings *strings;
 	struct scan_top *top_strings, *top_shapes;
+	struct scan_top_worker *top_worker; /* counts top_strings until analysis_finish */
+	const unsigned char *feed_lo, *feed_hi; /* the data being fed to the strings scan */
 	struct scan_hexdump *hexdump;
 	struct scan_hist *hist;
 	struct scan_grep *grep;

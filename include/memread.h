@@ -61,7 +61,7 @@ int memread_range(const struct procfs *p, const struct snapshot *s, uint64_t sta
 		  uint64_t end, const struct memread_opts *o, const struct memread_sink *sink,
 		  struct memread_stats *st, struct rw_err *err);
 
-/* A reader kept across reads of one process: two 4 MiB bounce buffers (allocated on first
+/* A reader kept across reads of one process: two 1 MiB bounce buffers (allocated on first
  * need, so their pages are faulted in once), /proc/PID/pagemap and /proc/PID/mem open.
  * Single-threaded: one read at a time. p must outlive it. */
 struct memread_reader;

@@ -56,12 +56,26 @@ struct scan_top_entry {
 	uint64_t error;              /* count may exceed the truth by at most this (0 = exact) */
 	uint64_t first_addr;         /* address of the first occurrence seen */
 };
+/* Strings longer than this are counted by their first SCAN_TOP_KEY_MAX bytes and "...". */
+#define SCAN_TOP_KEY_MAX 256u
 struct scan_top *scan_top_new(size_t capacity);     /* distinct strings tracked, e.g. 65536 */
 void scan_top_add(struct scan_top *t, const char *text, size_t len, uint64_t addr);
 /* The n most frequent, best first; returns how many were written. */
 size_t scan_top_result(struct scan_top *t, struct scan_top_entry *out, size_t n);
 uint64_t scan_top_total(const struct scan_top *t);  /* strings added */
 void scan_top_free(struct scan_top *t);
+/* The same adds counted on a thread of its own (scan_top_worker.c), in the same order, so
+ * every count is what scan_top_add gives.  NULL when no thread can be started (add to the
+ * table directly then).  stays: text is kept by pointer, and must stay readable until the
+ * next scan_top_worker_sync (which waits until everything added is counted); otherwise it
+ * is copied at once.  After scan_top_worker_finish (which frees w) the table is complete and belongs
+ * to the caller again; it must not be touched before that. */
+struct scan_top_worker;
+struct scan_top_worker *scan_top_worker_new(struct scan_top *t);
+void scan_top_worker_add(struct scan_top_worker *w, const char *text, size_t len, uint64_t addr,
+			 int stays);
+void scan_top_worker_sync(struct scan_top_worker *w);
+void scan_top_worker_finish(struct scan_top_worker *w);
 /* Shape of a string into out (at most outlen-1 bytes + NUL); returns its length. */
 size_t scan_shape(const char *text, size_t len, char *out, size_t outlen);
 

@@ -5,6 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <sys/types.h>
 
 /* An error for the caller to print: errno-style code plus a one-line message. */
@@ -92,5 +96,77 @@ int file_replace_atomic(const char *path, mode_t mode, const void *buf, size_t l
 void cleanup_register_tmp(const char *path);
 void cleanup_forget_tmp(const char *path);
 void cleanup_on_signal(void);
+
+/* Short copies and compares, inline: at 20 million strings a GiB, libc's memcpy and memcmp
+ * calls for 40-byte strings cost more than the work (perf).  Both touch only the n bytes of
+ * each side, in overlapping fixed-size pieces. */
+static inline void copy_upto64(void *dst, const void *src, size_t n)   /* n <= 64 */
+{
+	char *o = dst;
+	const char *p = src;
+
+	if (n >= 32) {
+		memcpy(o, p, 32);
+		memcpy(o + n - 32, p + n - 32, 32);
+	} else if (n >= 16) {
+		memcpy(o, p, 16);
+		memcpy(o + n - 16, p + n - 16, 16);
+	} else if (n >= 8) {
+		memcpy(o, p, 8);
+		memcpy(o + n - 8, p + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(o, p, 4);
+		memcpy(o + n - 4, p + n - 4, 4);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			o[i] = p[i];
+	}
+}
+
+static inline void copy_short(void *dst, const void *src, size_t n)
+{
+	if (n > 64)
+		memcpy(dst, src, n);
+	else
+		copy_upto64(dst, src, n);
+}
+
+static inline int equal_short(const void *a, const void *b, size_t n)
+{
+	const char *x = a, *y = b;
+
+	if (n > 64)
+		return !memcmp(x, y, n);
+#if defined(__SSE2__)
+	if (n >= 16) {
+		for (size_t k = 0; k + 16 < n; k += 16)
+			if (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(x + k)),
+							     _mm_loadu_si128((const __m128i *)(const void *)(y + k)))) != 0xffff)
+				return 0;
+		return _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(x + n - 16)),
+							_mm_loadu_si128((const __m128i *)(const void *)(y + n - 16)))) == 0xffff;
+	}
+#endif
+	if (n >= 8) {
+		uint64_t u, v, s, t;
+		memcpy(&u, x, 8);
+		memcpy(&v, y, 8);
+		memcpy(&s, x + n - 8, 8);
+		memcpy(&t, y + n - 8, 8);
+		return !((u ^ v) | (s ^ t));
+	}
+	if (n >= 4) {
+		uint32_t a4, b4, c4, d4;
+		memcpy(&a4, x, 4);
+		memcpy(&b4, y, 4);
+		memcpy(&c4, x + n - 4, 4);
+		memcpy(&d4, y + n - 4, 4);
+		return !((a4 ^ b4) | (c4 ^ d4));
+	}
+	for (size_t i = 0; i < n; i++)
+		if (x[i] != y[i])
+			return 0;
+	return 1;
+}
 
 #endif

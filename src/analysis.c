@@ -20,29 +20,6 @@ static void out_flush(struct analysis *a)
 	}
 }
 
-/* n bytes, n <= 64, from p to o in two overlapping fixed-size moves, read and written only
- * inside [p, p + n) and [o, o + n): libc's memcpy call for a 40-byte string cost more than
- * the copy (perf, --strings at 20 million strings a GiB). */
-static inline void copy_upto64(char *o, const char *p, size_t n)
-{
-	if (n >= 32) {
-		memcpy(o, p, 32);
-		memcpy(o + n - 32, p + n - 32, 32);
-	} else if (n >= 16) {
-		memcpy(o, p, 16);
-		memcpy(o + n - 16, p + n - 16, 16);
-	} else if (n >= 8) {
-		memcpy(o, p, 8);
-		memcpy(o + n - 8, p + n - 8, 8);
-	} else if (n >= 4) {
-		memcpy(o, p, 4);
-		memcpy(o + n - 4, p + n - 4, 4);
-	} else {
-		for (size_t i = 0; i < n; i++)
-			o[i] = p[i];
-	}
-}
-
 static void out_put(struct analysis *a, const char *p, size_t n)
 {
 	if (n > ANALYSIS_OUTBUF - a->olen) {
@@ -91,7 +68,12 @@ static void on_string(void *ctx, uint64_t addr, const char *text, size_t len, en
 	if (a->top_strings && !cont) {
 		char shape[512];
 		size_t n = scan_shape(text, len, shape, sizeof(shape));
-		scan_top_add(a->top_strings, text, len, addr);
+		if (a->top_worker)
+			scan_top_worker_add(a->top_worker, text, len, addr,
+					    (const unsigned char *)text >= a->feed_lo &&
+					    (const unsigned char *)text + len <= a->feed_hi);
+		else
+			scan_top_add(a->top_strings, text, len, addr);
 		scan_top_add(a->top_shapes, shape, n, addr);
 	}
 	if (!a->o.strings)
@@ -103,7 +85,7 @@ static void on_string(void *ctx, uint64_t addr, const char *text, size_t len, en
 		char *o = a->obuf + a->olen;
 		if (a->string_open)
 			*o++ = '\n';
-		copy_upto64(o, text, len);
+		copy_short(o, text, len);
 		a->olen = (size_t)(o + len - a->obuf);
 		a->string_open = 1;
 		return;
@@ -216,6 +198,9 @@ struct analysis *analysis_new(const struct analysis_opts *o, struct rw_err *err)
 	if (a->o.top) {
 		a->top_strings = scan_top_new(TOP_CAPACITY);
 		a->top_shapes = scan_top_new(TOP_CAPACITY);
+		/* the string table on a thread of its own: the second core counts while this
+		 * one scans and shapes (NULL: counted here) */
+		a->top_worker = scan_top_worker_new(a->top_strings);
 	}
 	if (a->o.hexdump && !a->o.json)
 		a->hexdump = scan_hexdump_new(a->o.out, a->o.base, !a->o.hexdump_file_offsets);
@@ -245,8 +230,14 @@ void analysis_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t le
 	struct analysis *a = ctx;
 
 	a->bytes_seen += len;
-	if (a->strings)
+	if (a->strings) {
+		/* strings inside buf go to the counting thread by pointer, until the sync
+		 * below */
+		a->feed_lo = buf;
+		a->feed_hi = buf + len;
 		scan_strings_feed(a->strings, addr, buf, len);
+		a->feed_lo = a->feed_hi = NULL;
+	}
 	if (a->hexdump) {
 		out_flush(a);
 		if (addr > a->hexdump_next)
@@ -258,6 +249,7 @@ void analysis_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t le
 		scan_hist_feed(a->hist, addr, buf, len);
 	if (a->grep)
 		scan_grep_feed(a->grep, addr, buf, len);
+	scan_top_worker_sync(a->top_worker);    /* buf is the caller's again */
 }
 
 int analysis_split(struct analysis *a)
@@ -396,6 +388,8 @@ void analysis_finish(struct analysis *a)
 {
 	if (a->strings)
 		scan_strings_finish(a->strings);
+	scan_top_worker_finish(a->top_worker);   /* the string table is complete */
+	a->top_worker = NULL;
 	if (a->string_open && a->o.strings && !a->o.json)
 		out_put(a, "\n", 1);
 	out_flush(a);
@@ -432,6 +426,7 @@ void analysis_free(struct analysis *a)
 	if (!a)
 		return;
 	scan_strings_free(a->strings);
+	scan_top_worker_finish(a->top_worker);
 	scan_top_free(a->top_strings);
 	scan_top_free(a->top_shapes);
 	scan_hexdump_free(a->hexdump);

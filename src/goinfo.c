@@ -217,7 +217,7 @@ out:
 }
 
 /* One word from the target, only if pagemap says its page is present: a page check and one
- * process_vm_readv, every sample, so none of memread's 4 MiB bounce buffer and run queue. */
+ * process_vm_readv, every sample, so none of memread's 1 MiB bounce buffer and run queue. */
 int goinfo_goroutines(const struct procfs *p, const struct snapshot *s, const struct goinfo *gi,
 		      uint64_t *count)
 {

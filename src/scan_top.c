@@ -37,7 +37,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#define KEY_MAX 256u
+#define KEY_MAX SCAN_TOP_KEY_MAX
 #define KEY_MARK "..."
 #define KEY_MARK_LEN 3u
 #define ARENA_PER_ENTRY 64u
@@ -248,7 +248,7 @@ static size_t find_slot(const struct scan_top *t, const char *key, size_t len, u
 		if ((uint32_t)(sl >> 32) != tag)
 			continue;
 		e = &t->e[(uint32_t)sl];
-		if (e->hash == h && e->len == len && !memcmp(text_of(t, e), key, len))
+		if (e->hash == h && e->len == len && equal_short(text_of(t, e), key, len))
 			return i;
 	}
 }
@@ -283,8 +283,10 @@ static void remove_entry(struct scan_top *t, uint32_t idx)
 	slot_remove(t, idx);
 	bucket_unlink(t, idx);
 	t->live -= e->size;
-	free(e->longtext);
-	e->longtext = NULL;
+	if (e->longtext) {
+		free(e->longtext);
+		e->longtext = NULL;
+	}
 	t->free_e[t->nfree_e++] = idx;
 	t->n--;
 	/* The next victims are the head of the smallest bucket and the entries after it.
@@ -409,7 +411,7 @@ static void count_key(struct scan_top *t, const char *key, size_t len, uint64_t 
 	*e = (struct entry){ .count = c, .error = c - 1, .first_addr = addr, .hash = h,
 			     .len = (uint32_t)len, .size = (uint32_t)(len + 1) };
 	text = len + 1 > INLINE ? (e->longtext = xmalloc(len + 1)) : t->inl[idx];
-	memcpy(text, key, len);
+	copy_short(text, key, len);
 	text[len] = '\0';
 	t->n++;
 	bucket_insert(t, idx, c);
@@ -458,7 +460,7 @@ void scan_top_add(struct scan_top *t, const char *text, size_t len, uint64_t add
 	if (t->qlen) {
 		q = &t->queue[(t->qhead + t->qlen - 1) & (QUEUE - 1)];
 		if (len > KEY_MAX ? q->len == KEY_MAX + KEY_MARK_LEN && !memcmp(q->key, text, KEY_MAX)
-				  : q->len == len && !memcmp(q->key, text, len)) {
+				  : q->len == len && equal_short(q->key, text, len)) {
 			q->repeats++;
 			return;
 		}
@@ -476,7 +478,7 @@ void scan_top_add(struct scan_top *t, const char *text, size_t len, uint64_t add
 		/* hashed from the caller's bytes: loads from the copy just stored would wait
 		 * for the stores (perf put a quarter of scan_top_add on them) */
 		q->hash = hash_bytes(text, len);
-		memcpy(q->key, text, len);
+		copy_short(q->key, text, len);
 	}
 	q->len = (uint32_t)len;
 	q->addr = addr;
@@ -637,7 +639,7 @@ static char *shape_run(const unsigned char *p, const unsigned char *end, unsigne
 		}
 	}
 	if (!(kinds & SH_DIGIT)) {
-		memcpy(o, p, (size_t)(end - p));
+		copy_short(o, p, (size_t)(end - p));
 		return o + (end - p);
 	}
 	while (p < end) {                       /* every run of decimal digits becomes '#' */
@@ -786,13 +788,13 @@ static size_t shape_word(const unsigned char *p, size_t len, char *out)
 		run = bit_range(st, en);
 		kinds = (dig & run ? SH_DIGIT : 0) | (let & run ? SH_LETTER : 0) |
 			(hexl & run ? SH_HEXLETTER : 0);
-		memcpy(o, p + kept, st - kept);
+		copy_upto64(o, p + kept, st - kept);
 		o += st - kept;
 		o = shape_run(p + st, p + en, kinds, o);
 		kept = en;
 		changed &= changed - 1;
 	}
-	memcpy(o, p + kept, len - kept);
+	copy_upto64(o, p + kept, len - kept);
 	return (size_t)(o - out) + (len - kept);
 }
 

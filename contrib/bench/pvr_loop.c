@@ -1,5 +1,6 @@
-/* The floor for reading a resident region: a bare process_vm_readv loop in 4 MiB chunks,
- * optionally writing the bytes to a file (and fsync'ing it, as regionwatch does). Usage: pvr_loop PID START END [OUTFILE]. */
+/* The floor for reading a resident region: a bare process_vm_readv loop in 4 MiB chunks
+ * (PVR_CHUNK_KIB=N: N KiB chunks), optionally writing the bytes to a file (and fsync'ing
+ * it, as regionwatch does). Usage: pvr_loop PID START END [OUTFILE]. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdint.h>
@@ -10,8 +11,8 @@
 
 int main(int argc, char **argv)
 {
-	size_t chunk = 4u << 20;
-	char *buf = malloc(chunk);
+	size_t chunk = getenv("PVR_CHUNK_KIB") ? (size_t)atoi(getenv("PVR_CHUNK_KIB")) << 10 : 4u << 20;
+	char *buf = chunk ? malloc(chunk) : NULL;
 	pid_t pid;
 	unsigned long long start, end, total = 0;
 	int fd = -1;

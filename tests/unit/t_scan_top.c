@@ -2,8 +2,11 @@
  * and string shapes. */
 #include "tap.h"
 #include "scan.h"
+#include "util.h"
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -432,6 +435,100 @@ static void test_shape_paths(void)
 	munmap(map, (size_t)pg * 2);
 }
 
+/* The counting thread: the same table as direct adds.  Texts handed over by pointer live
+ * in a buffer that is overwritten right after each sync (as memread reuses its bounce
+ * buffer), texts not marked as staying are overwritten at once; long strings, repeats,
+ * many batches and an overflowing table are all in the stream. */
+static void test_worker(void)
+{
+	struct scan_top *direct = scan_top_new(512), *threaded = scan_top_new(512);
+	struct scan_top_worker *w = scan_top_worker_new(threaded);
+	struct scan_top_entry a[40], b[40];
+	char *chunk = malloc(1 << 16), scratch[600];
+	size_t na, nb, added = 0;
+	int good = 1;
+
+	if (!w) {
+		ok(0, "worker: the thread starts");
+		scan_top_free(direct);
+		scan_top_free(threaded);
+		free(chunk);
+		return;
+	}
+	rng_state = 11;
+	for (int round = 0; round < 300; round++) {
+		size_t used = 0;
+		while (used + 600 < (1 << 16)) {
+			uint64_t r = rng();
+			size_t len;
+			int stays = (r & 3) != 0;
+			char *text = stays ? chunk + used : scratch;
+			if (r % 97 == 0) {              /* longer than the key: cut the same way */
+				len = 257 + (size_t)(r >> 8) % 300;
+				memset(text, 'a' + (int)((r >> 20) % 3), len);
+			} else {
+				len = (size_t)snprintf(text, 600, "%s id=%llu", (r >> 9) % 5 ? "k" : "heavy",
+						       (unsigned long long)((r >> 12) % ((r >> 40) % 2 ? 50 : 5000)));
+			}
+			scan_top_add(direct, text, len, added);
+			scan_top_worker_add(w, text, len, added, stays);
+			memset(scratch, 'X', sizeof(scratch));   /* the copy was taken */
+			if (stays)
+				used += len;
+			added++;
+		}
+		scan_top_worker_sync(w);
+		memset(chunk, 'Y', 1 << 16);        /* the buffer is the caller's again */
+	}
+	scan_top_worker_finish(w);
+	na = scan_top_result(direct, a, 40);
+	nb = scan_top_result(threaded, b, 40);
+	good = na == nb && na == 40 && scan_top_total(direct) == scan_top_total(threaded) &&
+	       scan_top_total(direct) == added;
+	for (size_t i = 0; good && i < na; i++)
+		good = a[i].len == b[i].len && !memcmp(a[i].text, b[i].text, a[i].len) &&
+		       a[i].count == b[i].count && a[i].error == b[i].error &&
+		       a[i].first_addr == b[i].first_addr;
+	ok(good, "worker: %zu adds over 300 syncs give the table direct adds give (top 40 equal)", added);
+	{
+		struct scan_top_entry *all = calloc(512, sizeof(*all));
+		size_t n = scan_top_result(direct, all, 512), errs = 0;
+		for (size_t i = 0; i < n; i++)
+			errs += all[i].error != 0;
+		ok(n == 512 && errs > 0, "worker: the stream overflowed the table (%zu of %zu with an error)", errs, n);
+		free(all);
+	}
+	scan_top_free(direct);
+	scan_top_free(threaded);
+	free(chunk);
+}
+
+/* copy_short and equal_short against memcpy and memcmp, every length to 80 and offsets. */
+static void test_short_ops(void)
+{
+	unsigned char src[160], dst[160], ref[160], other[160];
+	int good = 1;
+
+	for (size_t i = 0; i < sizeof(src); i++)
+		src[i] = (unsigned char)(i * 7 + 3);
+	for (size_t n = 0; n <= 80 && good; n++)
+		for (size_t off = 0; off < 8 && good; off++) {
+			memset(dst, 0xee, sizeof(dst));
+			memset(ref, 0xee, sizeof(ref));
+			copy_short(dst + off, src + off, n);
+			memcpy(ref + off, src + off, n);
+			good = !memcmp(dst, ref, sizeof(dst));
+			memcpy(other, src, sizeof(src));
+			good = good && equal_short(other + off, src + off, n);
+			for (size_t k = 0; k < n && good; k++) {
+				other[off + k] ^= 0x40;
+				good = !equal_short(other + off, src + off, n);
+				other[off + k] ^= 0x40;
+			}
+		}
+	ok(good, "copy_short and equal_short: as memcpy and memcmp for 0..80 bytes at 8 offsets");
+}
+
 int main(void)
 {
 	test_exact();
@@ -440,5 +537,7 @@ int main(void)
 	test_long_strings();
 	test_shapes();
 	test_shape_paths();
+	test_worker();
+	test_short_ops();
 	return done_testing();
 }

@@ -97,6 +97,11 @@ void cleanup_register_tmp(const char *path);
 void cleanup_forget_tmp(const char *path);
 void cleanup_on_signal(void);
 
+/* pthread_create with every signal blocked in the new thread, so signals stay with the
+ * main thread; returns pthread_create's result (0: started). */
+#include <pthread.h>
+int thread_start_quiet(pthread_t *t, void *(*fn)(void *), void *arg);
+
 /* Short copies and compares, inline: at 20 million strings a GiB, libc's memcpy and memcmp
  * calls for 40-byte strings cost more than the work (perf).  Both touch only the n bytes of
  * each side, in overlapping fixed-size pieces. */

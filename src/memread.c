@@ -30,7 +30,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -179,9 +178,6 @@ static struct deliverer *deliverer_start(const struct memread_sink *sink,
 					 struct memread_reader *mr)
 {
 	struct deliverer *dl = xcalloc(1, sizeof(*dl));
-	sigset_t all, old;
-	int rc;
-
 	if (!mr->buf[1])
 		mr->buf[1] = xmalloc(BOUNCE);
 	dl->sink = sink;
@@ -189,11 +185,7 @@ static struct deliverer *deliverer_start(const struct memread_sink *sink,
 	dl->buf[1] = mr->buf[1];
 	pthread_mutex_init(&dl->lock, NULL);
 	pthread_cond_init(&dl->changed, NULL);
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&dl->thread, NULL, deliver_main, dl);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc) {
+	if (thread_start_quiet(&dl->thread, deliver_main, dl)) {
 		pthread_mutex_destroy(&dl->lock);
 		pthread_cond_destroy(&dl->changed);
 		free(dl);

@@ -21,7 +21,6 @@
 #include "util.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,8 +78,6 @@ static void *worker_main(void *arg)
 struct scan_top_worker *scan_top_worker_new(struct scan_top *t)
 {
 	struct scan_top_worker *w = xcalloc(1, sizeof(*w));
-	sigset_t all, old;
-	int rc;
 
 	w->t = t;
 	for (unsigned i = 0; i < WORKER_BATCHES; i++)
@@ -88,11 +85,7 @@ struct scan_top_worker *scan_top_worker_new(struct scan_top *t)
 	w->fill = w->b[0];
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->changed, NULL);
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&w->thread, NULL, worker_main, w);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc) {
+	if (thread_start_quiet(&w->thread, worker_main, w)) {
 		pthread_mutex_destroy(&w->lock);
 		pthread_cond_destroy(&w->changed);
 		for (unsigned i = 0; i < WORKER_BATCHES; i++)

@@ -408,7 +408,7 @@ static void lane_tail(struct blk_lane *bl)
 		ln->seg_end = bl->base + (size_t)bl->nbits * stride;
 }
 
-/* The ASCII lane alone over one block (no UTF-16, and no UTF-8 to check in it): what
+/* The ASCII lane alone over one block (no UTF-16; UTF-8 already in the mask): what
  * lane_scan, lane_exec and lane_tail do, with the strings found from bits instead of
  * events.  Runs start where a printable byte follows a non-printable one (or the start of
  * the block, when no run is open), and end at the first byte after them; a run inside the
@@ -422,6 +422,8 @@ static void ascii_block(struct scan_strings *s, struct lane *ln, const unsigned 
 	unsigned top = 0;
 	int trailing;
 
+	if (k == 0)                              /* all of it held back (UTF-8) */
+		return;
 	m &= full;
 	if (m == full) {                        /* the run goes on through the block */
 		if (!ln->open) {
@@ -654,8 +656,14 @@ static void feed_contig(struct scan_strings *s, uint64_t addr, const unsigned ch
 			mbase = pad;
 		}
 		masks64(mbase, &mp, &mz, &mh);
-		if (!s->do_u16 && s->do_ascii && !ascii_done && !(s->utf8 && (mh || s->u8skip))) {
-			ascii_block(s, &s->lane[LANE_ASCII], bp, addr + blk, mp, (unsigned)k);
+		if (!s->do_u16 && s->do_ascii && !ascii_done) {
+			unsigned nb = (unsigned)k;
+			uint64_t m = mp;
+			if (s->utf8 && (mh || s->u8skip)) {
+				m = utf8_mask(s, bp, mbase, k, n - blk, addr + blk, mp, &nb);
+				ascii_done = s->held_len != 0;  /* the rest waits for the next feed */
+			}
+			ascii_block(s, &s->lane[LANE_ASCII], bp, addr + blk, m, nb);
 			continue;
 		}
 		if (s->do_ascii && !ascii_done) {

@@ -53,7 +53,8 @@ struct analysis {
 	struct scan_strings *strings;
 	struct scan_top *top_strings, *top_shapes;
 	struct scan_top_worker *top_worker; /* counts top_strings until analysis_finish */
-	const unsigned char *feed_lo, *feed_hi; /* the data being fed to the strings scan */
+	uintptr_t feed_lo;           /* the data being fed to the strings scan (feed_len 0: none) */
+	size_t feed_len;
 	struct scan_hexdump *hexdump;
 	struct scan_hist *hist;
 	struct scan_grep *grep;

@@ -2,6 +2,7 @@
 #ifndef RW_UTIL_H
 #define RW_UTIL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -99,7 +100,6 @@ void cleanup_on_signal(void);
 
 /* pthread_create with every signal blocked in the new thread, so signals stay with the
  * main thread; returns pthread_create's result (0: started). */
-#include <pthread.h>
 int thread_start_quiet(pthread_t *t, void *(*fn)(void *), void *arg);
 
 /* Short copies and compares, inline: at 20 million strings a GiB, libc's memcpy and memcmp

@@ -70,8 +70,8 @@ static void on_string(void *ctx, uint64_t addr, const char *text, size_t len, en
 		size_t n = scan_shape(text, len, shape, sizeof(shape));
 		if (a->top_worker)
 			scan_top_worker_add(a->top_worker, text, len, addr,
-					    (const unsigned char *)text >= a->feed_lo &&
-					    (const unsigned char *)text + len <= a->feed_hi);
+					    (uintptr_t)text - a->feed_lo < a->feed_len &&
+					    len <= a->feed_len - ((uintptr_t)text - a->feed_lo));
 		else
 			scan_top_add(a->top_strings, text, len, addr);
 		scan_top_add(a->top_shapes, shape, n, addr);
@@ -233,10 +233,10 @@ void analysis_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t le
 	if (a->strings) {
 		/* strings inside buf go to the counting thread by pointer, until the sync
 		 * below */
-		a->feed_lo = buf;
-		a->feed_hi = buf + len;
+		a->feed_lo = (uintptr_t)buf;
+		a->feed_len = len;
 		scan_strings_feed(a->strings, addr, buf, len);
-		a->feed_lo = a->feed_hi = NULL;
+		a->feed_len = 0;
 	}
 	if (a->hexdump) {
 		out_flush(a);

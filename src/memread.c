@@ -5,9 +5,9 @@
  * entries (Documentation/admin-guide/mm/pagemap.rst: bit 63 present, bit 62 swapped). Runs are
  * read with process_vm_readv(2), many remote iovecs per call, into one reused 1 MiB bounce
  * buffer (design §4; it was 4 MiB: the same GiB read in 0.24 s of process_vm_readv into
- * 1 MiB buffers against 0.79 s into 4 MiB ones (strace -c), and the analysis of a buffer
- * the other core just wrote finds it still in the shared cache). A partial transfer stops at the failing page: that page becomes a hole
- * and reading resumes after it. ESRCH means the target exited. /proc/PID/mem is used only
+ * 1 MiB buffers against 0.79 s into 4 MiB ones, strace -c; a bare one-iovec loop does not
+ * gain from 1 MiB chunks, and why memread does is not known). A partial transfer stops at
+ * the failing page: that page becomes a hole and reading resumes after it. ESRCH means the target exited. /proc/PID/mem is used only
  * where process_vm_readv is refused (EPERM/ENOSYS).
  *
  * Reading overlaps delivery: for ranges over one bounce buffer, a second thread calls the

@@ -6,7 +6,8 @@
  *   build/bench_scan FILE [--no-ref] [--mib N] [--runs N] [--text] [--only NAME] [--hold SECONDS]
  *
  * FILE receives the data (so strings(1), hexdump(1) and grep(1) can read the same bytes);
- * the analyzers are fed from memory in 4 MiB chunks, as memread hands them over.
+ * the analyzers are fed from memory in 4 MiB chunks, on one thread (memread hands over
+ * 1 MiB buffers, and dump counts --top's string table on a second thread).
  *
  * --hold: a live target instead: the mix in one populated anonymous mapping, then
  * "ready pid=N addr=0xA size=N" (as the fixtures print it) and a sleep of SECONDS; FILE

@@ -16,14 +16,7 @@ sel_line() {
 		}
 		print "$.:$plain\n" if $first && $. > 4 && $. < 24' | head -1
 }
-wait_sel() { # ERE SECONDS: until the selected row matches
-	i=0
-	while ! sel_line | grep -Eq -- "$1"; do
-		i=$((i + 1))
-		[ $i -gt $(($2 * 10)) ] && return 1
-		sleep 0.1
-	done
-}
+wait_sel() { wait_match sel_line "$1" "$2"; } # ERE SECONDS: until the selected row matches
 up_of() { screen | sed -n '1s/.* up \([0-9]*\)s.*/\1/p'; }
 wait_up() { # SECONDS: until the header's uptime passed it
 	i=0

@@ -17,14 +17,15 @@ new_session() { # CMD [COLUMNS LINES]: a detached session (80x24 unless given) r
 cleanup_tmux() { for s in $SOCKS; do tmux -L "$s" kill-server 2>/dev/null; done; }
 trap 'cleanup_tmux; t_cleanup' EXIT
 screen() { TM capture-pane -p; }
-wait_for() { # ERE SECONDS: until the screen matches
+wait_match() { # FUNCTION ERE SECONDS: until FUNCTION's output matches ERE
 	i=0
-	while ! screen | grep -Eq -- "$1"; do
+	while ! "$1" | grep -Eq -- "$2"; do
 		i=$((i + 1))
-		[ $i -gt $(($2 * 10)) ] && return 1
+		[ $i -gt $(($3 * 10)) ] && return 1
 		sleep 0.1
 	done
 }
+wait_for() { wait_match screen "$1" "$2"; } # ERE SECONDS: until the screen matches
 # q, then the checks every monitor session ends with: exit status 0, the terminal restored
 # (its session command prints the stty line after EXIT=), no thread of the target traced,
 # the target not stopped; then the session's server goes.

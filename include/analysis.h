@@ -75,6 +75,7 @@ struct analysis {
 	size_t nmatches, matches_cap;
 	uint64_t bytes_seen, bytes_hole;
 	int hist_early;              /* the histogram is fed by analysis_early_* */
+	int kept;                    /* the caller settles each buffer (analysis_keep_buffers) */
 	char *obuf;                  /* the string listing, ANALYSIS_OUTBUF bytes */
 	size_t olen;
 };
@@ -84,6 +85,13 @@ struct analysis *analysis_new(const struct analysis_opts *o, struct rw_err *err)
 /* memread_sink-compatible callbacks (ctx = the analysis). */
 void analysis_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t len);
 void analysis_hole(void *ctx, uint64_t addr, uint64_t len, enum memread_hole why);
+/* memread_sink mark/settle (ctx = the analysis).  A caller that calls them as memread
+ * does calls analysis_keep_buffers first: analysis_data then returns without waiting for
+ * the --top counting thread, which may read the buffer until it is settled.  Without it,
+ * analysis_data waits, and its buffer is the caller's again when it returns. */
+void analysis_keep_buffers(struct analysis *a);
+uint64_t analysis_mark(void *ctx);
+void analysis_settle(void *ctx, uint64_t mark);
 /* With --histogram and another analysis, the histogram can run on memread's reading
  * thread (memread_opts early_data/early_hole = analysis_early_*) while the others run on
  * the delivering one: analysis_split() says whether that is worth it, and from then on

@@ -25,6 +25,13 @@ struct memread_sink {
 	/* A range not read, in address order between data calls. */
 	void (*hole)(void *ctx, uint64_t addr, uint64_t len, enum memread_hole why);
 	void *ctx;
+	/* Optional, both or neither: the sink may go on reading the bytes of a data call after
+	 * it returns.  mark, called after the calls of one buffer on the thread that made them,
+	 * names everything delivered so far (marks never decrease); settle(m), called on the
+	 * reading thread before that buffer is filled again and before memread returns,
+	 * returns once the sink reads nothing delivered up to mark m. */
+	uint64_t (*mark)(void *ctx);
+	void (*settle)(void *ctx, uint64_t mark);
 };
 
 struct memread_stats {
@@ -61,8 +68,9 @@ int memread_range(const struct procfs *p, const struct snapshot *s, uint64_t sta
 		  uint64_t end, const struct memread_opts *o, const struct memread_sink *sink,
 		  struct memread_stats *st, struct rw_err *err);
 
-/* A reader kept across reads of one process: two 1 MiB bounce buffers (allocated on first
- * need, so their pages are faulted in once), /proc/PID/pagemap and /proc/PID/mem open.
+/* A reader kept across reads of one process: 1 MiB bounce buffers (one, and three more once
+ * a read is threaded; allocated on first need, so their pages are faulted in once),
+ * /proc/PID/pagemap and /proc/PID/mem open.
  * Single-threaded: one read at a time. p must outlive it. */
 struct memread_reader;
 struct memread_reader *memread_reader_new(const struct procfs *p);

@@ -249,7 +249,27 @@ void analysis_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t le
 		scan_hist_feed(a->hist, addr, buf, len);
 	if (a->grep)
 		scan_grep_feed(a->grep, addr, buf, len);
-	scan_top_worker_sync(a->top_worker);    /* buf is the caller's again */
+	if (!a->kept)
+		scan_top_worker_sync(a->top_worker);    /* buf is the caller's again */
+}
+
+void analysis_keep_buffers(struct analysis *a)
+{
+	a->kept = 1;
+}
+
+uint64_t analysis_mark(void *ctx)
+{
+	struct analysis *a = ctx;
+
+	return scan_top_worker_mark(a->top_worker);
+}
+
+void analysis_settle(void *ctx, uint64_t mark)
+{
+	struct analysis *a = ctx;
+
+	scan_top_worker_settle(a->top_worker, mark);
 }
 
 int analysis_split(struct analysis *a)

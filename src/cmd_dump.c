@@ -476,7 +476,14 @@ int cmd_dump(struct cli_ctx *cx, int argc, char **argv)
 	mo.include_dontdump = dontdump;
 	mo.run = out ? dumpfile_run : NULL;
 	mo.run_ctx = &dc;
-	sink = (struct memread_sink){ dumpfile_data, dumpfile_hole, &dc };
+	sink = (struct memread_sink){ .data = dumpfile_data, .hole = dumpfile_hole, .ctx = &dc };
+	if (dc.an) {
+		/* the delivering thread goes on to the next buffer while --top's counting
+		 * thread finishes this one */
+		analysis_keep_buffers(dc.an);
+		sink.mark = dumpfile_mark;
+		sink.settle = dumpfile_settle;
+	}
 	if (dc.an && analysis_split(dc.an)) {
 		/* the histogram on the reading thread, the rest on the delivering one */
 		mo.early_data = analysis_early_data;

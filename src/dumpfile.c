@@ -45,6 +45,19 @@ void dumpfile_hole(void *ctx, uint64_t addr, uint64_t len, enum memread_hole why
 		analysis_hole(d->an, addr, len, why);
 }
 
+uint64_t dumpfile_mark(void *ctx)
+{
+	struct dumpfile *d = ctx;
+	return d->an ? analysis_mark(d->an) : 0;
+}
+
+void dumpfile_settle(void *ctx, uint64_t mark)
+{
+	struct dumpfile *d = ctx;
+	if (d->an)
+		analysis_settle(d->an, mark);
+}
+
 void dumpfile_run(void *ctx, uint64_t start, uint64_t end)
 {
 	struct dumpfile *d = ctx;

@@ -113,7 +113,7 @@ int inspect_region(struct inspect *in, const struct procfs *p, const struct snap
 		return err ? -err->code : -EINVAL;
 	memset(&mo, 0, sizeof(mo));
 	mo.max_bytes = INSPECT_SAMPLE_CAP;
-	sink = (struct memread_sink){ analysis_data, analysis_hole, an };
+	sink = (struct memread_sink){ .data = analysis_data, .hole = analysis_hole, .ctx = an };
 	rc = memread_range(p, s, from, end, &mo, &sink, &st, err);
 	analysis_finish(an);
 	in->read_bytes = st.bytes_read;
@@ -163,7 +163,7 @@ int inspect_hex(struct inspect *in, const struct procfs *p, const struct snapsho
 		uint64_t top, struct rw_err *err)
 {
 	struct memread_stats st;
-	struct memread_sink sink = { hex_data, NULL, in };
+	struct memread_sink sink = { .data = hex_data, .ctx = in };
 	uint64_t end;
 
 	/* The window starts on a half-window boundary at or before top, within the area. */
@@ -810,7 +810,7 @@ static void hop_follow(struct inspect_growth *g, struct memread_reader *mr, cons
 	if (!an)
 		goto out;
 	hs = (struct hop_sink){ an, &win, 0, 0, &g->hop_window_bytes };
-	sink = (struct memread_sink){ hop_data, NULL, &hs };
+	sink = (struct memread_sink){ .data = hop_data, .ctx = &hs };
 	if (read_picked(mr, s, &pages, NULL, &sink, &g->hop_read_bytes, err) == -ESRCH)
 		g->exited = 1;
 	analysis_finish(an);
@@ -942,7 +942,7 @@ int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struc
 	mo.early_data = census_early;
 	mo.early_hole = census_early_hole;
 	mo.early_ctx = &pc;
-	sink = (struct memread_sink){ analysis_data, analysis_hole, an };
+	sink = (struct memread_sink){ .data = analysis_data, .hole = analysis_hole, .ctx = an };
 	mr = memread_reader_new(p);
 	t0 = now_mono();
 	rc = read_picked(mr, s, &pick, &mo, &sink, &g->read_bytes, err);
@@ -984,7 +984,7 @@ int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struc
 		t0 = now_mono();
 		os.ss = scan_strings_new(&so);
 		os.shapes = scan_top_new(OLD_SHAPES_CAPACITY);
-		sink = (struct memread_sink){ old_data, old_hole, &os };
+		sink = (struct memread_sink){ .data = old_data, .hole = old_hole, .ctx = &os };
 		rc = read_picked(mr, s, &pick_old, NULL, &sink, &g->old_read_bytes, err);
 		scan_strings_finish(os.ss);
 		if (rc == -ESRCH)

@@ -11,14 +11,17 @@
  * where process_vm_readv is refused (EPERM/ENOSYS).
  *
  * Reading overlaps delivery: for ranges over one bounce buffer, a second thread calls the
- * sink while this one reads the next buffer (two 1 MiB buffers, handed back and forth),
- * so a slow analysis and the copy out of the target use two cores. Everything the sink
+ * sink while this one reads the next buffers (NBUF 1 MiB buffers in a ring), so a slow
+ * analysis and the copy out of the target use two cores.  A sink with mark/settle may keep
+ * reading a buffer after its calls return (the --top counting thread does): the buffer is
+ * filled again only after settle says the sink is done with it, so the delivering thread
+ * goes on to the next buffer instead of waiting. Everything the sink
  * sees, and its order, is what one thread would deliver: the reading thread records each
  * data and hole call of a buffer in order and hands the list over with the buffer. The
  * delivering thread blocks every signal, so signals (and the release of a frozen target)
  * stay with the main thread.
  *
- * A reader (memread_reader_new) keeps the two bounce buffers, /proc/PID/pagemap and
+ * A reader (memread_reader_new) keeps the bounce buffers, /proc/PID/pagemap and
  * /proc/PID/mem across reads, and memread_read takes many ranges at once: their present
  * pages share the bounce buffer and one process_vm_readv per MAX_IOV runs, so a census of
  * hundreds of small pieces costs a few system calls per piece (its pagemap walk), not a
@@ -38,6 +41,10 @@
 
 #define PAGE 4096ULL
 #define BOUNCE (1u << 20)
+/* Buffers of a threaded read: one being filled, the others delivered or still kept by the
+ * sink (mark/settle).  With two, the delivering thread waited for the counting thread at
+ * the end of every buffer while the reader had nothing to fill. */
+#define NBUF 4
 #define MAX_IOV 1024
 #define WINDOW (64ULL << 20)          /* pagemap is consulted 64 MiB at a time */
 
@@ -104,16 +111,20 @@ struct event {
 	enum memread_hole why;
 };
 
-/* The delivering thread and the two buffers it shares with the reader. */
+/* The delivering thread and the ring of buffers it shares with the reader. */
 struct deliverer {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
 	const struct memread_sink *sink;
-	unsigned char *buf[2];
-	struct event *ev[2];
-	size_t nev[2], cap[2];
-	int full[2];                     /* handed over, not yet delivered */
+	unsigned char *buf[NBUF];
+	struct event *ev[NBUF];
+	size_t nev[NBUF], cap[NBUF];
+	int full[NBUF];                  /* handed over, not yet delivered */
+	int kept[NBUF];                  /* delivered, and the sink may still read it */
+	uint64_t mark[NBUF];             /* the sink's mark after its calls (kept) */
+	uint64_t last_mark;              /* the latest mark (any_mark: there is one) */
+	int any_mark;
 	int fill;                        /* buffer the reader fills */
 	int done;                        /* no more buffers will come */
 };
@@ -121,7 +132,7 @@ struct deliverer {
 /* Kept across reads (memread_reader_new). */
 struct memread_reader {
 	const struct procfs *p;
-	unsigned char *buf[2];           /* bounce buffers; the second one for the thread */
+	unsigned char *buf[NBUF];        /* bounce buffers; the others for the thread */
 	int pm_fd;                       /* /proc/PID/pagemap, opened on first need */
 	int mem_fd;                      /* /proc/PID/mem, opened on first need */
 	int use_mem;                     /* process_vm_readv was refused: /proc/PID/mem */
@@ -155,6 +166,7 @@ static void *deliver_main(void *arg)
 		if (!dl->full[k])
 			break;                   /* done, and everything delivered */
 		pthread_mutex_unlock(&dl->lock);
+		uint64_t m = 0;
 		for (size_t i = 0; i < dl->nev[k]; i++) {
 			const struct event *e = &dl->ev[k][i];
 			if (e->data)
@@ -162,11 +174,18 @@ static void *deliver_main(void *arg)
 			else
 				dl->sink->hole(dl->sink->ctx, e->addr, e->len, e->why);
 		}
+		if (dl->sink->mark)
+			m = dl->sink->mark(dl->sink->ctx);
 		pthread_mutex_lock(&dl->lock);
+		if (dl->sink->mark) {
+			dl->kept[k] = 1;
+			dl->mark[k] = dl->last_mark = m;
+			dl->any_mark = 1;
+		}
 		dl->nev[k] = 0;
 		dl->full[k] = 0;
 		pthread_cond_broadcast(&dl->changed);
-		k ^= 1;
+		k = (k + 1) % NBUF;
 	}
 	pthread_mutex_unlock(&dl->lock);
 	return NULL;
@@ -178,11 +197,13 @@ static struct deliverer *deliverer_start(const struct memread_sink *sink,
 					 struct memread_reader *mr)
 {
 	struct deliverer *dl = xcalloc(1, sizeof(*dl));
-	if (!mr->buf[1])
-		mr->buf[1] = xmalloc(BOUNCE);
+
 	dl->sink = sink;
-	dl->buf[0] = mr->buf[0];
-	dl->buf[1] = mr->buf[1];
+	for (int k = 0; k < NBUF; k++) {
+		if (!mr->buf[k])
+			mr->buf[k] = xmalloc(BOUNCE);
+		dl->buf[k] = mr->buf[k];
+	}
 	pthread_mutex_init(&dl->lock, NULL);
 	pthread_cond_init(&dl->changed, NULL);
 	if (thread_start_quiet(&dl->thread, deliver_main, dl)) {
@@ -207,23 +228,29 @@ static void record(struct reader *rd, uint64_t addr, uint64_t len, const unsigne
 	dl->ev[k][dl->nev[k]++] = (struct event){ addr, len, data, why };
 }
 
-/* Hand the buffer just filled (and its calls) over; continue in the other one once its
- * calls are delivered. */
+/* Hand the buffer just filled (and its calls) over; continue in the next one once its
+ * calls are delivered and the sink has settled what it kept of it. */
 static void hand_over(struct reader *rd)
 {
 	struct deliverer *dl = rd->dl;
-	int k = dl->fill;
+	int k = dl->fill, next = (k + 1) % NBUF, kept;
+	uint64_t m;
 
 	if (!dl->nev[k])
 		return;
 	pthread_mutex_lock(&dl->lock);
 	dl->full[k] = 1;
 	pthread_cond_broadcast(&dl->changed);
-	while (dl->full[k ^ 1])
+	while (dl->full[next])
 		pthread_cond_wait(&dl->changed, &dl->lock);
+	kept = dl->kept[next];
+	m = dl->mark[next];
+	dl->kept[next] = 0;
 	pthread_mutex_unlock(&dl->lock);
-	dl->fill = k ^ 1;
-	rd->buf = dl->buf[dl->fill];
+	if (kept)
+		dl->sink->settle(dl->sink->ctx, m);
+	dl->fill = next;
+	rd->buf = dl->buf[next];
 }
 
 /* Deliver what is left, wait for the thread; the buffers stay with the reader. */
@@ -237,9 +264,12 @@ static void deliverer_finish(struct reader *rd)
 	pthread_cond_broadcast(&dl->changed);
 	pthread_mutex_unlock(&dl->lock);
 	pthread_join(dl->thread, NULL);
+	/* marks grow: settling the latest settles every buffer the sink still keeps */
+	if (dl->any_mark)
+		dl->sink->settle(dl->sink->ctx, dl->last_mark);
 	pthread_mutex_destroy(&dl->lock);
 	pthread_cond_destroy(&dl->changed);
-	for (int k = 0; k < 2; k++)
+	for (int k = 0; k < NBUF; k++)
 		free(dl->ev[k]);
 	free(dl);
 	rd->dl = NULL;
@@ -434,6 +464,8 @@ again:;
 	rd->used = 0;
 	if (rd->dl)
 		hand_over(rd);
+	else if (rd->sink->mark)        /* the buffer is filled again next */
+		rd->sink->settle(rd->sink->ctx, rd->sink->mark(rd->sink->ctx));
 }
 
 /* kind: 1 a hole of the range being queued, ITEM_GAP one between two ranges */
@@ -602,8 +634,8 @@ void memread_reader_free(struct memread_reader *mr)
 		close(mr->pm_fd);
 	if (mr->mem_fd >= 0)
 		close(mr->mem_fd);
-	free(mr->buf[0]);
-	free(mr->buf[1]);
+	for (int k = 0; k < NBUF; k++)
+		free(mr->buf[k]);
 	free(mr);
 }
 

@@ -807,7 +807,7 @@ static int dump_one(struct firing *f, const struct snapshot *snap, uint64_t star
 	memset(&mo, 0, sizeof(mo));
 	mo.run = dumpfile_run;
 	mo.run_ctx = &d;
-	sink = (struct memread_sink){ dumpfile_data, dumpfile_hole, &d };
+	sink = (struct memread_sink){ .data = dumpfile_data, .hole = dumpfile_hole, .ctx = &d };
 	for (size_t i = 0; i < nruns && !rc; i++) {
 		rc = memread_range(&f->w->sm.proc, snap, runs[2 * i], runs[2 * i + 1], &mo, &sink,
 				   &one, err);

@@ -506,7 +506,7 @@ static int read_ranges(struct ui *u, const struct snapshot *snap, const struct d
 		       struct dumpfile *dc, struct memread_stats *st, struct rw_err *err)
 {
 	struct memread_opts mo;
-	struct memread_sink sink = { dumpfile_data, dumpfile_hole, dc };
+	struct memread_sink sink = { .data = dumpfile_data, .hole = dumpfile_hole, .ctx = dc };
 
 	memset(&mo, 0, sizeof(mo));
 	mo.run = dumpfile_run;              /* the manifest's runs_read */

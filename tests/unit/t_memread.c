@@ -16,7 +16,10 @@
 struct child_addrs {
 	uint64_t big;       /* 64 MiB MAP_NORESERVE, pages 0, 100, 16383 touched */
 	uint64_t guard;     /* 16 pages, page 8 PROT_NONE, the others filled */
+	uint64_t pat;       /* PAT_SIZE bytes, every 8-byte word holding its own address */
 };
+
+#define PAT_SIZE (24ULL << 20)
 
 static pid_t start_child(struct child_addrs *ca)
 {
@@ -29,6 +32,7 @@ static pid_t start_child(struct child_addrs *ca)
 	if (pid == 0) {
 		struct child_addrs c;
 		unsigned char *big, *g;
+		uint64_t *pat;
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		big = mmap(NULL, 64 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		g = mmap(NULL, 16 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -38,6 +42,10 @@ static pid_t start_child(struct child_addrs *ca)
 		memset(big + 16383 * PG, 'C', PG);
 		memset(g, 'G', 16 * PG);
 		mprotect(g + 8 * PG, PG, PROT_NONE);
+		pat = mmap(NULL, PAT_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		for (size_t i = 0; i < PAT_SIZE / 8; i++)
+			pat[i] = (uint64_t)(uintptr_t)&pat[i];
+		c.pat = (uint64_t)(uintptr_t)pat;
 		c.big = (uint64_t)(uintptr_t)big;
 		c.guard = (uint64_t)(uintptr_t)g;
 		if (write(pfd[1], &c, sizeof(c)) != sizeof(c))
@@ -106,7 +114,7 @@ static void read_range(pid_t pid, const char *spec, struct rec *r, struct memrea
 	struct snapshot *s;
 	struct rw_err err;
 	size_t first;
-	struct memread_sink sink = { on_data, on_hole, r };
+	struct memread_sink sink = { .data = on_data, .hole = on_hole, .ctx = r };
 	int rc;
 
 	procfs_open(pid, &p, NULL);
@@ -272,7 +280,7 @@ static void test_reader(pid_t pid, const struct child_addrs *ca)
 	struct memread_reader *mr;
 	struct memread_stats st, st1;
 	struct ev_log l;
-	struct memread_sink sink = { log_data, log_hole, &l };
+	struct memread_sink sink = { .data = log_data, .hole = log_hole, .ctx = &l };
 	uint64_t a[8], b[8], runs[8];
 	int rc;
 
@@ -343,6 +351,88 @@ static void test_reader(pid_t pid, const struct child_addrs *ca)
 	procfs_close(&p);
 }
 
+/* A sink that keeps every buffer (memread_sink mark/settle) and checks, when it is
+ * settled, that its bytes are still the ones delivered: memread must not fill a buffer
+ * again before that, and must settle everything before it returns. */
+struct kept {
+	struct { const unsigned char *buf; uint64_t addr; size_t len; } call[4096];
+	size_t n, settled;       /* calls; calls checked at a settle */
+	uint64_t marks, settles, bytes;
+	int intact, in_order;
+};
+
+static void kept_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t len)
+{
+	struct kept *k = ctx;
+	if (k->n == sizeof(k->call) / sizeof(k->call[0])) {
+		k->intact = 0;
+		return;
+	}
+	k->call[k->n].buf = buf;
+	k->call[k->n].addr = addr;
+	k->call[k->n].len = len;
+	k->n++;
+	k->bytes += len;
+}
+
+static uint64_t kept_mark(void *ctx)
+{
+	struct kept *k = ctx;
+	k->marks++;
+	return k->n;
+}
+
+static void kept_settle(void *ctx, uint64_t m)
+{
+	struct kept *k = ctx;
+	k->settles++;
+	if (m < k->settled)
+		k->in_order = 0;
+	for (; k->settled < m; k->settled++) {
+		uint64_t a = k->call[k->settled].addr;
+		const unsigned char *b = k->call[k->settled].buf;
+		for (size_t off = 0; off + 8 <= k->call[k->settled].len; off += 8) {
+			uint64_t w;
+			memcpy(&w, b + off, 8);
+			if (w != a + off) {
+				k->intact = 0;
+				break;
+			}
+		}
+	}
+}
+
+static void test_kept(pid_t pid, const struct child_addrs *ca, int threaded)
+{
+	struct procfs p;
+	struct snapshot *s;
+	struct rw_err err;
+	struct memread_stats st;
+	static struct kept k;
+	struct memread_sink sink = { .data = kept_data, .ctx = &k, .mark = kept_mark,
+				     .settle = kept_settle };
+	int rc;
+
+	memset(&k, 0, sizeof(k));
+	k.intact = k.in_order = 1;
+	if (!threaded)
+		setenv("RW_NO_READER_THREAD", "1", 1);
+	procfs_open(pid, &p, NULL);
+	snapfile_capture(&p, &s, NULL);
+	rc = memread_range(&p, s, ca->pat, ca->pat + PAT_SIZE, NULL, &sink, &st, &err);
+	ok(rc == 0 && k.bytes == PAT_SIZE, "%s, kept buffers: the %llu MiB read (%llu bytes delivered)",
+	   threaded ? "threaded" : "one thread", PAT_SIZE >> 20, (unsigned long long)k.bytes);
+	ok(k.intact && k.in_order, "%s, kept buffers: every byte as delivered when settled",
+	   threaded ? "threaded" : "one thread");
+	ok(k.settled == k.n && k.marks >= PAT_SIZE >> 20 && k.settles >= 1,
+	   "%s, kept buffers: all %zu calls settled before the read returned (%llu marks, %llu settles)",
+	   threaded ? "threaded" : "one thread", k.n, (unsigned long long)k.marks,
+	   (unsigned long long)k.settles);
+	unsetenv("RW_NO_READER_THREAD");
+	snapshot_free(s);
+	procfs_close(&p);
+}
+
 int main(void)
 {
 	struct child_addrs ca;
@@ -353,6 +443,8 @@ int main(void)
 	test_guard(pid, &ca);
 	test_resolve_errors(pid);
 	test_reader(pid, &ca);
+	test_kept(pid, &ca, 1);
+	test_kept(pid, &ca, 0);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	return done_testing();

@@ -63,6 +63,7 @@ void scan_top_add(struct scan_top *t, const char *text, size_t len, uint64_t add
 /* The n most frequent, best first; returns how many were written. */
 size_t scan_top_result(struct scan_top *t, struct scan_top_entry *out, size_t n);
 uint64_t scan_top_total(const struct scan_top *t);  /* strings added */
+uint64_t scan_top_rebuilds(const struct scan_top *t); /* hash groups rebuilt (tests) */
 void scan_top_free(struct scan_top *t);
 /* The same adds counted on a thread of its own (scan_top_worker.c), in the same order, so
  * every count is what scan_top_add gives.  NULL when no thread can be started (add to the

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 static uint64_t rng_state;
 
@@ -529,11 +531,55 @@ static void test_short_ops(void)
 	ok(good, "copy_short and equal_short: as memcpy and memcmp for 0..80 bytes at 8 offsets");
 }
 
+/* Keys that all hash to the first group of slots (a table of capacity 16 has 64 slots in
+ * 8 groups of 8; the group is the low 3 bits of XXH3), so groups fill, probes pass full
+ * groups, slots freed there become GONE and the groups are rebuilt: the entries, counts,
+ * errors and order are still the model's. */
+static void test_groups(void)
+{
+	char keys[200][16];
+	int good = 1, checks = 0;
+	uint64_t rebuilds = 0;
+
+	for (unsigned i = 0, n = 0; n < 200; i++) {
+		char s[16];
+		snprintf(s, sizeof(s), "g%u", i);
+		if ((XXH3_64bits(s, strlen(s)) & 7) == 0)
+			memcpy(keys[n++], s, sizeof(s));
+	}
+	for (uint64_t seed = 1; seed <= 10; seed++) {
+		struct model m = { .cap = 16 };
+		struct scan_top *t = scan_top_new(16);
+		struct scan_top_entry e[16];
+		size_t n;
+
+		rng_state = seed;
+		for (uint64_t i = 0; i < 20000; i++) {
+			uint64_t k = rng() % 200;
+			k = seed % 2 ? k * k / 200 : k;
+			add(t, keys[k], i);
+			model_add(&m, keys[k], i);
+		}
+		n = scan_top_result(t, e, 16);
+		qsort(m.e, m.n, sizeof(m.e[0]), model_cmp);
+		good &= n == m.n;
+		for (size_t i = 0; i < n && i < m.n; i++, checks++)
+			good &= !strcmp(e[i].text, m.e[i].key) && e[i].count == m.e[i].count &&
+				e[i].error == m.e[i].error && e[i].first_addr == m.e[i].first;
+		rebuilds += scan_top_rebuilds(t);
+		scan_top_free(t);
+	}
+	ok(good && checks == 10 * 16, "keys of one group: the model's table (10 streams)");
+	ok(rebuilds > 0, "keys of one group: the groups were rebuilt (%llu times)",
+	   (unsigned long long)rebuilds);
+}
+
 int main(void)
 {
 	test_exact();
 	test_heavy();
 	test_repeats();
+	test_groups();
 	test_long_strings();
 	test_shapes();
 	test_shape_paths();

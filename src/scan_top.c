@@ -813,6 +813,14 @@ static inline uint64_t bit_range(unsigned a, unsigned b)
 	return (b == 64 ? ~0ULL : (1ULL << b) - 1) & (~0ULL << a);
 }
 
+/* Masks of the 16 bytes at v that are '0', and 'x' or 'X'. */
+static inline void zero_x16(__m128i v, unsigned *z, unsigned *x)
+{
+	*z = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('0')));
+	*x = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)),
+							 _mm_set1_epi8('x')));
+}
+
 /* Class masks of the 16 bytes at x: decimal digits, other letters, hex letters. */
 static inline void classes16(__m128i x, unsigned *d, unsigned *l, unsigned *h)
 {
@@ -889,6 +897,94 @@ static size_t shape_word(const unsigned char *p, size_t len, char *out)
 	return (size_t)(o - out) + (len - kept);
 }
 
+/* Bits of the runs of r from the lowest bit of s in each run to the run's end (s within
+ * r): adding s to r carries from that bit through the ones above it. */
+static inline uint64_t fill_up(uint64_t s, uint64_t r)
+{
+	return (((r + s) ^ r) | s) & r;
+}
+
+/* Bits of the runs of r from each bit of x down to the run's start: log-step smearing. */
+static inline uint64_t fill_down(uint64_t x, uint64_t m)
+{
+	x |= (x >> 1) & m;
+	m &= m >> 1;
+	x |= (x >> 2) & m;
+	m &= m >> 2;
+	x |= (x >> 4) & m;
+	m &= m >> 4;
+	x |= (x >> 8) & m;
+	m &= m >> 8;
+	x |= (x >> 16) & m;
+	m &= m >> 16;
+	return x | ((x >> 32) & m);
+}
+
+/* shape_word without a loop over runs: which bytes collapse to '#' is a bit mask made
+ * from the class masks at once.  A run with no letter but a-f and a digit or 8+ bytes
+ * collapses whole (its last bit is reached from such a bit by fill_up and not from a
+ * letter, and fill_down spreads that back over the run); every other digit collapses with
+ * the digits next to it.  Then each run of the mask is one '#', and the bytes between
+ * are copied.  Runs that start "0x" are shape_word's (rare: it checks their letters). */
+static size_t shape_bits(const unsigned char *p, size_t len, char *out)
+{
+	char *o = out;
+	uint64_t dig = 0, let = 0, hexl = 0, zero = 0, ex = 0, aln, starts, last, whole, c;
+	size_t kept = 0, b = 0;
+	unsigned d, l, h, z, x;
+
+	for (; b + 16 <= len; b += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + b));
+		classes16(v, &d, &l, &h);
+		zero_x16(v, &z, &x);
+		dig |= (uint64_t)d << b;
+		let |= (uint64_t)l << b;
+		hexl |= (uint64_t)h << b;
+		zero |= (uint64_t)z << b;
+		ex |= (uint64_t)x << b;
+	}
+	if (b < len) {
+		unsigned shift, keep;
+		__m128i v;
+		if (len >= 16) {                /* the last 16 bytes; the ones seen drop out */
+			v = _mm_loadu_si128((const __m128i *)(const void *)(p + len - 16));
+			shift = (unsigned)(16 - (len - b));
+		} else {
+			unsigned char pad[16] = { 0 };
+			memcpy(pad, p, len);
+			v = _mm_loadu_si128((const __m128i *)(const void *)pad);
+			shift = 0;
+		}
+		classes16(v, &d, &l, &h);
+		zero_x16(v, &z, &x);
+		keep = (1u << (len - b)) - 1;
+		dig |= (uint64_t)((d >> shift) & keep) << b;
+		let |= (uint64_t)((l >> shift) & keep) << b;
+		hexl |= (uint64_t)((h >> shift) & keep) << b;
+		zero |= (uint64_t)((z >> shift) & keep) << b;
+		ex |= (uint64_t)((x >> shift) & keep) << b;
+	}
+	aln = dig | let | hexl;
+	starts = aln & ~(aln << 1);
+	if (starts & zero & (ex >> 1))
+		return shape_word(p, len, out);
+	last = aln & ~(aln >> 1);
+	whole = last & fill_up(dig | runs_at_least8(aln), aln) & ~fill_up(let, aln);
+	c = fill_down(whole, aln) | dig;
+	while (c) {
+		unsigned st = (unsigned)__builtin_ctzll(c);
+		uint64_t after = c + (c & -c);       /* the lowest run cleared, its end set */
+		unsigned en = after ? (unsigned)__builtin_ctzll(after) : 64;
+		copy_upto64(o, p + kept, st - kept);
+		o += st - kept;
+		*o++ = '#';
+		kept = en;
+		c &= after;
+	}
+	copy_upto64(o, p + kept, len - kept);
+	return (size_t)(o - out) + (len - kept);
+}
+
 static size_t shape_fast(const unsigned char *p, size_t len, char *out)
 {
 	uint64_t dig[FAST_MAX / 64 + 1] = { 0 }, let[FAST_MAX / 64 + 1] = { 0 },
@@ -950,7 +1046,7 @@ size_t scan_shape(const char *text, size_t len, char *out, size_t outlen)
 	/* a shape is never longer than its text */
 	if (len < outlen) {
 #if defined(__SSE2__)
-		n = len <= 64 ? shape_word(p, len, out)
+		n = len <= 64 ? shape_bits(p, len, out)
 		    : len <= FAST_MAX ? shape_fast(p, len, out) : shape_into(p, p + len, out);
 #else
 		n = shape_into(p, p + len, out);

@@ -80,6 +80,13 @@ struct scan_top_worker *scan_top_worker_new(struct scan_top *t);
 void scan_top_worker_add(struct scan_top_worker *w, const char *text, size_t len, uint64_t addr,
 			 int stays);
 void scan_top_worker_sync(struct scan_top_worker *w);
+/* fn(ctx, addr, buf, len) on the counting thread, in order with the other calls, and
+ * counted by marks and syncs as the strings are: buf must stay readable as a text kept
+ * by pointer must (the --histogram, when --top has the thread: it would be a third busy
+ * thread on two cores otherwise). */
+typedef void scan_top_worker_fn(void *ctx, uint64_t addr, const unsigned char *buf, uint64_t len);
+void scan_top_worker_call(struct scan_top_worker *w, scan_top_worker_fn *fn, void *ctx,
+			  uint64_t addr, const unsigned char *buf, uint64_t len);
 uint64_t scan_top_worker_mark(struct scan_top_worker *w);
 void scan_top_worker_settle(struct scan_top_worker *w, uint64_t mark);
 void scan_top_worker_finish(struct scan_top_worker *w);

@@ -225,6 +225,17 @@ struct analysis *analysis_new(const struct analysis_opts *o, struct rw_err *err)
 	return a;
 }
 
+/* The histogram on --top's counting thread (scan_top_worker_call): buf NULL is a hole. */
+static void hist_job(void *ctx, uint64_t addr, const unsigned char *buf, uint64_t len)
+{
+	struct analysis *a = ctx;
+
+	if (buf)
+		scan_hist_feed(a->hist, addr, buf, (size_t)len);
+	else
+		scan_hist_hole(a->hist, addr, len);
+}
+
 void analysis_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t len)
 {
 	struct analysis *a = ctx;
@@ -245,8 +256,12 @@ void analysis_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t le
 		scan_hexdump_feed(a->hexdump, buf, len);
 		a->hexdump_next = addr + len;
 	}
-	if (a->hist && !a->hist_early)
-		scan_hist_feed(a->hist, addr, buf, len);
+	if (a->hist && !a->hist_early) {
+		if (a->top_worker)
+			scan_top_worker_call(a->top_worker, hist_job, a, addr, buf, len);
+		else
+			scan_hist_feed(a->hist, addr, buf, len);
+	}
 	if (a->grep)
 		scan_grep_feed(a->grep, addr, buf, len);
 	if (!a->kept)
@@ -274,8 +289,9 @@ void analysis_settle(void *ctx, uint64_t mark)
 
 int analysis_split(struct analysis *a)
 {
-	/* alone, the histogram is better overlapped with the reads than added to them */
-	a->hist_early = a->hist && (a->strings || a->hexdump || a->grep);
+	/* alone, the histogram is better overlapped with the reads than added to them; with
+	 * --top it goes to the counting thread (analysis_data), not to a third busy one */
+	a->hist_early = a->hist && !a->top_worker && (a->strings || a->hexdump || a->grep);
 	return a->hist_early;
 }
 
@@ -310,8 +326,12 @@ void analysis_hole(void *ctx, uint64_t addr, uint64_t len, enum memread_hole why
 		scan_hexdump_zeros(a->hexdump, len);
 		a->hexdump_next = addr + len;
 	}
-	if (a->hist && !a->hist_early)
-		scan_hist_hole(a->hist, addr, len);
+	if (a->hist && !a->hist_early) {
+		if (a->top_worker)
+			scan_top_worker_call(a->top_worker, hist_job, a, addr, NULL, len);
+		else
+			scan_hist_hole(a->hist, addr, len);
+	}
 	if (a->grep)
 		scan_grep_hole(a->grep, addr, len);
 }

@@ -102,6 +102,11 @@ is "$(json_get "$T/hist.json" 'scalar @{$d->{histogram}}')" 256 "256 byte counts
 ok "blocks: text, pattern, high-entropy and zeros all seen" test "$(json_get "$T/hist.json" '$b=$d->{blocks}; ($b->{text} > 0 && $b->{pattern} > 0 && $b->{"high-entropy"} > 0 && $b->{zeros} > 0) ? 1 : 0')" = 1
 is "$(json_get "$T/hist.json" '(grep { $_->{class} eq "pattern" } @{$d->{block_runs}})[0]{period}')" 4 "the ABCD block has period 4"
 is "$(json_get "$T/hist.json" '$d->{pages_skipped_by_reason}{skipped}')" 1 "the guard page is skipped, not read"
+# With --top the histogram runs on the counting thread, fed from the kept buffers: the same
+# counts, blocks and runs over the same holes as alone.
+"$RW" dump -p "$pid" --region "$area-$area_end" --top 5 --histogram --json > "$T/th.json" 2>/dev/null
+hist_of() { json_get "$1" 'join " ", @{$d->{histogram}}, map({ "$_=$d->{blocks}{$_}" } sort keys %{$d->{blocks}}), map({ join ",", map { $_ // "-" } @$_{qw(start end class blocks period entropy_min entropy_max)} } @{$d->{block_runs}}), $d->{entropy}'; }
+is "$(hist_of "$T/th.json" | md5sum)" "$(hist_of "$T/hist.json" | md5sum)" "--top --histogram: the histogram, blocks and block runs of --histogram alone"
 
 # 6. grep across the chunk boundary.
 "$RW" dump -p "$pid" --region "$area-$area_end" --grep 'CROSS_BOUNDARY_MARKER_\d+' --json > "$T/g.json" 2>/dev/null

@@ -367,7 +367,8 @@ echo "== watch --content: census speed and the CPU it adds =="
 # that read and its analyses (content.wall_ms.new in the JSON); the share is the first
 # row's delta over the process's anonymous growth; the top shape is what 'what grew'
 # names first (the pointee shape when the row's words were followed one hop).
-start_cmd() { # NAME CMD... -> $tpid (from the ready line: an interpreter may be behind a shim)
+# (not start_cmd: start() calls that one)
+start_named() { # NAME CMD... -> $tpid (from the ready line: an interpreter may be behind a shim)
 	shift
 	"$@" > "$T/ready" 2>/dev/null &
 	pids="$pids $!"
@@ -403,8 +404,8 @@ start pointer_array -r 2048 -t 600;            content_row pointer_array
 start grow_threads -n 3 -r 4096 -t 600;        content_row grow_threads
 if [ -x "$FIX/go_leak" ]; then start go_leak -r 2048 -t 600; content_row go/leak; fi
 if [ -x "$FIX/go_cgoleak" ]; then start go_cgoleak -r 2048 -t 600; content_row go/cgoleak; fi
-if command -v python3 > /dev/null; then start_cmd python3 python3 "$top/fixtures/targets/runtimes/leak.py" -r 2048 -t 600; content_row python3; fi
-if command -v node > /dev/null; then start_cmd node node "$top/fixtures/targets/runtimes/leak.js" -r 2048 -t 600; content_row node; fi
+if command -v python3 > /dev/null; then start_named python3 python3 "$top/fixtures/targets/runtimes/leak.py" -r 2048 -t 600; content_row python3; fi
+if command -v node > /dev/null; then start_named node node "$top/fixtures/targets/runtimes/leak.js" -r 2048 -t 600; content_row node; fi
 # fast growth: 64 MiB/s for 4 s, all of it read (budget 512M)
 start grow_mmap -r 65536 -m 1024 -t 600;       content_row "grow_mmap 64M/s" --content-budget 512M
 # the floor: the analyses alone (dump --top 20 --histogram: strings, shapes, histogram) over

@@ -87,6 +87,9 @@ void scan_top_worker_sync(struct scan_top_worker *w);
 typedef void scan_top_worker_fn(void *ctx, uint64_t addr, const unsigned char *buf, uint64_t len);
 void scan_top_worker_call(struct scan_top_worker *w, scan_top_worker_fn *fn, void *ctx,
 			  uint64_t addr, const unsigned char *buf, uint64_t len);
+/* Whether the counter is behind (batches wait) and has no call left to run: then work
+ * that scan_top_worker_call would hand over can be done by the caller instead, in order. */
+int scan_top_worker_behind(struct scan_top_worker *w);
 uint64_t scan_top_worker_mark(struct scan_top_worker *w);
 void scan_top_worker_settle(struct scan_top_worker *w, uint64_t mark);
 void scan_top_worker_finish(struct scan_top_worker *w);

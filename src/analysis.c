@@ -257,7 +257,7 @@ void analysis_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t le
 		a->hexdump_next = addr + len;
 	}
 	if (a->hist && !a->hist_early) {
-		if (a->top_worker)
+		if (a->top_worker && !scan_top_worker_behind(a->top_worker))
 			scan_top_worker_call(a->top_worker, hist_job, a, addr, buf, len);
 		else
 			scan_hist_feed(a->hist, addr, buf, len);
@@ -327,7 +327,7 @@ void analysis_hole(void *ctx, uint64_t addr, uint64_t len, enum memread_hole why
 		a->hexdump_next = addr + len;
 	}
 	if (a->hist && !a->hist_early) {
-		if (a->top_worker)
+		if (a->top_worker && !scan_top_worker_behind(a->top_worker))
 			scan_top_worker_call(a->top_worker, hist_job, a, addr, NULL, len);
 		else
 			scan_hist_hole(a->hist, addr, len);

@@ -507,6 +507,65 @@ static void test_worker(void)
 }
 
 /* copy_short and equal_short against memcpy and memcmp, every length to 80 and offsets. */
+/* Calls on the counting thread, and the same work done by the caller when the counter is
+ * behind: whichever runs it, every call is made once, in order. */
+struct call_log {
+	uint64_t *seen;
+	size_t n;
+};
+
+static void log_call(void *ctx, uint64_t addr, const unsigned char *buf, uint64_t len)
+{
+	struct call_log *l = ctx;
+	(void)buf;
+	(void)len;
+	l->seen[l->n++] = addr;
+}
+
+static void test_worker_calls(void)
+{
+	struct scan_top *t = scan_top_new(65536);
+	struct scan_top_worker *w = scan_top_worker_new(t);
+	struct call_log l = { calloc(200, sizeof(uint64_t)), 0 };
+	size_t here = 0, there = 0;
+	int good = 1;
+	char *text;
+
+	if (!w) {
+		ok(0, "worker calls: the thread starts");
+		scan_top_free(t);
+		free(l.seen);
+		return;
+	}
+	/* a call per 20000 strings, as the histogram comes once per 1 MiB buffer of records; the strings
+	 * made beforehand and handed over by pointer, so the counter falls behind */
+	text = malloc(100 * 10000 * 32);
+	for (size_t i = 0; i < 100 * 10000; i++)
+		snprintf(text + i * 32, 32, "user_session id=%zu", i);
+	for (uint64_t i = 0; i < 200 && (i < 50 || !here || !there); i++) {
+		for (size_t k = (i % 50) * 20000; k < (i % 50 + 1) * 20000; k++)
+			scan_top_worker_add(w, text + k * 32, strlen(text + k * 32), k, 1);
+		if (i % 5 == 4)
+			scan_top_worker_sync(w);        /* caught up: the call goes to the thread */
+		if (scan_top_worker_behind(w)) {
+			log_call(&l, i, NULL, 0);
+			here++;
+		} else {
+			scan_top_worker_call(w, log_call, &l, i, NULL, 0);
+			there++;
+		}
+	}
+	scan_top_worker_finish(w);
+	free(text);
+	good = l.n == here + there;
+	for (size_t i = 0; good && i < l.n; i++)
+		good = l.seen[i] == i;
+	ok(good && here && there, "worker calls: %zu made once each, in order (%zu on the thread, %zu by the caller)",
+	   l.n, there, here);
+	scan_top_free(t);
+	free(l.seen);
+}
+
 static void test_short_ops(void)
 {
 	unsigned char src[160], dst[160], ref[160], other[160];
@@ -585,6 +644,7 @@ int main(void)
 	test_shapes();
 	test_shape_paths();
 	test_worker();
+	test_worker_calls();
 	test_short_ops();
 	return done_testing();
 }

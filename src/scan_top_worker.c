@@ -33,9 +33,10 @@
 #define WORKER_RECS 2048u
 #define WORKER_TEXT (64u << 10)
 #define WORKER_BATCHES 8u
-/* A sleeping counter is woken when this many batches wait (or when the producer waits or
- * takes a mark): one wake-up per batch was 10,000 a GiB of records, and each cost more
- * than its batch saved (perf sched: 9,400 switches of the delivering thread). */
+/* A sleeping counter is woken when this many batches wait, or when the producer (for room
+ * or a sync) or a settle waits for it: one wake-up per batch was 10,000 a GiB of records,
+ * and each cost more than its batch saved (perf sched: 9,400 switches of the delivering
+ * thread). */
 #define WAKE_AT 4u
 /* scan_top_worker_behind: this many of the WORKER_BATCHES wait to be counted.  The
  * counter is then the slower thread (records, where every string is new), and the

@@ -113,7 +113,10 @@ int inspect_region(struct inspect *in, const struct procfs *p, const struct snap
 		return err ? -err->code : -EINVAL;
 	memset(&mo, 0, sizeof(mo));
 	mo.max_bytes = INSPECT_SAMPLE_CAP;
-	sink = (struct memread_sink){ .data = analysis_data, .hole = analysis_hole, .ctx = an };
+	/* the counting thread reads a buffer until memread settles it */
+	analysis_keep_buffers(an);
+	sink = (struct memread_sink){ .data = analysis_data, .hole = analysis_hole, .ctx = an,
+				      .mark = analysis_mark, .settle = analysis_settle };
 	rc = memread_range(p, s, from, end, &mo, &sink, &st, err);
 	analysis_finish(an);
 	in->read_bytes = st.bytes_read;
@@ -935,14 +938,17 @@ int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struc
 	 * stop below 2^47 (not [vsyscall] at 0xffffffffff600000, or every word would be
 	 * searched for). */
 	ptr_map_build(&pc.map, s, sorted, nspans);
-	/* the strings and shapes on the delivering thread; the word census and the histogram
-	 * on the reading one (each sees every byte, in address order) */
+	/* the strings and shapes on the delivering thread, the string table (and the histogram:
+	 * analysis_split) on --top's counting thread, the word census on the reading one (each
+	 * sees every byte, in address order) */
 	pc.hist_early = analysis_split(an);
 	memset(&mo, 0, sizeof(mo));
 	mo.early_data = census_early;
 	mo.early_hole = census_early_hole;
 	mo.early_ctx = &pc;
-	sink = (struct memread_sink){ .data = analysis_data, .hole = analysis_hole, .ctx = an };
+	analysis_keep_buffers(an);
+	sink = (struct memread_sink){ .data = analysis_data, .hole = analysis_hole, .ctx = an,
+				      .mark = analysis_mark, .settle = analysis_settle };
 	mr = memread_reader_new(p);
 	t0 = now_mono();
 	rc = read_picked(mr, s, &pick, &mo, &sink, &g->read_bytes, err);

@@ -202,6 +202,20 @@ static int model_cmp(const void *a, const void *b)
 	return x->first < y->first ? -1 : x->first > y->first;
 }
 
+/* The table's entries are the model's, in the model's order (checks: entries compared). */
+static int model_matches(struct scan_top *t, struct model *m, int *checks)
+{
+	struct scan_top_entry e[16];
+	size_t n = scan_top_result(t, e, 16);
+	int good = n == m->n;
+
+	qsort(m->e, m->n, sizeof(m->e[0]), model_cmp);
+	for (size_t i = 0; i < n && i < m->n; i++, (*checks)++)
+		good &= !strcmp(e[i].text, m->e[i].key) && e[i].count == m->e[i].count &&
+			e[i].error == m->e[i].error && e[i].first_addr == m->e[i].first;
+	return good;
+}
+
 /* Runs of one key (the shapes of a run of records) are counted as one add with repeats:
  * the same entries, counts, errors and order as adding them one by one in the model. */
 static void test_repeats(void)
@@ -230,12 +244,7 @@ static void test_repeats(void)
 				good &= n == m.n;
 			}
 		}
-		n = scan_top_result(t, e, 16);
-		qsort(m.e, m.n, sizeof(m.e[0]), model_cmp);
-		good &= n == m.n;
-		for (size_t i = 0; i < n && i < m.n; i++, checks++)
-			good &= !strcmp(e[i].text, m.e[i].key) && e[i].count == m.e[i].count &&
-				e[i].error == m.e[i].error && e[i].first_addr == m.e[i].first;
+		good &= model_matches(t, &m, &checks);
 		good &= scan_top_total(t) == addr;
 		scan_top_free(t);
 	}
@@ -610,8 +619,6 @@ static void test_groups(void)
 	for (uint64_t seed = 1; seed <= 10; seed++) {
 		struct model m = { .cap = 16 };
 		struct scan_top *t = scan_top_new(16);
-		struct scan_top_entry e[16];
-		size_t n;
 
 		rng_state = seed;
 		for (uint64_t i = 0; i < 20000; i++) {
@@ -620,12 +627,7 @@ static void test_groups(void)
 			add(t, keys[k], i);
 			model_add(&m, keys[k], i);
 		}
-		n = scan_top_result(t, e, 16);
-		qsort(m.e, m.n, sizeof(m.e[0]), model_cmp);
-		good &= n == m.n;
-		for (size_t i = 0; i < n && i < m.n; i++, checks++)
-			good &= !strcmp(e[i].text, m.e[i].key) && e[i].count == m.e[i].count &&
-				e[i].error == m.e[i].error && e[i].first_addr == m.e[i].first;
+		good &= model_matches(t, &m, &checks);
 		rebuilds += scan_top_rebuilds(t);
 		scan_top_free(t);
 	}

@@ -708,6 +708,18 @@ static void hop_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t 
 	}
 }
 
+/* The windows stay in memread's buffer until settled (analysis_keep_buffers): the counting
+ * thread is not waited for at every window. */
+static uint64_t hop_mark(void *ctx)
+{
+	return analysis_mark(((struct hop_sink *)ctx)->an);
+}
+
+static void hop_settle(void *ctx, uint64_t mark)
+{
+	analysis_settle(((struct hop_sink *)ctx)->an, mark);
+}
+
 static int u64_cmp(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -813,7 +825,9 @@ static void hop_follow(struct inspect_growth *g, struct memread_reader *mr, cons
 	if (!an)
 		goto out;
 	hs = (struct hop_sink){ an, &win, 0, 0, &g->hop_window_bytes };
-	sink = (struct memread_sink){ .data = hop_data, .ctx = &hs };
+	analysis_keep_buffers(an);
+	sink = (struct memread_sink){ .data = hop_data, .ctx = &hs, .mark = hop_mark,
+				      .settle = hop_settle };
 	if (read_picked(mr, s, &pages, NULL, &sink, &g->hop_read_bytes, err) == -ESRCH)
 		g->exited = 1;
 	analysis_finish(an);

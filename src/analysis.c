@@ -225,7 +225,8 @@ struct analysis *analysis_new(const struct analysis_opts *o, struct rw_err *err)
 	return a;
 }
 
-/* The histogram on --top's counting thread (scan_top_worker_call): buf NULL is a hole. */
+/* One feed (buf NULL: a hole) of the histogram, on --top's counting thread
+ * (scan_top_worker_call) or here. */
 static void hist_job(void *ctx, uint64_t addr, const unsigned char *buf, uint64_t len)
 {
 	struct analysis *a = ctx;
@@ -234,6 +235,16 @@ static void hist_job(void *ctx, uint64_t addr, const unsigned char *buf, uint64_
 		scan_hist_feed(a->hist, addr, buf, (size_t)len);
 	else
 		scan_hist_hole(a->hist, addr, len);
+}
+
+/* With --top, the counting thread runs the histogram, unless it is behind (then this
+ * thread does, in order: scan_top_worker_behind). */
+static void hist_put(struct analysis *a, uint64_t addr, const unsigned char *buf, uint64_t len)
+{
+	if (a->top_worker && !scan_top_worker_behind(a->top_worker))
+		scan_top_worker_call(a->top_worker, hist_job, a, addr, buf, len);
+	else
+		hist_job(a, addr, buf, len);
 }
 
 void analysis_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t len)
@@ -256,12 +267,8 @@ void analysis_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t le
 		scan_hexdump_feed(a->hexdump, buf, len);
 		a->hexdump_next = addr + len;
 	}
-	if (a->hist && !a->hist_early) {
-		if (a->top_worker && !scan_top_worker_behind(a->top_worker))
-			scan_top_worker_call(a->top_worker, hist_job, a, addr, buf, len);
-		else
-			scan_hist_feed(a->hist, addr, buf, len);
-	}
+	if (a->hist && !a->hist_early)
+		hist_put(a, addr, buf, len);
 	if (a->grep)
 		scan_grep_feed(a->grep, addr, buf, len);
 	if (!a->kept)
@@ -290,7 +297,7 @@ void analysis_settle(void *ctx, uint64_t mark)
 int analysis_split(struct analysis *a)
 {
 	/* alone, the histogram is better overlapped with the reads than added to them; with
-	 * --top it goes to the counting thread (analysis_data), not to a third busy one */
+	 * --top it stays with the two analysing threads (hist_put), not a third busy one */
 	a->hist_early = a->hist && !a->top_worker && (a->strings || a->hexdump || a->grep);
 	return a->hist_early;
 }
@@ -326,12 +333,8 @@ void analysis_hole(void *ctx, uint64_t addr, uint64_t len, enum memread_hole why
 		scan_hexdump_zeros(a->hexdump, len);
 		a->hexdump_next = addr + len;
 	}
-	if (a->hist && !a->hist_early) {
-		if (a->top_worker && !scan_top_worker_behind(a->top_worker))
-			scan_top_worker_call(a->top_worker, hist_job, a, addr, NULL, len);
-		else
-			scan_hist_hole(a->hist, addr, len);
-	}
+	if (a->hist && !a->hist_early)
+		hist_put(a, addr, NULL, len);
 	if (a->grep)
 		scan_grep_hole(a->grep, addr, len);
 }

@@ -75,7 +75,6 @@ struct analysis {
 	size_t nmatches, matches_cap;
 	uint64_t bytes_seen, bytes_hole;
 	int hist_early;              /* the histogram is fed by analysis_early_* */
-	int kept;                    /* the caller settles each buffer (analysis_keep_buffers) */
 	char *obuf;                  /* the string listing, ANALYSIS_OUTBUF bytes */
 	size_t olen;
 };
@@ -85,11 +84,10 @@ struct analysis *analysis_new(const struct analysis_opts *o, struct rw_err *err)
 /* memread_sink-compatible callbacks (ctx = the analysis). */
 void analysis_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t len);
 void analysis_hole(void *ctx, uint64_t addr, uint64_t len, enum memread_hole why);
-/* memread_sink mark/settle (ctx = the analysis).  A caller that calls them as memread
- * does calls analysis_keep_buffers first: analysis_data then returns without waiting for
- * the --top counting thread, which may read the buffer until it is settled.  Without it,
- * analysis_data waits, and its buffer is the caller's again when it returns. */
-void analysis_keep_buffers(struct analysis *a);
+/* memread_sink mark/settle (ctx = the analysis).  --top's counting thread may go on
+ * reading the bytes of a data call after it returns: a caller takes analysis_mark after
+ * its calls for a buffer and calls analysis_settle with it before it writes to or frees
+ * that buffer (memread does; analysis_finish settles everything). */
 uint64_t analysis_mark(void *ctx);
 void analysis_settle(void *ctx, uint64_t mark);
 /* With --histogram and another analysis, the histogram can run on memread's reading

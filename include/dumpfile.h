@@ -29,7 +29,7 @@ struct dumpfile {
 /* memread sink and run callbacks; ctx is a struct dumpfile. */
 void dumpfile_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t len);
 void dumpfile_hole(void *ctx, uint64_t addr, uint64_t len, enum memread_hole why);
-/* The analysis's mark and settle (analysis_keep_buffers), for a sink with an analysis. */
+/* The analysis's mark and settle (analysis_mark), for a sink with an analysis. */
 uint64_t dumpfile_mark(void *ctx);
 void dumpfile_settle(void *ctx, uint64_t mark);
 void dumpfile_run(void *ctx, uint64_t start, uint64_t end);

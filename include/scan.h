@@ -67,19 +67,17 @@ uint64_t scan_top_rebuilds(const struct scan_top *t); /* hash groups rebuilt (te
 void scan_top_free(struct scan_top *t);
 /* The same adds counted on a thread of its own (scan_top_worker.c), in the same order, so
  * every count is what scan_top_add gives.  NULL when no thread can be started (add to the
- * table directly then).  stays: text is kept by pointer, and must stay readable until the
- * next scan_top_worker_sync (which waits until everything added is counted), or until
+ * table directly then).  stays: text is kept by pointer, and must stay readable until
  * scan_top_worker_settle of a mark taken after it; otherwise it is copied at once.
  * scan_top_worker_mark hands over what was added and names it (without waiting; marks
  * grow); scan_top_worker_settle(w, m), which any one other thread may call, waits until
  * everything added before mark m is counted.  After scan_top_worker_finish (which frees w)
  * the table is complete and belongs to the caller again; it must not be touched before
- * that.  w may be NULL in sync, mark and settle (mark gives 0). */
+ * that.  w may be NULL in mark and settle (mark gives 0). */
 struct scan_top_worker;
 struct scan_top_worker *scan_top_worker_new(struct scan_top *t);
 void scan_top_worker_add(struct scan_top_worker *w, const char *text, size_t len, uint64_t addr,
 			 int stays);
-void scan_top_worker_sync(struct scan_top_worker *w);
 /* fn(ctx, addr, buf, len) on the counting thread, in order with the other calls, and
  * counted by marks and syncs as the strings are: buf must stay readable as a text kept
  * by pointer must (the --histogram, when --top has the thread: it would be a third busy

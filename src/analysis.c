@@ -271,13 +271,6 @@ void analysis_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t le
 		hist_put(a, addr, buf, len);
 	if (a->grep)
 		scan_grep_feed(a->grep, addr, buf, len);
-	if (!a->kept)
-		scan_top_worker_sync(a->top_worker);    /* buf is the caller's again */
-}
-
-void analysis_keep_buffers(struct analysis *a)
-{
-	a->kept = 1;
 }
 
 uint64_t analysis_mark(void *ctx)

@@ -30,7 +30,7 @@ void cmd_analyze_help(FILE *fp)
 }
 
 /* Chunks in a ring: --top's counting thread may still read a chunk after analysis_data
- * returns (analysis_keep_buffers), so a chunk is read into again only once settled.
+ * returns, so a chunk is read into again only once settled (analysis_mark/settle).
  * With one chunk, waiting for the counter at every 256 KiB left a core idle. */
 #define RING 4u
 
@@ -154,7 +154,6 @@ int cmd_analyze(struct cli_ctx *cx, int argc, char **argv)
 	memset(&rg, 0, sizeof(rg));
 	for (unsigned i = 0; i < RING; i++)
 		rg.buf[i] = xmalloc(CHUNK);
-	analysis_keep_buffers(a);
 	r = 0;
 	t0 = now_mono();
 	if (S_ISREG(st.st_mode)) {

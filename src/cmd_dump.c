@@ -480,7 +480,6 @@ int cmd_dump(struct cli_ctx *cx, int argc, char **argv)
 	if (dc.an) {
 		/* the delivering thread goes on to the next buffer while --top's counting
 		 * thread finishes this one */
-		analysis_keep_buffers(dc.an);
 		sink.mark = dumpfile_mark;
 		sink.settle = dumpfile_settle;
 	}

@@ -114,7 +114,6 @@ int inspect_region(struct inspect *in, const struct procfs *p, const struct snap
 	memset(&mo, 0, sizeof(mo));
 	mo.max_bytes = INSPECT_SAMPLE_CAP;
 	/* the counting thread reads a buffer until memread settles it */
-	analysis_keep_buffers(an);
 	sink = (struct memread_sink){ .data = analysis_data, .hole = analysis_hole, .ctx = an,
 				      .mark = analysis_mark, .settle = analysis_settle };
 	rc = memread_range(p, s, from, end, &mo, &sink, &st, err);
@@ -708,8 +707,7 @@ static void hop_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t 
 	}
 }
 
-/* The windows stay in memread's buffer until settled (analysis_keep_buffers): the counting
- * thread is not waited for at every window. */
+/* The windows stay in memread's buffer until settled: the analysis's mark and settle. */
 static uint64_t hop_mark(void *ctx)
 {
 	return analysis_mark(((struct hop_sink *)ctx)->an);
@@ -825,7 +823,6 @@ static void hop_follow(struct inspect_growth *g, struct memread_reader *mr, cons
 	if (!an)
 		goto out;
 	hs = (struct hop_sink){ an, &win, 0, 0, &g->hop_window_bytes };
-	analysis_keep_buffers(an);
 	sink = (struct memread_sink){ .data = hop_data, .ctx = &hs, .mark = hop_mark,
 				      .settle = hop_settle };
 	if (read_picked(mr, s, &pages, NULL, &sink, &g->hop_read_bytes, err) == -ESRCH)
@@ -960,7 +957,6 @@ int inspect_growth(struct inspect_growth *g, const struct procfs *p, const struc
 	mo.early_data = census_early;
 	mo.early_hole = census_early_hole;
 	mo.early_ctx = &pc;
-	analysis_keep_buffers(an);
 	sink = (struct memread_sink){ .data = analysis_data, .hole = analysis_hole, .ctx = an,
 				      .mark = analysis_mark, .settle = analysis_settle };
 	mr = memread_reader_new(p);

@@ -7,9 +7,9 @@
  * shares the work.  The producer hands over batches of (text, length, address); a text
  * that lives in the data being analysed is passed by pointer (a copy of every string, 64
  * bytes a string crossing between the cores, cost the producer a fifth of its time: perf).
- * Before that data goes away the producer calls scan_top_worker_sync, which waits until
- * every string handed over is counted, or takes a mark that the thread which will
- * overwrite the data settles (memread's reader): then the producer goes on at once.
+ * After a buffer the producer takes a mark, and the thread that will overwrite the data
+ * settles it first (memread's reader): the producer goes on at once.  (It used to wait
+ * for the counter at the end of every buffer, while the reader had nothing to fill.)
  * (Copying the texts not counted yet instead of waiting: 0.94x the time on the mixed GiB,
  * the same on text records, median of 8 pairs; not worth the code.)  Other texts (carried
  * across feeds) are copied at once.  At most SCAN_TOP_KEY_MAX + 1 bytes are kept, which
@@ -33,10 +33,9 @@
 #define WORKER_RECS 2048u
 #define WORKER_TEXT (64u << 10)
 #define WORKER_BATCHES 8u
-/* A sleeping counter is woken when this many batches wait, or when the producer (for room
- * or a sync) or a settle waits for it: one wake-up per batch was 10,000 a GiB of records,
- * and each cost more than its batch saved (perf sched: 9,400 switches of the delivering
- * thread). */
+/* A sleeping counter is woken when this many batches wait, or when the producer (for room)
+ * or a settle waits for it: one wake-up per batch was 10,000 a GiB of records, and each
+ * cost more than its batch saved (perf sched: 9,400 switches of the delivering thread). */
 #define WAKE_AT 4u
 /* scan_top_worker_behind: this many of the WORKER_BATCHES wait to be counted.  The
  * counter is then the slower thread (records, where every string is new), and the
@@ -149,15 +148,16 @@ struct scan_top_worker *scan_top_worker_new(struct scan_top *t)
 	return w;
 }
 
-/* Hand the batch being filled to the counter; wait until at most `left` are uncounted.
- * wake: wake a sleeping counter even if fewer than WAKE_AT batches wait. */
-static void hand_over(struct scan_top_worker *w, uint64_t left, int wake)
+/* Hand the batch being filled to the counter; wait until the next one is free. */
+static void hand_over(struct scan_top_worker *w)
 {
+	const uint64_t left = WORKER_BATCHES - 1;
+
 	pthread_mutex_lock(&w->lock);
 	if (w->fill->n || w->fill->ncalls)
 		w->handed++;
 	if (w->idle && w->handed > w->counted &&
-	    (wake || w->handed - w->counted >= WAKE_AT || w->handed - w->counted > left))
+	    (w->handed - w->counted >= WAKE_AT || w->handed - w->counted > left))
 		pthread_cond_signal(&w->work);
 	if (w->handed - w->counted > left) {
 		w->room_at = w->handed - left;
@@ -176,7 +176,7 @@ void scan_top_worker_add(struct scan_top_worker *w, const char *text, size_t len
 	size_t keep = len > SCAN_TOP_KEY_MAX ? SCAN_TOP_KEY_MAX + 1 : len;
 
 	if (b->n == WORKER_RECS || (!stays && b->tused + keep > WORKER_TEXT)) {
-		hand_over(w, WORKER_BATCHES - 1, 0);
+		hand_over(w);
 		b = w->fill;
 	}
 	if (!stays) {
@@ -191,7 +191,7 @@ void scan_top_worker_call(struct scan_top_worker *w, scan_top_worker_fn *fn, voi
 			  uint64_t addr, const unsigned char *buf, uint64_t len)
 {
 	if (w->fill->ncalls == WORKER_CALLS)
-		hand_over(w, WORKER_BATCHES - 1, 0);
+		hand_over(w);
 	w->fill->c[w->fill->ncalls++] = (struct call){ fn, ctx, addr, len, buf };
 	w->calls++;
 }
@@ -206,17 +206,11 @@ int scan_top_worker_behind(struct scan_top_worker *w)
 	return behind;
 }
 
-void scan_top_worker_sync(struct scan_top_worker *w)
-{
-	if (w)
-		hand_over(w, 0, 1);
-}
-
 uint64_t scan_top_worker_mark(struct scan_top_worker *w)
 {
 	if (!w)
 		return 0;
-	hand_over(w, WORKER_BATCHES - 1, 0);    /* settle wakes the counter if need be */
+	hand_over(w);                   /* settle wakes the counter if need be */
 	return w->handed;               /* only the producer changes it */
 }
 

@@ -448,7 +448,7 @@ static void test_shape_paths(void)
 }
 
 /* The counting thread: the same table as direct adds.  Texts handed over by pointer live
- * in a buffer that is overwritten right after each sync (as memread reuses its bounce
+ * in a buffer that is overwritten right after each settle (as memread reuses its bounce
  * buffer), texts not marked as staying are overwritten at once; long strings, repeats,
  * many batches and an overflowing table are all in the stream. */
 static void test_worker(void)
@@ -489,7 +489,7 @@ static void test_worker(void)
 				used += len;
 			added++;
 		}
-		scan_top_worker_sync(w);
+		scan_top_worker_settle(w, scan_top_worker_mark(w));
 		memset(chunk, 'Y', 1 << 16);        /* the buffer is the caller's again */
 	}
 	scan_top_worker_finish(w);
@@ -501,7 +501,7 @@ static void test_worker(void)
 		good = a[i].len == b[i].len && !memcmp(a[i].text, b[i].text, a[i].len) &&
 		       a[i].count == b[i].count && a[i].error == b[i].error &&
 		       a[i].first_addr == b[i].first_addr;
-	ok(good, "worker: %zu adds over 300 syncs give the table direct adds give (top 40 equal)", added);
+	ok(good, "worker: %zu adds over 300 marks settled give the table direct adds give (top 40 equal)", added);
 	{
 		struct scan_top_entry *all = calloc(512, sizeof(*all));
 		size_t n = scan_top_result(direct, all, 512), errs = 0;
@@ -555,7 +555,7 @@ static void test_worker_calls(void)
 		for (size_t k = (i % 50) * 20000; k < (i % 50 + 1) * 20000; k++)
 			scan_top_worker_add(w, text + k * 32, strlen(text + k * 32), k, 1);
 		if (i % 5 == 4)
-			scan_top_worker_sync(w);        /* caught up: the call goes to the thread */
+			scan_top_worker_settle(w, scan_top_worker_mark(w));   /* caught up */
 		if (scan_top_worker_behind(w)) {
 			log_call(&l, i, NULL, 0);
 			here++;

@@ -68,8 +68,9 @@ int memread_range(const struct procfs *p, const struct snapshot *s, uint64_t sta
 		  uint64_t end, const struct memread_opts *o, const struct memread_sink *sink,
 		  struct memread_stats *st, struct rw_err *err);
 
-/* A reader kept across reads of one process: 1 MiB bounce buffers (one, and three more once
- * a read is threaded; allocated on first need, so their pages are faulted in once),
+/* A reader kept across reads of one process: 1 MiB bounce buffers (one; two for a threaded
+ * read, four when its sink keeps buffers; allocated on first need, so their pages are
+ * faulted in once),
  * /proc/PID/pagemap and /proc/PID/mem open.
  * Single-threaded: one read at a time. p must outlive it. */
 struct memread_reader;

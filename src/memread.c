@@ -43,8 +43,10 @@
 #define BOUNCE (1u << 20)
 /* Buffers of a threaded read: one being filled, the others delivered or still kept by the
  * sink (mark/settle).  With two, the delivering thread waited for the counting thread at
- * the end of every buffer while the reader had nothing to fill. */
+ * the end of every buffer while the reader had nothing to fill.  A sink that keeps
+ * nothing gets two, as before. */
 #define NBUF 4
+#define NBUF_PLAIN 2
 #define MAX_IOV 1024
 #define WINDOW (64ULL << 20)          /* pagemap is consulted 64 MiB at a time */
 
@@ -125,6 +127,7 @@ struct deliverer {
 	uint64_t mark[NBUF];             /* the sink's mark after its calls (kept) */
 	uint64_t last_mark;              /* the latest mark (any_mark: there is one) */
 	int any_mark;
+	int nbuf;                        /* NBUF, or NBUF_PLAIN for a sink without mark */
 	int fill;                        /* buffer the reader fills */
 	int done;                        /* no more buffers will come */
 };
@@ -158,6 +161,7 @@ static void *deliver_main(void *arg)
 {
 	struct deliverer *dl = arg;
 	int k = 0;
+	uint64_t m;
 
 	pthread_mutex_lock(&dl->lock);
 	for (;;) {
@@ -166,7 +170,7 @@ static void *deliver_main(void *arg)
 		if (!dl->full[k])
 			break;                   /* done, and everything delivered */
 		pthread_mutex_unlock(&dl->lock);
-		uint64_t m = 0;
+		m = 0;
 		for (size_t i = 0; i < dl->nev[k]; i++) {
 			const struct event *e = &dl->ev[k][i];
 			if (e->data)
@@ -185,7 +189,7 @@ static void *deliver_main(void *arg)
 		dl->nev[k] = 0;
 		dl->full[k] = 0;
 		pthread_cond_broadcast(&dl->changed);
-		k = (k + 1) % NBUF;
+		k = (k + 1) % dl->nbuf;
 	}
 	pthread_mutex_unlock(&dl->lock);
 	return NULL;
@@ -199,7 +203,8 @@ static struct deliverer *deliverer_start(const struct memread_sink *sink,
 	struct deliverer *dl = xcalloc(1, sizeof(*dl));
 
 	dl->sink = sink;
-	for (int k = 0; k < NBUF; k++) {
+	dl->nbuf = sink->mark ? NBUF : NBUF_PLAIN;
+	for (int k = 0; k < dl->nbuf; k++) {
 		if (!mr->buf[k])
 			mr->buf[k] = xmalloc(BOUNCE);
 		dl->buf[k] = mr->buf[k];
@@ -233,7 +238,7 @@ static void record(struct reader *rd, uint64_t addr, uint64_t len, const unsigne
 static void hand_over(struct reader *rd)
 {
 	struct deliverer *dl = rd->dl;
-	int k = dl->fill, next = (k + 1) % NBUF, kept;
+	int k = dl->fill, next = (k + 1) % dl->nbuf, kept;
 	uint64_t m;
 
 	if (!dl->nev[k])

@@ -9,9 +9,11 @@
 held() {
 	n=0
 	for s in /proc/"$1"/task/*/status; do
-		[ -r "$s" ] || continue
-		grep -q '^TracerPid:[[:space:]]*0$' "$s" || n=$((n + 1))
-		grep -q '^State:[[:space:]]*[tT]' "$s" && n=$((n + 1))
+		# read once: a thread that exits between two greps is gone, not held
+		st=$(cat "$s" 2>/dev/null) || continue
+		[ -n "$st" ] || continue
+		printf '%s\n' "$st" | grep -q '^TracerPid:[[:space:]]*0$' || n=$((n + 1))
+		printf '%s\n' "$st" | grep -q '^State:[[:space:]]*[tT]' && n=$((n + 1))
 	done
 	echo $n
 }

@@ -4,6 +4,7 @@
 #ifndef RW_ANALYSIS_H
 #define RW_ANALYSIS_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include "memread.h"
@@ -75,6 +76,12 @@ struct analysis {
 	size_t nmatches, matches_cap;
 	uint64_t bytes_seen, bytes_hole;
 	int hist_early;              /* the histogram is fed by analysis_early_* */
+	/* The histogram alone (analysis_split): memread's reading thread counts some of the
+	 * pieces (scan_hist_count) into a ring that the delivering thread uses in order. */
+	int hist_halves;
+	struct scan_hist_part *parts;  /* ANALYSIS_HIST_PARTS */
+	_Atomic uint64_t parts_made, parts_used;
+	uint64_t early_seen, early_taken;  /* bytes the reading thread saw, and counted */
 	char *obuf;                  /* the string listing, ANALYSIS_OUTBUF bytes */
 	size_t olen;
 };
@@ -92,8 +99,10 @@ uint64_t analysis_mark(void *ctx);
 void analysis_settle(void *ctx, uint64_t mark);
 /* With --histogram and another analysis, the histogram can run on memread's reading
  * thread (memread_opts early_data/early_hole = analysis_early_*) while the others run on
- * the delivering one: analysis_split() says whether that is worth it, and from then on
- * analysis_data/hole leave the histogram to analysis_early_data/hole. */
+ * the delivering one; with --histogram alone (no --top), the reading thread counts a share
+ * of the pieces and the delivering one the rest.  analysis_split() says whether either is
+ * worth it, and from then on analysis_data/hole expect analysis_early_data/hole to see
+ * every piece first, with the same arguments, on one thread (memread does). */
 int analysis_split(struct analysis *a);
 void analysis_early_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t len);
 void analysis_early_hole(void *ctx, uint64_t addr, uint64_t len, enum memread_hole why);

@@ -144,6 +144,27 @@ struct scan_hist_result {
 struct scan_hist;
 struct scan_hist *scan_hist_new(const struct scan_hist_opts *o);
 void scan_hist_feed(struct scan_hist *h, uint64_t addr, const unsigned char *data, size_t len);
+
+/* The heavy part of a feed, done apart (on another thread): scan_hist_count counts the
+ * whole aligned words of [addr, addr + len) (len <= SCAN_HIST_PART_MAX) against blocks
+ * aligned to base, with no scan_hist; scan_hist_feed_counted then feeds the same bytes
+ * with those counts, and does the rest (the bytes around them, pages, patterns, blocks).
+ * The result is scan_hist_feed's to the bit.  A part that is not of these bytes, or not of
+ * the histogram's base, is ignored (the bytes are counted as scan_hist_feed would). */
+#define SCAN_HIST_PART_MAX (1u << 20)
+struct scan_hist_block_part {
+	uint32_t cnt[256];
+	uint32_t words, ptr_words, zero_words;
+	uint16_t nonzero;            /* bit k: a nonzero word in page k of the block */
+};
+struct scan_hist_part {
+	uint64_t base, addr, len;
+	struct scan_hist_block_part blk[SCAN_HIST_PART_MAX / SCAN_BLOCK + 1];
+};
+void scan_hist_count(uint64_t base, uint64_t addr, const unsigned char *data, size_t len,
+		     struct scan_hist_part *part);
+void scan_hist_feed_counted(struct scan_hist *h, uint64_t addr, const unsigned char *data,
+			    size_t len, const struct scan_hist_part *part);
 void scan_hist_hole(struct scan_hist *h, uint64_t addr, uint64_t len);
 void scan_hist_finish(struct scan_hist *h, struct scan_hist_result *out);
 void scan_hist_free(struct scan_hist *h);

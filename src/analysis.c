@@ -7,6 +7,10 @@
 #include <string.h>
 
 #define TOP_CAPACITY 65536
+/* --histogram alone: the reading thread counts up to this share (percent) of the bytes,
+ * in pieces of at most SCAN_HIST_PART_MAX, through a ring of this many parts. */
+#define ANALYSIS_EARLY_SHARE 30
+#define ANALYSIS_HIST_PARTS 4
 #define MAX_MATCHES 1000
 
 /* The string listing goes through a 64 KiB buffer of our own: at 20 million strings a
@@ -247,6 +251,8 @@ static void hist_put(struct analysis *a, uint64_t addr, const unsigned char *buf
 		hist_job(a, addr, buf, len);
 }
 
+static void hist_halves_feed(struct analysis *a, uint64_t addr, const unsigned char *buf, size_t len);
+
 void analysis_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t len)
 {
 	struct analysis *a = ctx;
@@ -267,7 +273,9 @@ void analysis_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t le
 		scan_hexdump_feed(a->hexdump, buf, len);
 		a->hexdump_next = addr + len;
 	}
-	if (a->hist && !a->hist_early)
+	if (a->hist_halves)
+		hist_halves_feed(a, addr, buf, len);
+	else if (a->hist && !a->hist_early)
 		hist_put(a, addr, buf, len);
 	if (a->grep)
 		scan_grep_feed(a->grep, addr, buf, len);
@@ -289,17 +297,37 @@ void analysis_settle(void *ctx, uint64_t mark)
 
 int analysis_split(struct analysis *a)
 {
-	/* alone, the histogram is better overlapped with the reads than added to them; with
-	 * --top it stays with the two analysing threads (hist_put), not a third busy one */
+	/* beside strings, hexdump or grep, the histogram is better overlapped with the reads
+	 * than added to them; alone, it is shared with the reading thread; with --top it
+	 * stays with the two analysing threads (hist_put), not a third busy one */
 	a->hist_early = a->hist && !a->top_worker && (a->strings || a->hexdump || a->grep);
-	return a->hist_early;
+	a->hist_halves = a->hist && !a->top_worker && !a->hist_early;
+	if (a->hist_halves && !a->parts)
+		a->parts = xmalloc(ANALYSIS_HIST_PARTS * sizeof(*a->parts));
+	return a->hist_early || a->hist_halves;
 }
 
 void analysis_early_data(void *ctx, uint64_t addr, const unsigned char *buf, size_t len)
 {
 	struct analysis *a = ctx;
+	uint64_t made;
 
-	scan_hist_feed(a->hist, addr, buf, len);
+	if (!a->hist_halves) {
+		scan_hist_feed(a->hist, addr, buf, len);
+		return;
+	}
+	/* this thread also reads: it takes a piece while it has counted less than its share
+	 * of the bytes, and while the ring has room (else the delivering thread counts it) */
+	a->early_seen += len;
+	if (len > SCAN_HIST_PART_MAX ||
+	    (a->early_taken + len) * 100 > a->early_seen * ANALYSIS_EARLY_SHARE)
+		return;
+	made = atomic_load_explicit(&a->parts_made, memory_order_relaxed);
+	if (made - atomic_load_explicit(&a->parts_used, memory_order_acquire) >= ANALYSIS_HIST_PARTS)
+		return;
+	scan_hist_count(a->o.base, addr, buf, len, &a->parts[made % ANALYSIS_HIST_PARTS]);
+	atomic_store_explicit(&a->parts_made, made + 1, memory_order_release);
+	a->early_taken += len;
 }
 
 void analysis_early_hole(void *ctx, uint64_t addr, uint64_t len, enum memread_hole why)
@@ -307,7 +335,33 @@ void analysis_early_hole(void *ctx, uint64_t addr, uint64_t len, enum memread_ho
 	struct analysis *a = ctx;
 
 	(void)why;
-	scan_hist_hole(a->hist, addr, len);
+	if (!a->hist_halves)
+		scan_hist_hole(a->hist, addr, len);
+}
+
+/* The histogram of one piece, with the reading thread's counts when it took the piece.
+ * Parts are made in address order, and pieces come in it: a part that starts before this
+ * piece ends and is not this piece's (the sink was given the bytes cut otherwise: a short
+ * write of dump -o) will never be used, and goes. */
+static void hist_halves_feed(struct analysis *a, uint64_t addr, const unsigned char *buf, size_t len)
+{
+	uint64_t used = atomic_load_explicit(&a->parts_used, memory_order_relaxed);
+	uint64_t made = atomic_load_explicit(&a->parts_made, memory_order_acquire);
+	const struct scan_hist_part *pt = NULL;
+
+	for (; used < made; used++) {
+		const struct scan_hist_part *p = &a->parts[used % ANALYSIS_HIST_PARTS];
+		if (p->addr == addr && p->len == len) {
+			pt = p;
+			break;
+		}
+		if (p->addr >= addr + len)
+			break;                  /* a later piece's */
+	}
+	scan_hist_feed_counted(a->hist, addr, buf, len, pt);
+	if (pt)
+		used++;
+	atomic_store_explicit(&a->parts_used, used, memory_order_release);
 }
 
 void analysis_hole(void *ctx, uint64_t addr, uint64_t len, enum memread_hole why)
@@ -475,6 +529,7 @@ void analysis_free(struct analysis *a)
 		free(a->matches[i].text);
 	free(a->matches);
 	free(a->runs);
+	free(a->parts);
 	free(a->obuf);
 	free(a);
 }

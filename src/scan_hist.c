@@ -243,25 +243,16 @@ static inline void word_byte(struct scan_hist *h, uint64_t addr, unsigned char b
 	}
 }
 
-/* Bytes [addr, addr + n) inside one page of the current block; returns nonzero if any byte
- * is not zero. */
-static uint64_t count_piece(struct scan_hist *h, uint64_t addr, const unsigned char *p, size_t n)
+/* Whole words [p, p + 8 * nw) into the count tables c, with the words, pointer words and
+ * zero words among them; returns nonzero if any byte is not zero. */
+static inline uint64_t count_words(uint32_t (*c)[256], const unsigned char *p, size_t nw,
+				   uint32_t *nwords, uint32_t *nptrs, uint32_t *nzeros)
 {
-	uint32_t (*c)[256] = h->cnt;
-	uint64_t any = 0, words = 0, ptrs = 0, zeros = 0;
-	size_t i = 0, head = (size_t)((8 - (addr - h->o.base) % 8) % 8);
+	uint64_t any = 0, ptrs = 0, zeros = 0;
 
-	if (head > n)
-		head = n;
-	for (; i < head; i++) {
-		c[0][p[i]]++;
-		any |= p[i];
-		word_byte(h, addr + i, p[i]);
-	}
-	for (; i + 8 <= n; i += 8) {
+	for (size_t i = 0; i < nw; i++) {
 		uint64_t w;
-		memcpy(&w, p + i, 8);
-		words++;
+		memcpy(&w, p + 8 * i, 8);
 		if (!w) {
 			zeros++;
 			continue;
@@ -277,14 +268,39 @@ static uint64_t count_piece(struct scan_hist *h, uint64_t addr, const unsigned c
 		c[6][(w >> 48) & 0xff]++;
 		c[7][w >> 56]++;
 	}
-	for (; i < n; i++) {
+	*nwords += (uint32_t)nw;
+	*nptrs += (uint32_t)ptrs;
+	*nzeros += (uint32_t)zeros;
+	return any;
+}
+
+/* Bytes [addr, addr + n) inside one page of the current block; returns nonzero if any byte
+ * is not zero.  counted: the whole words were counted apart (scan_hist_count), and *counted
+ * says whether one of them was not zero; only the bytes before and after them are left. */
+static uint64_t count_piece(struct scan_hist *h, uint64_t addr, const unsigned char *p, size_t n,
+			    const int *counted)
+{
+	uint32_t (*c)[256] = h->cnt;
+	uint64_t any = 0;
+	size_t i = 0, head = (size_t)((8 - (addr - h->o.base) % 8) % 8), nw;
+
+	if (head > n)
+		head = n;
+	for (; i < head; i++) {
 		c[0][p[i]]++;
 		any |= p[i];
 		word_byte(h, addr + i, p[i]);
 	}
-	h->words += (uint32_t)words;
-	h->ptr_words += (uint32_t)ptrs;
-	h->zero_words += (uint32_t)zeros;
+	nw = (n - i) / 8;
+	if (counted)
+		any |= (uint64_t)*counted;
+	else
+		any |= count_words(c, p + i, nw, &h->words, &h->ptr_words, &h->zero_words);
+	for (i += 8 * nw; i < n; i++) {
+		c[0][p[i]]++;
+		any |= p[i];
+		word_byte(h, addr + i, p[i]);
+	}
 	h->blk_bytes += (uint32_t)n;
 	return any;
 }
@@ -320,8 +336,12 @@ struct scan_hist *scan_hist_new(const struct scan_hist_opts *o)
 	return h;
 }
 
-void scan_hist_feed(struct scan_hist *h, uint64_t addr, const unsigned char *data, size_t len)
+/* part: the whole words of [addr, addr + len) counted apart, or NULL. */
+static void feed(struct scan_hist *h, uint64_t addr, const unsigned char *data, size_t len,
+		 const struct scan_hist_part *part)
 {
+	uint64_t first = 0;
+
 	if (!len)
 		return;
 	if (!h->started) {
@@ -330,10 +350,15 @@ void scan_hist_feed(struct scan_hist *h, uint64_t addr, const unsigned char *dat
 	} else if (addr != h->next) {
 		skip_to(h, addr);
 	}
+	if (part && part->base != h->o.base)
+		part = NULL;                    /* counted against another alignment */
+	if (part)
+		first = (addr - h->o.base) / SCAN_BLOCK;
 	while (len) {
 		uint64_t off = addr - h->o.base;
 		uint64_t blk = off / SCAN_BLOCK;
 		size_t seg = SCAN_BLOCK - (size_t)(off % SCAN_BLOCK);
+		const struct scan_hist_block_part *bp = part ? &part->blk[blk - first] : NULL;
 
 		if (seg > len)
 			seg = len;
@@ -343,6 +368,7 @@ void scan_hist_feed(struct scan_hist *h, uint64_t addr, const unsigned char *dat
 			uint64_t a = addr + done, poff = a - h->o.base;
 			uint64_t page = poff / PAGE;
 			size_t piece = PAGE - (size_t)(poff % PAGE);
+			int nz = 0;
 			if (piece > seg - done)
 				piece = seg - done;
 			if (!h->have_page || h->page != page) {
@@ -350,16 +376,77 @@ void scan_hist_feed(struct scan_hist *h, uint64_t addr, const unsigned char *dat
 				h->have_page = 1;
 				h->page = page;
 			}
-			if (count_piece(h, a, data + done, piece))
+			if (bp)
+				nz = bp->nonzero >> ((poff % SCAN_BLOCK) / PAGE) & 1;
+			if (count_piece(h, a, data + done, piece, bp ? &nz : NULL))
 				h->page_nonzero = 1;
 			h->page_bytes += (uint32_t)piece;
 			done += piece;
+		}
+		if (bp) {
+			for (int c = 0; c < 256; c++)
+				h->cnt[0][c] += bp->cnt[c];
+			h->words += bp->words;
+			h->ptr_words += bp->ptr_words;
+			h->zero_words += bp->zero_words;
 		}
 		addr += seg;
 		data += seg;
 		len -= seg;
 	}
 	h->next = addr;
+}
+
+void scan_hist_feed(struct scan_hist *h, uint64_t addr, const unsigned char *data, size_t len)
+{
+	feed(h, addr, data, len, NULL);
+}
+
+void scan_hist_count(uint64_t base, uint64_t addr, const unsigned char *data, size_t len,
+		     struct scan_hist_part *part)
+{
+	uint32_t c[8][256];
+	uint64_t first = (addr - base) / SCAN_BLOCK;
+
+	part->base = base;
+	part->addr = addr;
+	part->len = len;
+	while (len) {
+		uint64_t off = addr - base;
+		size_t seg = SCAN_BLOCK - (size_t)(off % SCAN_BLOCK);
+		struct scan_hist_block_part *bp = &part->blk[off / SCAN_BLOCK - first];
+
+		if (seg > len)
+			seg = len;
+		memset(c, 0, sizeof(c));
+		bp->words = bp->ptr_words = bp->zero_words = 0;
+		bp->nonzero = 0;
+		for (size_t done = 0; done < seg;) {
+			uint64_t poff = off + done;
+			size_t piece = PAGE - (size_t)(poff % PAGE);
+			size_t head = (size_t)((8 - poff % 8) % 8);
+			if (piece > seg - done)
+				piece = seg - done;
+			if (head > piece)
+				head = piece;
+			if (count_words(c, data + done + head, (piece - head) / 8, &bp->words,
+					&bp->ptr_words, &bp->zero_words))
+				bp->nonzero |= (uint16_t)(1u << ((poff % SCAN_BLOCK) / PAGE));
+			done += piece;
+		}
+		for (int v = 0; v < 256; v++)
+			bp->cnt[v] = c[0][v] + c[1][v] + c[2][v] + c[3][v] + c[4][v] + c[5][v] +
+				     c[6][v] + c[7][v];
+		addr += seg;
+		data += seg;
+		len -= seg;
+	}
+}
+
+void scan_hist_feed_counted(struct scan_hist *h, uint64_t addr, const unsigned char *data,
+			    size_t len, const struct scan_hist_part *part)
+{
+	feed(h, addr, data, len, part && part->addr == addr && part->len == len ? part : NULL);
 }
 
 void scan_hist_hole(struct scan_hist *h, uint64_t addr, uint64_t len)

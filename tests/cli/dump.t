@@ -107,6 +107,15 @@ is "$(json_get "$T/hist.json" '$d->{pages_skipped_by_reason}{skipped}')" 1 "the 
 "$RW" dump -p "$pid" --region "$area-$area_end" --top 5 --histogram --json > "$T/th.json" 2>/dev/null
 hist_of() { json_get "$1" 'join " ", @{$d->{histogram}}, map({ "$_=$d->{blocks}{$_}" } sort keys %{$d->{blocks}}), map({ join ",", map { $_ // "-" } @$_{qw(start end class blocks period entropy_min entropy_max)} } @{$d->{block_runs}}), $d->{entropy}'; }
 is "$(hist_of "$T/th.json" | md5sum)" "$(hist_of "$T/hist.json" | md5sum)" "--top --histogram: the histogram, blocks and block runs of --histogram alone"
+# Alone, the reading thread counts a share of the pieces and the delivering one the rest;
+# on one thread (RW_NO_READER_THREAD), beside --strings (the histogram all on the reading
+# thread), and from the dump file, the results are the same.
+RW_NO_READER_THREAD=1 "$RW" dump -p "$pid" --region "$area-$area_end" --histogram --json > "$T/h1.json" 2>/dev/null
+is "$(hist_of "$T/h1.json" | md5sum)" "$(hist_of "$T/hist.json" | md5sum)" "--histogram on one thread: the same histogram, blocks and runs"
+"$RW" dump -p "$pid" --region "$area-$area_end" --histogram --strings --json -o "$T/h.bin" > "$T/hs.json" 2>/dev/null
+is "$(hist_of "$T/hs.json" | md5sum)" "$(hist_of "$T/hist.json" | md5sum)" "--histogram --strings: the same histogram, blocks and runs"
+"$RW" dump -p "$pid" --region "$area-$area_end" --histogram --json -o "$T/h2.bin" --force > "$T/ho.json" 2>/dev/null
+is "$(hist_of "$T/ho.json" | md5sum)" "$(hist_of "$T/hist.json" | md5sum)" "--histogram -o FILE: the same histogram, blocks and runs"
 
 # 6. grep across the chunk boundary.
 "$RW" dump -p "$pid" --region "$area-$area_end" --grep 'CROSS_BOUNDARY_MARKER_\d+' --json > "$T/g.json" 2>/dev/null

@@ -378,11 +378,102 @@ static void test_base(void)
 	ok(r.bytes == 0 && r.entropy == 0 && r.blocks[SCAN_BLOCK_UNREAD] == 0, "nothing fed: nothing counted, no block");
 }
 
+/* Pieces counted apart (scan_hist_count, then scan_hist_feed_counted) give what
+ * scan_hist_feed gives, to the bit, whatever the pieces' sizes and alignment, with holes
+ * between them; a part of other bytes, or of another base, is ignored. */
+static void test_counted(void)
+{
+	size_t n = 40 * BLK + 777;
+	unsigned char *d = calloc(1, n);
+	struct scan_hist_part *part = malloc(sizeof(*part)), *other = malloc(sizeof(*other));
+	struct blocks *bw = calloc(1, sizeof(*bw)), *bg = calloc(1, sizeof(*bg));
+	struct scan_hist_opts ow = { .base = BASE, .block = on_block, .ctx = bw };
+	struct scan_hist_opts og = { .base = BASE, .block = on_block, .ctx = bg };
+	struct scan_hist_result want, got;
+	int same = 1;
+	unsigned apart = 0, wrong = 0;
+
+	rng_state = 21;
+	for (size_t o = 0; o < n;) {                  /* stretches of every kind */
+		size_t k = rng() & 1 ? (1 + (size_t)(rng() % 3)) * BLK - o % BLK   /* to a block end */
+				     : 1 + (size_t)(rng() % (3 * BLK));
+		if (k > n - o)
+			k = n - o;
+		switch (rng() % 6) {
+		case 0: fill_text(d + o, k); break;
+		case 1: fill_random(d + o, k); break;
+		case 2:                                   /* words aligned to BASE */
+			if (k > (8 - o % 8) % 8)
+				fill_pointers(d + o + (8 - o % 8) % 8, k - (8 - o % 8) % 8, (int)(rng() & 1));
+			break;
+		case 3: fill_pattern(d + o, k, "abcabd"); break;
+		case 4: break;                            /* zeros */
+		default: fill_mixed(d + o, k); break;
+		}
+		o += k;
+	}
+	for (int round = 0; round < 24; round++) {
+		struct scan_hist *hw = scan_hist_new(&ow), *hg = scan_hist_new(&og);
+		bw->n = bg->n = 0;
+		for (size_t off = (size_t)(rng() % 3000); off < n;) {
+			size_t c = round == 0 ? SCAN_HIST_PART_MAX : 1 + (size_t)(rng() % (SCAN_HIST_PART_MAX + 1));
+			if (rng() % 4 == 0)
+				c = 1 + (size_t)(rng() % 9000);   /* small and odd */
+			if (c > n - off)
+				c = n - off;
+			if (rng() % 7 == 0) {                 /* a hole instead */
+				scan_hist_hole(hw, BASE + off, c);
+				scan_hist_hole(hg, BASE + off, c);
+				off += c;
+				continue;
+			}
+			scan_hist_feed(hw, BASE + off, d + off, c);
+			switch (rng() % 4) {
+			case 0:
+				scan_hist_feed(hg, BASE + off, d + off, c);
+				break;
+			case 1:                               /* a part of other bytes, or another base */
+				if (rng() & 1)
+					scan_hist_count(BASE, BASE + off + 8, d + off, c, other);
+				else
+					scan_hist_count(BASE + 8, BASE + off, d + off, c, other);
+				scan_hist_feed_counted(hg, BASE + off, d + off, c, other);
+				wrong++;
+				break;
+			default:
+				scan_hist_count(BASE, BASE + off, d + off, c, part);
+				scan_hist_feed_counted(hg, BASE + off, d + off, c, part);
+				apart++;
+				break;
+			}
+			off += c;
+		}
+		scan_hist_finish(hw, &want);
+		scan_hist_finish(hg, &got);
+		scan_hist_free(hw);
+		scan_hist_free(hg);
+		if (memcmp(&want, &got, sizeof(got)) || bw->n != bg->n ||
+		    memcmp(bw->b, bg->b, (bw->n < 512 ? bw->n : 512) * sizeof(bw->b[0]))) {
+			same = 0;
+			printf("# round %d differs\n", round);
+		}
+	}
+	ok(same, "pieces counted apart (%u), and parts that do not fit (%u): the same results and blocks",
+	   apart, wrong);
+	ok(bw->n >= 40, "... over every block (%zu)", bw->n);
+	free(d);
+	free(part);
+	free(other);
+	free(bw);
+	free(bg);
+}
+
 int main(void)
 {
 	test_known();
 	test_chunks();
 	test_holes();
 	test_base();
+	test_counted();
 	return done_testing();
 }

@@ -93,6 +93,9 @@ void scan_top_worker_settle(struct scan_top_worker *w, uint64_t mark);
 void scan_top_worker_finish(struct scan_top_worker *w);
 /* Shape of a string into out (at most outlen-1 bytes + NUL); returns its length. */
 size_t scan_shape(const char *text, size_t len, char *out, size_t outlen);
+/* Whether scan_shape uses AVX-512 (BW and VBMI2) for texts up to 64 bytes: -1 until the
+ * first call asks the processor, then 1 or 0; a test sets 0 for the SSE2 paths. */
+extern int scan_shape_avx512;
 
 /* ---- hexdump (scan_hexdump.c) ------------------------------------------------------ */
 

@@ -443,7 +443,8 @@ static void test_shape_paths(void)
 			}
 		}
 	}
-	ok(good, "shape: the SSE2 paths equal the byte-by-byte definition (%d texts, 0..300 bytes, at a page end)", tried);
+	ok(good, "shape: the %s paths equal the byte-by-byte definition (%d texts, 0..300 bytes, at a page end)",
+	   scan_shape_avx512 ? "AVX-512 and SSE2" : "SSE2", tried);
 	munmap(map, (size_t)pg * 2);
 }
 
@@ -644,7 +645,14 @@ int main(void)
 	test_groups();
 	test_long_strings();
 	test_shapes();
-	test_shape_paths();
+	test_shape_paths();             /* AVX-512 where the processor has it */
+	if (scan_shape_avx512) {
+		scan_shape_avx512 = 0;
+		test_shape_paths();
+		scan_shape_avx512 = 1;
+	} else {
+		ok(1, "# SKIP no AVX-512 here: the SSE2 paths only");
+	}
 	test_worker();
 	test_worker_calls();
 	test_short_ops();

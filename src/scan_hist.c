@@ -411,6 +411,10 @@ void scan_hist_count(uint64_t base, uint64_t addr, const unsigned char *data, si
 	part->base = base;
 	part->addr = addr;
 	part->len = len;
+	if (len > SCAN_HIST_PART_MAX) {         /* too long for the part: one that fits nothing */
+		part->len = 0;
+		return;
+	}
 	while (len) {
 		uint64_t off = addr - base;
 		size_t seg = SCAN_BLOCK - (size_t)(off % SCAN_BLOCK);

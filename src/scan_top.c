@@ -704,14 +704,15 @@ int scan_shape_avx512 = -1;
 
 static void shape_init(void)
 {
-	if (scan_shape_avx512 < 0) {
+	/* threads may ask at once: they all find the same answer */
+	if (__atomic_load_n(&scan_shape_avx512, __ATOMIC_RELAXED) < 0) {
+		int wide = 0;
 #if defined(HAVE_SHAPE512)
 		__builtin_cpu_init();
-		scan_shape_avx512 = __builtin_cpu_supports("avx512bw") &&
-				    __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("bmi2");
-#else
-		scan_shape_avx512 = 0;
+		wide = __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi2") &&
+		       __builtin_cpu_supports("bmi2");
 #endif
+		__atomic_store_n(&scan_shape_avx512, wide, __ATOMIC_RELAXED);
 	}
 	if (shape_class['0'])
 		return;
@@ -1083,14 +1084,16 @@ static size_t shape_fast(const unsigned char *p, size_t len, char *out)
 }
 #endif
 
+#if defined(__SSE2__)
 static inline size_t shape_small(const unsigned char *p, size_t len, char *out)
 {
 #if defined(HAVE_SHAPE512)
-	if (scan_shape_avx512)
+	if (__atomic_load_n(&scan_shape_avx512, __ATOMIC_RELAXED) > 0)
 		return shape_bits512(p, len, out);
 #endif
 	return shape_bits(p, len, out);
 }
+#endif
 
 size_t scan_shape(const char *text, size_t len, char *out, size_t outlen)
 {

@@ -76,6 +76,12 @@ static inline unsigned looks_like_pointer(uint64_t w)
 	       (w - 0xc000000000ULL <= 0xffffffffffULL - 0xc000000000ULL);
 }
 
+/* Value v's count over the eight tables. */
+static inline uint32_t sum8(uint32_t (*c)[256], int v)
+{
+	return c[0][v] + c[1][v] + c[2][v] + c[3][v] + c[4][v] + c[5][v] + c[6][v] + c[7][v];
+}
+
 static double entropy_of(const uint64_t *counts, uint64_t n)
 {
 	double sum = 0;
@@ -123,8 +129,7 @@ static void block_flush(struct scan_hist *h)
 	if (h->blk_bytes) {
 		uint64_t counts[256], text = 0;
 		for (int c = 0; c < 256; c++) {
-			counts[c] = (uint64_t)h->cnt[0][c] + h->cnt[1][c] + h->cnt[2][c] + h->cnt[3][c] +
-				    h->cnt[4][c] + h->cnt[5][c] + h->cnt[6][c] + h->cnt[7][c];
+			counts[c] = sum8(h->cnt, c);
 			text += textual[c] ? counts[c] : 0;
 		}
 		counts[0] += (uint64_t)h->zero_words * 8;
@@ -275,10 +280,10 @@ static inline uint64_t count_words(uint32_t (*c)[256], const unsigned char *p, s
 }
 
 /* Bytes [addr, addr + n) inside one page of the current block; returns nonzero if any byte
- * is not zero.  counted: the whole words were counted apart (scan_hist_count), and *counted
- * says whether one of them was not zero; only the bytes before and after them are left. */
+ * is not zero.  counted >= 0: the whole words were counted apart (scan_hist_count), and
+ * counted says whether one of them was not zero; only the bytes around them are left. */
 static uint64_t count_piece(struct scan_hist *h, uint64_t addr, const unsigned char *p, size_t n,
-			    const int *counted)
+			    int counted)
 {
 	uint32_t (*c)[256] = h->cnt;
 	uint64_t any = 0;
@@ -292,8 +297,8 @@ static uint64_t count_piece(struct scan_hist *h, uint64_t addr, const unsigned c
 		word_byte(h, addr + i, p[i]);
 	}
 	nw = (n - i) / 8;
-	if (counted)
-		any |= (uint64_t)*counted;
+	if (counted >= 0)
+		any |= (uint64_t)counted;
 	else
 		any |= count_words(c, p + i, nw, &h->words, &h->ptr_words, &h->zero_words);
 	for (i += 8 * nw; i < n; i++) {
@@ -368,7 +373,7 @@ static void feed(struct scan_hist *h, uint64_t addr, const unsigned char *data, 
 			uint64_t a = addr + done, poff = a - h->o.base;
 			uint64_t page = poff / PAGE;
 			size_t piece = PAGE - (size_t)(poff % PAGE);
-			int nz = 0;
+			int counted = -1;
 			if (piece > seg - done)
 				piece = seg - done;
 			if (!h->have_page || h->page != page) {
@@ -377,8 +382,8 @@ static void feed(struct scan_hist *h, uint64_t addr, const unsigned char *data, 
 				h->page = page;
 			}
 			if (bp)
-				nz = bp->nonzero >> ((poff % SCAN_BLOCK) / PAGE) & 1;
-			if (count_piece(h, a, data + done, piece, bp ? &nz : NULL))
+				counted = bp->nonzero >> ((poff % SCAN_BLOCK) / PAGE) & 1;
+			if (count_piece(h, a, data + done, piece, counted))
 				h->page_nonzero = 1;
 			h->page_bytes += (uint32_t)piece;
 			done += piece;
@@ -439,8 +444,7 @@ void scan_hist_count(uint64_t base, uint64_t addr, const unsigned char *data, si
 			done += piece;
 		}
 		for (int v = 0; v < 256; v++)
-			bp->cnt[v] = c[0][v] + c[1][v] + c[2][v] + c[3][v] + c[4][v] + c[5][v] +
-				     c[6][v] + c[7][v];
+			bp->cnt[v] = sum8(c, v);
 		addr += seg;
 		data += seg;
 		len -= seg;
